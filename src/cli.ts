@@ -1,0 +1,107 @@
+/**
+ * `npm run soar -- <command>`: the operator's command line.
+ *   start [--worker-only | --http-only]   run the service (what `npm start` runs)
+ *   approve <workflowId> --as <approver> [--comment <text>]
+ *   deny <workflowId> --as <approver> [--comment <text>]
+ *   show <workflowId> [--json]            a run's state (report as Markdown once closed)
+ */
+import { parseArgs } from 'node:util';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ConfigError, loadConfig, secretsOf } from './config';
+import { createLogger } from './logger';
+import { start } from './start';
+import { connectClient } from './temporal/connection';
+import { decideApproval, getRunView } from './temporal/playbook-runs';
+
+const USAGE = `Usage: npm run soar -- <command>
+  start [--worker-only | --http-only]
+  approve <workflowId> --as <approver> [--comment <text>]
+  deny <workflowId> --as <approver> [--comment <text>]
+  show <workflowId> [--json]`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      as: { type: 'string' },
+      comment: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'worker-only': { type: 'boolean', default: false },
+      'http-only': { type: 'boolean', default: false },
+    },
+  });
+  const config = loadConfig();
+
+  switch (command) {
+    case 'start': {
+      if (values['worker-only'] && values['http-only']) throw new UsageError('--worker-only and --http-only exclude each other');
+      const logger = createLogger({ level: config.log.level, secrets: secretsOf(config) });
+      await start(config, logger, { worker: !values['http-only'], http: !values['worker-only'] });
+      return 0;
+    }
+    case 'approve':
+    case 'deny': {
+      const workflowId = positionals[0];
+      if (!workflowId || !values.as) throw new UsageError(`${command} needs a workflow ID and --as <approver>`);
+      const client = await connectClient(config.temporal);
+      try {
+        const approval = await decideApproval(client, workflowId, {
+          decision: command,
+          approver: values.as,
+          via: 'cli',
+          ...(values.comment ? { comment: values.comment } : {}),
+        });
+        console.log(`${workflowId}: ${approval.status} by ${approval.decidedBy} at ${approval.decidedAt}`);
+        return 0;
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowUpdateFailedError') {
+          console.error(`Rejected: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+          return 3;
+        }
+        throw err;
+      } finally {
+        await client.connection.close();
+      }
+    }
+    case 'show': {
+      const workflowId = positionals[0];
+      if (!workflowId) throw new UsageError('show needs a workflow ID');
+      const client = await connectClient(config.temporal);
+      try {
+        const view = await getRunView(client, workflowId);
+        if (!view) {
+          console.error(`No playbook run with workflow ID ${workflowId}`);
+          return 4;
+        }
+        if (!values.json && 'report' in view && view.report) console.log(view.report.markdown);
+        else console.log(JSON.stringify(view, null, 2));
+        return 0;
+      } finally {
+        await client.connection.close();
+      }
+    }
+    default:
+      throw new UsageError(command ? `Unknown command "${command}"` : 'No command given');
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      console.error(`${(err as Error).message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    console.error(`Error: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);

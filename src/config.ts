@@ -1,0 +1,240 @@
+/**
+ * One zod schema for the configuration file plus environment overrides, parsed once at start. Errors name the key.
+ * Secrets may be given as `env:NAME` or `file:/path` references so the file itself holds none; `sanitizeConfig`
+ * gives the view that may be logged.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_DECISION_POLICY } from '../workflows/decide';
+import { isValidTimezone } from './enrichment/business-hours';
+
+export const DEFAULT_CONFIG_PATH = 'config/soar.yaml';
+
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "30m", "2s", "1h" or a number of milliseconds. */
+export const durationMs = z
+  .union([z.number().int().positive(), z.string().regex(DURATION, 'must be a duration like 90s, 30m or 2h')])
+  .transform((v) => {
+    if (typeof v === 'number') return v;
+    const [, n, unit] = DURATION.exec(v) ?? [];
+    return Number(n) * (UNIT_MS[unit ?? 'ms'] ?? 1);
+  });
+
+/** A secret: `env:NAME` (read from the environment), `file:PATH` (read from a file) or the literal value. */
+const secret = z.string().min(1).transform((v, ctx) => {
+  if (v.startsWith('env:')) {
+    const name = v.slice(4);
+    const value = process.env[name];
+    if (!value) {
+      ctx.addIssue({ code: 'custom', message: `refers to environment variable ${name}, which is not set` });
+      return z.NEVER;
+    }
+    return value;
+  }
+  if (v.startsWith('file:')) {
+    try {
+      return readFileSync(v.slice(5), 'utf8').trim();
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `refers to a file that cannot be read (${(err as Error).message})` });
+      return z.NEVER;
+    }
+  }
+  return v;
+});
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time like 09:00');
+const timezone = z.string().refine(isValidTimezone, 'must be an IANA time zone such as Europe/Berlin');
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
+
+const tlsSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  serverName: z.string().optional(),
+  caCertFile: z.string().optional(),
+  clientCertFile: z.string().optional(),
+  clientKeyFile: z.string().optional(),
+});
+
+const temporalSchema = z.strictObject({
+  address: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default('127.0.0.1:7233'),
+  namespace: z.string().min(1).default('default'),
+  taskQueue: z.string().min(1).default('soar-playbooks'),
+  /** Where people open runs; used for links in notifications and in `npm start`'s banner. */
+  uiUrl: z.url().default('http://127.0.0.1:8233'),
+  tls: tlsSchema.default({ enabled: false }),
+  /** Temporal Cloud API key; prefer `env:TEMPORAL_API_KEY`. */
+  apiKey: secret.optional(),
+  devServer: z
+    .strictObject({
+      /** Start the Temporal CLI's dev server with the app: the one-machine embedded default. */
+      enabled: z.boolean().default(false),
+      dbFile: z.string().default('.data/temporal.db'),
+      uiPort: z.number().int().min(1).max(65535).default(8233),
+      logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('warn'),
+    })
+    .default({ enabled: false, dbFile: '.data/temporal.db', uiPort: 8233, logLevel: 'warn' }),
+});
+
+const httpSchema = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  bodyLimitBytes: z.number().int().positive().default(1024 * 1024),
+  /**
+   * Bearer tokens accepted on the SIEM webhooks. With none, the webhooks accept unauthenticated requests only
+   * while the server listens on loopback (dev mode); the config is refused otherwise.
+   */
+  webhookTokens: z.array(secret).default([]),
+  /** Bearer tokens accepted on the read API (`GET /runs/:id`); same loopback-only rule when empty. */
+  apiTokens: z.array(secret).default([]),
+});
+
+const approverSchema = z.strictObject({ id: z.string().min(1), name: z.string().min(1) });
+
+const playbookSchema = z.strictObject({
+  approvalTimeout: durationMs.default(30 * 60_000),
+  approvers: z.array(approverSchema).min(1, 'at least one approver is required'),
+  decision: z
+    .strictObject({
+      zScoreThreshold: z.number().positive().default(DEFAULT_DECISION_POLICY.zScoreThreshold),
+      multiplierThreshold: z.number().positive().default(DEFAULT_DECISION_POLICY.multiplierThreshold),
+      minHistoryDays: z.number().int().positive().default(DEFAULT_DECISION_POLICY.minHistoryDays),
+      volumeFloorBytes: z.number().int().nonnegative().default(DEFAULT_DECISION_POLICY.volumeFloorBytes),
+      escalateDepartingEmployees: z.boolean().default(DEFAULT_DECISION_POLICY.escalateDepartingEmployees),
+    })
+    .default(DEFAULT_DECISION_POLICY),
+  businessHours: z.strictObject({
+    defaultTimezone: timezone.default('UTC'),
+    days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
+    start: hhmm.default('09:00'),
+    end: hhmm.default('18:00'),
+    holidays: z.array(z.strictObject({ date: z.iso.date(), name: z.string().min(1) })).default([]),
+  }),
+  /** How far back policy changes, exceptions and pilots are considered. */
+  policyChangeWindowDays: z.number().int().positive().default(90),
+});
+
+const connectorsSchema = z.strictObject({
+  /** Folder of the file-backed sources (HR directory, devices, baselines, domains, changes). */
+  dataDir: z.string().default('config/data'),
+  containment: z.strictObject({ mode: z.literal('dry-run') }).default({ mode: 'dry-run' }),
+});
+
+export const configSchema = z
+  .strictObject({
+    temporal: temporalSchema.default(temporalSchema.parse({})),
+    http: httpSchema.default(httpSchema.parse({})),
+    playbook: playbookSchema,
+    connectors: connectorsSchema.default(connectorsSchema.parse({})),
+    /** Local state: the dry-run ledger, reports. */
+    dataDir: z.string().default('.data'),
+    log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).default({ level: 'info' }),
+  })
+  .superRefine((cfg, ctx) => {
+    if (cfg.temporal.devServer.enabled && !isLoopback(cfg.temporal.address.split(':')[0] ?? '')) {
+      ctx.addIssue({ code: 'custom', path: ['temporal', 'devServer', 'enabled'], message: 'the embedded dev server listens on loopback only; set temporal.address to 127.0.0.1:<port> or disable it' });
+    }
+    for (const key of ['webhookTokens', 'apiTokens'] as const) {
+      if (cfg.http[key].length === 0 && !isLoopback(cfg.http.host)) {
+        ctx.addIssue({ code: 'custom', path: ['http', key], message: `required when http.host (${cfg.http.host}) is not a loopback address: nothing is unauthenticated on a network` });
+      }
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly details: string[],
+  ) {
+    super(`${message}\n${details.map((d) => `  - ${d}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Environment variables that override the file, for twelve-factor deployments. */
+function applyEnvOverrides(raw: Record<string, unknown>, env: Env): Record<string, unknown> {
+  const set = (keys: string[], value: unknown) => {
+    let node = raw;
+    for (const key of keys.slice(0, -1)) {
+      if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1] ?? ''] = value;
+  };
+  const asBool = (v: string) => v === 'true' || v === '1';
+  const overrides: [string, string[], (v: string) => unknown][] = [
+    ['TEMPORAL_ADDRESS', ['temporal', 'address'], String],
+    ['TEMPORAL_NAMESPACE', ['temporal', 'namespace'], String],
+    ['TEMPORAL_TASK_QUEUE', ['temporal', 'taskQueue'], String],
+    ['TEMPORAL_UI_URL', ['temporal', 'uiUrl'], String],
+    ['TEMPORAL_API_KEY', ['temporal', 'apiKey'], String],
+    ['TEMPORAL_TLS', ['temporal', 'tls', 'enabled'], asBool],
+    ['TEMPORAL_TLS_SERVER_NAME', ['temporal', 'tls', 'serverName'], String],
+    ['TEMPORAL_TLS_CA', ['temporal', 'tls', 'caCertFile'], String],
+    ['TEMPORAL_TLS_CERT', ['temporal', 'tls', 'clientCertFile'], String],
+    ['TEMPORAL_TLS_KEY', ['temporal', 'tls', 'clientKeyFile'], String],
+    ['SOAR_DEV_SERVER', ['temporal', 'devServer', 'enabled'], asBool],
+    ['SOAR_HTTP_HOST', ['http', 'host'], String],
+    ['SOAR_HTTP_PORT', ['http', 'port'], Number],
+    ['SOAR_DATA_DIR', ['dataDir'], String],
+    ['LOG_LEVEL', ['log', 'level'], String],
+  ];
+  for (const [name, keys, convert] of overrides) {
+    const value = env[name];
+    if (value !== undefined && value !== '') set(keys, convert(value));
+  }
+  return raw;
+}
+
+export function parseConfig(raw: unknown, env: Env = process.env, origin = 'configuration'): Config {
+  const base = typeof raw === 'object' && raw !== null ? structuredClone(raw as Record<string, unknown>) : {};
+  const result = configSchema.safeParse(applyEnvOverrides(base, env));
+  if (!result.success) {
+    throw new ConfigError(
+      `Invalid ${origin}:`,
+      result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  return result.data;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const file = path.resolve(env.SOAR_CONFIG ?? DEFAULT_CONFIG_PATH);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Cannot read the configuration file ${file}:`, [(err as Error).message]);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`The configuration file ${file} is not valid YAML:`, [(err as Error).message]);
+  }
+  return parseConfig(raw, env, `configuration in ${file}`);
+}
+
+/** The view of the configuration that may be logged or shown: secrets replaced. */
+export function sanitizeConfig(config: Config): unknown {
+  return {
+    ...config,
+    temporal: { ...config.temporal, apiKey: config.temporal.apiKey ? '[redacted]' : undefined },
+    http: {
+      ...config.http,
+      webhookTokens: config.http.webhookTokens.map(() => '[redacted]'),
+      apiTokens: config.http.apiTokens.map(() => '[redacted]'),
+    },
+  };
+}
+
+/** Every secret value in the configuration, so loggers can redact them wherever they appear. */
+export function secretsOf(config: Config): string[] {
+  return [config.temporal.apiKey, ...config.http.webhookTokens, ...config.http.apiTokens].filter((s): s is string => typeof s === 'string' && s.length > 0);
+}

@@ -1,0 +1,123 @@
+/**
+ * File-backed sources: the embedded default. Each file is read and validated on every call, so edits apply to the
+ * next run without a restart; a malformed file is a ConnectorConfigurationError naming the file and the key.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import type {
+  BaselineFinding,
+  DeviceFinding,
+  HrFinding,
+  PolicyChangeRecord,
+} from '../../contracts/playbook';
+import type {
+  ChangeRecords,
+  CloudStorageCatalog,
+  DeviceInventory,
+  HrDirectory,
+  UploadBaselines,
+} from '../../contracts/ports';
+import { normaliseConfiguredDomain } from '../../enrichment/domain';
+import { ConnectorConfigurationError } from '../errors';
+import {
+  cloudStorageFileSchema,
+  devicesFileSchema,
+  hrDirectoryFileSchema,
+  policyChangesFileSchema,
+  uploadBaselinesFileSchema,
+} from './schemas';
+
+const PROVIDER = 'local-files';
+
+async function readDataFile<S extends z.ZodType>(dir: string, file: string, schema: S): Promise<z.infer<S>> {
+  const full = path.join(dir, file);
+  let raw: unknown;
+  try {
+    raw = parseYaml(await readFile(full, 'utf8'));
+  } catch (err) {
+    throw new ConnectorConfigurationError(PROVIDER, `cannot read ${full}: ${(err as Error).message}`, { cause: err });
+  }
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConnectorConfigurationError(PROVIDER, `${full} is invalid: ${issues}`);
+  }
+  return result.data;
+}
+
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+export class FileCloudStorageCatalog implements CloudStorageCatalog {
+  readonly name = `${PROVIDER}:cloud-storage.yaml`;
+  constructor(private readonly dir: string) {}
+
+  private async load() {
+    const data = await readDataFile(this.dir, 'cloud-storage.yaml', cloudStorageFileSchema);
+    try {
+      return {
+        approvedDomains: data.approvedDomains.map(normaliseConfiguredDomain),
+        services: data.services.map((s) => ({ name: s.name, domains: s.domains.map(normaliseConfiguredDomain) })),
+      };
+    } catch (err) {
+      throw new ConnectorConfigurationError(PROVIDER, `cloud-storage.yaml: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async approvedDomains(): Promise<string[]> {
+    return (await this.load()).approvedDomains;
+  }
+
+  async knownServices(): Promise<{ name: string; domains: string[] }[]> {
+    return (await this.load()).services;
+  }
+}
+
+export class FileHrDirectory implements HrDirectory {
+  readonly name = `${PROVIDER}:hr-directory.yaml`;
+  constructor(private readonly dir: string) {}
+
+  async lookupUser(user: string): Promise<HrFinding | null> {
+    const data = await readDataFile(this.dir, 'hr-directory.yaml', hrDirectoryFileSchema);
+    return data.users.find((u) => same(u.user, user)) ?? null;
+  }
+}
+
+export class FileDeviceInventory implements DeviceInventory {
+  readonly name = `${PROVIDER}:devices.yaml`;
+  constructor(private readonly dir: string) {}
+
+  async lookupDevice(host: string): Promise<DeviceFinding | null> {
+    const data = await readDataFile(this.dir, 'devices.yaml', devicesFileSchema);
+    return data.devices.find((d) => same(d.host, host)) ?? null;
+  }
+}
+
+export class FileUploadBaselines implements UploadBaselines {
+  readonly name = `${PROVIDER}:upload-baselines.yaml`;
+  constructor(private readonly dir: string) {}
+
+  async baselineFor(user: string): Promise<BaselineFinding | null> {
+    const data = await readDataFile(this.dir, 'upload-baselines.yaml', uploadBaselinesFileSchema);
+    const entry = data.baselines.find((b) => same(b.user, user));
+    if (!entry) return null;
+    const days = entry.dailyBytes.length;
+    const mean = days ? entry.dailyBytes.reduce((a, b) => a + b, 0) / days : 0;
+    const variance = days ? entry.dailyBytes.reduce((a, b) => a + (b - mean) ** 2, 0) / days : 0;
+    return { user: entry.user, days, meanBytes: Math.round(mean), stdDevBytes: Math.round(Math.sqrt(variance)) };
+  }
+}
+
+export class FileChangeRecords implements ChangeRecords {
+  readonly name = `${PROVIDER}:policy-changes.yaml`;
+  constructor(private readonly dir: string) {}
+
+  async listCloudStorageChanges(window: { since: string; until: string }): Promise<PolicyChangeRecord[]> {
+    const data = await readDataFile(this.dir, 'policy-changes.yaml', policyChangesFileSchema);
+    const since = Date.parse(window.since);
+    const until = Date.parse(window.until);
+    // A change is "recent" when its validity overlaps the window.
+    return data.changes.filter((c) => Date.parse(c.validFrom) <= until && (c.validTo === null || Date.parse(c.validTo) >= since));
+  }
+}

@@ -1,0 +1,65 @@
+/** Formats of the file-backed sources under `connectors.dataDir` (documented in README). */
+import { z } from 'zod';
+import { CHANGE_KINDS, EMPLOYMENT_STATUSES } from '../../contracts/playbook';
+import { isValidTimezone } from '../../enrichment/business-hours';
+
+const name = z.string().trim().min(1);
+const isoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' });
+
+export const cloudStorageFileSchema = z.strictObject({
+  approvedDomains: z.array(name),
+  services: z.array(z.strictObject({ name, domains: z.array(name).min(1) })),
+});
+
+export const hrDirectoryFileSchema = z.strictObject({
+  users: z.array(
+    z.strictObject({
+      user: name,
+      displayName: name,
+      department: name,
+      title: name,
+      groups: z.array(name).default([]),
+      employmentStatus: z.enum(EMPLOYMENT_STATUSES),
+      manager: name.nullable().default(null),
+      timezone: z.string().refine(isValidTimezone, 'must be an IANA time zone'),
+      cloudStorageAuthorized: z.boolean(),
+    }),
+  ),
+});
+
+export const devicesFileSchema = z.strictObject({
+  devices: z.array(
+    z.strictObject({
+      host: name,
+      managed: z.boolean(),
+      owner: name.nullable().default(null),
+      cloudStorageAllowed: z.boolean(),
+    }),
+  ),
+});
+
+export const uploadBaselinesFileSchema = z.strictObject({
+  baselines: z.array(
+    z.strictObject({
+      user: name,
+      /** Total bytes uploaded to cloud storage per day, oldest first, at most the last 30 days. */
+      dailyBytes: z.array(z.number().int().nonnegative()).max(30, 'holds at most 30 days'),
+    }),
+  ),
+});
+
+export const policyChangesFileSchema = z.strictObject({
+  changes: z.array(
+    z.strictObject({
+      id: name,
+      kind: z.enum(CHANGE_KINDS),
+      title: name,
+      approved: z.boolean(),
+      users: z.array(name).default([]),
+      groups: z.array(name).default([]),
+      domains: z.array(name).default([]),
+      validFrom: isoDateTime,
+      validTo: isoDateTime.nullable().default(null),
+    }),
+  ),
+});

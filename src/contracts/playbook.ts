@@ -1,0 +1,239 @@
+/**
+ * Types shared by the workflow, the activities, the HTTP API and the CLI. Plain types only: the workflow bundle
+ * imports this file with `import type`, and every value crossing a process edge is validated elsewhere with zod.
+ */
+import type { NormalizedAlert } from './alert';
+
+/** An enrichment result: a value, or `unknown` with the reason (a connector failed permanently or had no record). */
+export type Finding<T> =
+  | { status: 'ok'; source: string; value: T }
+  | { status: 'unknown'; source: string; reason: string };
+
+export interface DomainFinding {
+  /** The destination host as the URL parser sees it: lowercased, punycode (A-label), no trailing dot. */
+  host: string;
+  /** Whether the host is one of the organisation's approved cloud-storage domains (exact or dot-suffix). */
+  approved: boolean;
+  matchedApprovedDomain: string | null;
+  /** The known cloud-storage service the host belongs to, if any (e.g. "Dropbox"). */
+  cloudStorageService: string | null;
+  isIpLiteral: boolean;
+}
+
+export const EMPLOYMENT_STATUSES = ['active', 'on-leave', 'on-notice', 'terminated'] as const;
+export type EmploymentStatus = (typeof EMPLOYMENT_STATUSES)[number];
+
+export interface HrFinding {
+  user: string;
+  displayName: string;
+  department: string;
+  title: string;
+  groups: string[];
+  employmentStatus: EmploymentStatus;
+  /** The manager's user name; the manager may not approve containment of their own report. */
+  manager: string | null;
+  /** IANA time zone, e.g. "Europe/Berlin". */
+  timezone: string;
+  cloudStorageAuthorized: boolean;
+}
+
+export const CHANGE_KINDS = ['exception', 'pilot', 'policy-change', 'configuration-change'] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
+
+export interface PolicyChangeRecord {
+  id: string;
+  kind: ChangeKind;
+  title: string;
+  approved: boolean;
+  /** Users and groups the change covers; empty lists mean "nobody", never "everybody". */
+  users: string[];
+  groups: string[];
+  /** Destination domains the change covers (exact or dot-suffix). */
+  domains: string[];
+  validFrom: string;
+  validTo: string | null;
+}
+
+export interface PolicyChangesFinding {
+  windowDays: number;
+  records: PolicyChangeRecord[];
+}
+
+export interface DeviceFinding {
+  host: string;
+  managed: boolean;
+  owner: string | null;
+  cloudStorageAllowed: boolean;
+}
+
+export interface BaselineFinding {
+  user: string;
+  /** Days of history the mean and deviation are computed over. */
+  days: number;
+  meanBytes: number;
+  stdDevBytes: number;
+}
+
+export interface BusinessHoursFinding {
+  timezone: string;
+  timezoneSource: 'hr' | 'organisation-default';
+  /** Event time in the user's time zone, e.g. "2026-11-28T02:14:00+01:00". */
+  localTime: string;
+  weekday: string;
+  withinBusinessHours: boolean;
+  /** Why it is or is not within business hours ("Saturday", "holiday: New Year", "before 09:00"). */
+  reason: string;
+}
+
+export interface Enrichment {
+  domain: Finding<DomainFinding>;
+  hr: Finding<HrFinding>;
+  policyChanges: Finding<PolicyChangesFinding>;
+  device: Finding<DeviceFinding>;
+  baseline: Finding<BaselineFinding>;
+  businessHours: Finding<BusinessHoursFinding>;
+}
+
+export interface DecisionPolicy {
+  zScoreThreshold: number;
+  multiplierThreshold: number;
+  minHistoryDays: number;
+  volumeFloorBytes: number;
+  escalateDepartingEmployees: boolean;
+}
+
+export type RuleVerdict = 'fired' | 'not-fired' | 'unknown';
+
+export interface RuleEvaluation {
+  rule: string;
+  description: string;
+  /** `unknown` means an input was missing; unknown counts as fired (fail closed) where the rule escalates. */
+  verdict: RuleVerdict;
+  inputs: Record<string, string | number | boolean | null>;
+  threshold: string | null;
+  explanation: string;
+}
+
+export type DecisionOutcome = 'escalate' | 'review' | 'benign';
+
+export interface Justification {
+  id: string;
+  kind: ChangeKind;
+  title: string;
+}
+
+export interface DecisionRecord {
+  outcome: DecisionOutcome;
+  ruleVersion: string;
+  /** One line per reason the outcome was reached, in the order the rules were evaluated. */
+  reasons: string[];
+  rules: RuleEvaluation[];
+  justification: Justification | null;
+  /** The seed's "Questions for Analysis", answered from the findings. */
+  questionsForAnalysis: {
+    legitimateBusinessNeed: string;
+    deviceAuthorized: string;
+    volumeAtypical: string;
+    recentPolicyChanges: string;
+  };
+}
+
+export type ApprovalStatus = 'not-required' | 'pending' | 'approved' | 'denied' | 'expired';
+
+export interface ApprovalState {
+  status: ApprovalStatus;
+  requestId: string | null;
+  requestedAt: string | null;
+  expiresAt: string | null;
+  /** Where the request was sent ("log" when no Slack is configured). */
+  notifiedVia: string | null;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  via: 'cli' | 'slack' | null;
+  comment: string | null;
+}
+
+export type ContainmentActionName = 'revoke-cloud-storage-access' | 'isolate-endpoint';
+/** `simulated`: a dry-run connector recorded what it would do and called nothing real. */
+export type ContainmentStatus = 'done' | 'simulated' | 'failed' | 'skipped';
+
+export interface ContainmentActionResult {
+  action: ContainmentActionName;
+  target: string;
+  provider: string;
+  status: ContainmentStatus;
+  detail: string;
+  at: string;
+}
+
+export type PlaybookStage = 'enriching' | 'deciding' | 'awaiting-approval' | 'containing' | 'reporting' | 'closed';
+
+export type RunOutcome =
+  | 'benign'
+  | 'review'
+  | 'contained'
+  | 'partially-contained'
+  | 'containment-failed'
+  | 'denied'
+  | 'approval-expired';
+
+export interface RunState {
+  workflowId: string;
+  playbook: 'T1567.002';
+  stage: PlaybookStage;
+  /** `running` until the run closes; then the outcome is set. */
+  status: 'running' | 'closed';
+  outcome: RunOutcome | null;
+  alert: NormalizedAlert;
+  enrichment: Partial<Enrichment>;
+  decision: DecisionRecord | null;
+  approval: ApprovalState;
+  containment: ContainmentActionResult[];
+  startedAt: string;
+  closedAt: string | null;
+  report: PlaybookReport | null;
+}
+
+export interface PlaybookReport {
+  /** One line stating the case. */
+  summary: string;
+  /** The whole report as Markdown, for humans. */
+  markdown: string;
+  /** What remains for a Tier 2 analyst (from the seed). */
+  remainingT2Actions: string[];
+}
+
+export interface ApproverRef {
+  id: string;
+  name: string;
+}
+
+/** Settings snapshotted into each run at start, so the run's behaviour does not change under it mid-flight. */
+export interface PlaybookPolicy {
+  decision: DecisionPolicy;
+  approval: {
+    timeoutMs: number;
+    approvers: ApproverRef[];
+  };
+}
+
+export interface PlaybookInput {
+  alert: NormalizedAlert;
+  policy: PlaybookPolicy;
+}
+
+export interface ApprovalDecisionInput {
+  requestId: string;
+  decision: 'approve' | 'deny';
+  approver: string;
+  via: 'cli' | 'slack';
+  comment?: string;
+}
+
+export interface ContainmentRequest {
+  workflowId: string;
+  alertId: string;
+  user: string;
+  host: string;
+  destDomain: string;
+}

@@ -1,0 +1,62 @@
+/**
+ * Structured JSON logs (pino). Logs are evidence: never silenced when stdout is not a terminal. Every configured
+ * secret is replaced wherever it appears in a log line, and credential-bearing fields are redacted by path.
+ */
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+const REDACT_PATHS = [
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'req.headers.authorization',
+  'headers["x-slack-signature"]',
+  'token',
+  '*.token',
+  'apiKey',
+  '*.apiKey',
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+];
+
+function scrub(value: unknown, secrets: string[], depth = 0): unknown {
+  if (typeof value === 'string') {
+    let out = value;
+    for (const s of secrets) if (out.includes(s)) out = out.split(s).join('[redacted]');
+    return out;
+  }
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, secrets, depth + 1));
+  if (value instanceof Error) return scrub({ type: value.name, message: value.message, stack: value.stack }, secrets, depth + 1);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, secrets, depth + 1)]));
+}
+
+export function createLogger(options: { level?: string; secrets?: string[]; destination?: pino.DestinationStream } = {}): Logger {
+  const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { service: 'soar-playbook-worker' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (object) => (secrets.length ? (scrub(object, secrets) as Record<string, unknown>) : object),
+      },
+      hooks: {
+        logMethod(args, method) {
+          if (secrets.length) {
+            const scrubbed = args.map((a) => scrub(a, secrets)) as Parameters<typeof method>;
+            return method.apply(this, scrubbed);
+          }
+          return method.apply(this, args);
+        },
+      },
+    },
+    options.destination ?? pino.destination({ fd: 1, sync: false }),
+  );
+}

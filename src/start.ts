@@ -1,0 +1,119 @@
+/**
+ * `npm start`: everything the SOC needs on one machine, in one terminal. The embedded Temporal dev server (when
+ * configured), the playbook worker and the HTTP server; SIGINT/SIGTERM stop all of it cleanly, and the next start
+ * resumes the runs in flight (they live in the dev server's SQLite file, not in this process).
+ */
+import type { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { type Config, sanitizeConfig } from './config';
+import { buildApp } from './http/app';
+import type { Logger } from './logger';
+import { listen } from './server';
+import { connectClient, connectWorker } from './temporal/connection';
+import { startDevServer, type DevServer } from './temporal/dev-server';
+import { resolveTemporalCli } from './temporal/temporal-cli';
+import { createActivityDeps, createWorker, installSdkLogger } from './worker';
+
+export interface Roles {
+  worker: boolean;
+  http: boolean;
+}
+
+export async function start(config: Config, logger: Logger, roles: Roles = { worker: true, http: true }): Promise<void> {
+  installSdkLogger(logger);
+  logger.info({ config: sanitizeConfig(config) }, 'Starting');
+  const stops: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.error({ err }, 'Error while stopping');
+      }
+    }
+  };
+
+  let devServer: DevServer | null = null;
+  let worker: Worker | null = null;
+  let workerRun: Promise<void> | null = null;
+  let app: FastifyInstance | null = null;
+  try {
+    if (config.temporal.devServer.enabled) {
+      const cli = await resolveTemporalCli({ progress: (line) => logger.info(line) });
+      if (!cli) throw new Error('No Temporal CLI available and no Go toolchain to build one: install the Temporal CLI or set TEMPORAL_CLI_PATH');
+      logger.info({ path: cli.path, route: cli.route }, 'Temporal CLI');
+      devServer = await startDevServer(config.temporal, cli.path, logger);
+      const server = devServer;
+      stops.push(() => server.stop());
+    }
+
+    let client: Client | null = null;
+    if (roles.http) {
+      client = await connectClient(config.temporal);
+      const c = client;
+      stops.push(() => c.connection.close());
+    }
+
+    if (roles.worker) {
+      const connection: NativeConnection = await connectWorker(config.temporal);
+      stops.push(() => connection.close());
+      logger.info('Bundling workflows and starting the worker');
+      worker = await createWorker({ config, connection, deps: createActivityDeps(config, logger) });
+      const w = worker;
+      workerRun = w.run();
+      stops.push(async () => {
+        w.shutdown();
+        await workerRun;
+      });
+    }
+
+    if (roles.http && client) {
+      app = buildApp({ config, client, logger });
+      const a = app;
+      stops.push(() => a.close());
+      await listen(app, config);
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+
+  const base = `http://${config.http.host}:${config.http.port}`;
+  const lines = [
+    '',
+    'SOAR playbook worker (T1567.002) is running:',
+    `  Temporal Web UI   ${devServer?.uiUrl ?? config.temporal.uiUrl}`,
+    `  Temporal server   ${config.temporal.address} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
+    ...(roles.http
+      ? [
+          `  SIEM webhook      POST ${base}/webhooks/siem/generic`,
+          `  Run state         GET  ${base}/runs/<workflowId>`,
+          `  Health            GET  ${base}/healthz`,
+        ]
+      : []),
+    ...(roles.worker ? [`  Worker            ${roles.http ? 'running in this process' : 'running'}`] : []),
+    '  Stop with Ctrl-C.',
+    '',
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
+  logger.info({ http: roles.http ? base : null, temporalUi: devServer?.uiUrl ?? config.temporal.uiUrl }, 'Ready');
+
+  await new Promise<void>((resolve, reject) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'Stopping');
+      stopAll().then(resolve, reject);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    // A worker that dies on its own (e.g. lost server) takes the process down rather than idling silently.
+    workerRun?.catch((err: unknown) => {
+      logger.error({ err }, 'The worker stopped unexpectedly');
+      onSignal('SIGTERM');
+    });
+  });
+  logger.info('Stopped');
+}

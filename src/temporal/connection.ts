@@ -1,0 +1,60 @@
+/**
+ * Connections to Temporal from configuration alone: address, namespace, TLS (server CA, mTLS pair, SNI override)
+ * and API key. Nothing here assumes the dev server.
+ */
+import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
+import { NativeConnection } from '@temporalio/worker';
+import type { Config } from '../config';
+
+function readPem(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new Error(`temporal.tls.${what}: cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export function tlsConfig(config: Config['temporal']): TLSConfig | boolean {
+  const tls = config.tls;
+  if (!tls.enabled) return Boolean(config.apiKey); // API keys (Temporal Cloud) only travel over TLS.
+  if ((tls.clientCertFile === undefined) !== (tls.clientKeyFile === undefined)) {
+    throw new Error('temporal.tls: clientCertFile and clientKeyFile go together');
+  }
+  return {
+    ...(tls.serverName ? { serverNameOverride: tls.serverName } : {}),
+    ...(tls.caCertFile ? { serverRootCACertificate: readPem(tls.caCertFile, 'caCertFile') } : {}),
+    ...(tls.clientCertFile && tls.clientKeyFile
+      ? { clientCertPair: { crt: readPem(tls.clientCertFile, 'clientCertFile'), key: readPem(tls.clientKeyFile, 'clientKeyFile') } }
+      : {}),
+  };
+}
+
+export async function connectClient(config: Config['temporal'], connectTimeout = '10s'): Promise<Client> {
+  const connection = await Connection.connect({
+    address: config.address,
+    tls: tlsConfig(config),
+    connectTimeout,
+    ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+  });
+  return new Client({ connection, namespace: config.namespace });
+}
+
+export function connectWorker(config: Config['temporal']): Promise<NativeConnection> {
+  return NativeConnection.connect({
+    address: config.address,
+    tls: tlsConfig(config),
+    ...(config.apiKey ? { apiKey: config.apiKey } : {}),
+  });
+}
+
+/** True when the server answers a cheap RPC within the deadline. */
+export async function temporalReachable(client: Client, timeoutMs = 2000): Promise<boolean> {
+  try {
+    await client.connection.withDeadline(Date.now() + timeoutMs, () => client.workflowService.getSystemInfo({}));
+    return true;
+  } catch {
+    return false;
+  }
+}

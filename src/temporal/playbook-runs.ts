@@ -1,0 +1,117 @@
+/**
+ * Starting and reading playbook runs through the Temporal client: shared by the HTTP server and the CLI.
+ */
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { exfilToCloudStorage } from '../../workflows';
+import { formatBytes } from '../../workflows/decide';
+import { decideApprovalUpdate, getStateQuery } from '../../workflows/messages';
+import type { Config } from '../config';
+import type { NormalizedAlert } from '../contracts/alert';
+import type { ApprovalDecisionInput, ApprovalState, PlaybookInput, RunState } from '../contracts/playbook';
+import { SA } from '../contracts/search-attributes';
+
+export const PLAYBOOK_WORKFLOW_TYPE = 'exfilToCloudStorage';
+
+/** One alert, one run: the workflow ID is derived from the source and the alert's own ID (the dedup key). */
+export function workflowIdFor(alert: Pick<NormalizedAlert, 'source' | 'alertId'>): string {
+  return `t1567-002-${alert.source}-${alert.alertId}`;
+}
+
+export function playbookInput(config: Config, alert: NormalizedAlert): PlaybookInput {
+  return {
+    alert,
+    policy: {
+      decision: config.playbook.decision,
+      approval: { timeoutMs: config.playbook.approvalTimeout, approvers: config.playbook.approvers },
+    },
+  };
+}
+
+export interface StartResult {
+  workflowId: string;
+  duplicate: boolean;
+}
+
+/**
+ * Starts the playbook for an alert. Resolves only once Temporal has durably accepted the start, or reports that the
+ * same alert already has a run (open or closed). Any other error propagates: the caller must not acknowledge.
+ */
+export async function startPlaybookRun(client: Client, config: Config, alert: NormalizedAlert, taskQueue = config.temporal.taskQueue): Promise<StartResult> {
+  const workflowId = workflowIdFor(alert);
+  try {
+    await client.workflow.start(exfilToCloudStorage, {
+      taskQueue,
+      workflowId,
+      args: [playbookInput(config, alert)],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      staticSummary: `${alert.user} uploaded ${formatBytes(alert.bytesOut)} to ${alert.destDomain} from ${alert.host} at ${alert.eventTime}`,
+      staticDetails: `T1567.002 exfiltration to cloud storage. Alert ${alert.alertId} from ${alert.source}, rule "${alert.ruleName}", severity ${alert.severity}.`,
+      typedSearchAttributes: [
+        { key: SA.alertSource, value: alert.source },
+        { key: SA.alertId, value: alert.alertId },
+        { key: SA.alertUser, value: alert.user },
+        { key: SA.alertHost, value: alert.host },
+        { key: SA.destDomain, value: alert.destDomain.toLowerCase() },
+        { key: SA.severity, value: alert.severity },
+        { key: SA.bytesOut, value: alert.bytesOut },
+      ],
+    });
+    return { workflowId, duplicate: false };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, duplicate: true };
+    throw err;
+  }
+}
+
+/** A run whose workflow ended abnormally (failed, terminated, cancelled, timed out). */
+export interface AbnormalRunView {
+  workflowId: string;
+  playbook: 'T1567.002';
+  status: 'failed' | 'terminated' | 'canceled' | 'timed-out';
+  temporalStatus: string;
+}
+
+export type RunView = RunState | AbnormalRunView;
+
+/** The run's current state, or null when there is no such playbook run. */
+export async function getRunView(client: Client, workflowId: string): Promise<RunView | null> {
+  const handle = client.workflow.getHandle(workflowId);
+  let description;
+  try {
+    description = await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+  if (description.type !== PLAYBOOK_WORKFLOW_TYPE) return null;
+  switch (description.status.name) {
+    case 'RUNNING':
+      return handle.query(getStateQuery);
+    case 'COMPLETED':
+      return (await handle.result()) as RunState;
+    case 'CONTINUED_AS_NEW':
+    case 'FAILED':
+      return { workflowId, playbook: 'T1567.002', status: 'failed', temporalStatus: description.status.name };
+    case 'TERMINATED':
+      return { workflowId, playbook: 'T1567.002', status: 'terminated', temporalStatus: description.status.name };
+    case 'CANCELLED':
+      return { workflowId, playbook: 'T1567.002', status: 'canceled', temporalStatus: description.status.name };
+    default:
+      return { workflowId, playbook: 'T1567.002', status: 'timed-out', temporalStatus: description.status.name };
+  }
+}
+
+/**
+ * Sends a human decision to a waiting run. The current request ID is read from the run first, so a decision always
+ * targets the request the approver was shown; the workflow's validator then checks who may decide.
+ */
+export async function decideApproval(
+  client: Client,
+  workflowId: string,
+  decision: Omit<ApprovalDecisionInput, 'requestId'> & { requestId?: string },
+): Promise<ApprovalState> {
+  const handle = client.workflow.getHandle(workflowId);
+  const requestId = decision.requestId ?? (await handle.query(getStateQuery)).approval.requestId;
+  if (!requestId) throw new Error(`Run ${workflowId} has no approval request.`);
+  return handle.executeUpdate(decideApprovalUpdate, { args: [{ ...decision, requestId }] });
+}

@@ -1,0 +1,72 @@
+/** The playbook worker: workflows bundled from workflows/, activities wired to the configured connectors. */
+import path from 'node:path';
+import { DefaultLogger, type LogLevel, Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+import type { Config } from './config';
+import { DryRunContainment } from './connectors/dry-run/client';
+import { FileReportSink } from './connectors/file-reports/client';
+import {
+  FileChangeRecords,
+  FileCloudStorageCatalog,
+  FileDeviceInventory,
+  FileHrDirectory,
+  FileUploadBaselines,
+} from './connectors/local-files/client';
+import { LogApprovalNotifier } from './connectors/log-notifier/client';
+import type { Logger } from './logger';
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/** The connectors the configuration selects. */
+export function createActivityDeps(config: Config, logger: Logger): ActivityDeps {
+  const dataDir = path.resolve(config.connectors.dataDir);
+  return {
+    cloudStorage: new FileCloudStorageCatalog(dataDir),
+    hr: new FileHrDirectory(dataDir),
+    changes: new FileChangeRecords(dataDir),
+    devices: new FileDeviceInventory(dataDir),
+    baselines: new FileUploadBaselines(dataDir),
+    businessHours: config.playbook.businessHours,
+    policyChangeWindowDays: config.playbook.policyChangeWindowDays,
+    notifier: new LogApprovalNotifier(logger.child({ component: 'approvals' }), config.temporal.uiUrl, config.temporal.namespace),
+    containment: new DryRunContainment(path.resolve(config.dataDir)),
+    reports: new FileReportSink(path.resolve(config.dataDir)),
+  };
+}
+
+let runtimeInstalled = false;
+
+/** Routes the SDK's own logs (worker, workflow `log`, activity `log`) through our logger. Once per process. */
+export function installSdkLogger(logger: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const sdk = logger.child({ component: 'temporal-sdk' });
+  const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+  Runtime.install({
+    logger: new DefaultLogger('INFO', (entry) => {
+      sdk[levels[entry.level]](entry.meta ?? {}, entry.message);
+    }),
+  });
+}
+
+export interface CreateWorkerOptions {
+  config: Config;
+  connection: NativeConnection;
+  deps: ActivityDeps;
+  /** Tests pass a prebuilt bundle (bundle once) and a cache size of 0 (replay every task). */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  maxCachedWorkflows?: number;
+  taskQueue?: string;
+}
+
+export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const { config } = options;
+  return Worker.create({
+    connection: options.connection,
+    namespace: config.temporal.namespace,
+    taskQueue: options.taskQueue ?? config.temporal.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities(options.deps),
+    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+  });
+}

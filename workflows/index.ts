@@ -1,0 +1,2 @@
+// The worker's workflowsPath: every workflow this worker runs.
+export { exfilToCloudStorage } from './exfil-to-cloud-storage';
