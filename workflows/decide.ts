@@ -261,14 +261,18 @@ export function decide(alert: NormalizedAlert, enrichment: Enrichment, policy: D
   ];
   const reviewRules = [domainRule(enrichment), hrAuthorizationRule(enrichment)];
 
+  const reason = (r: RuleEvaluation) => `${r.rule}${r.verdict === 'unknown' ? ' (unknown, fail closed)' : ''}: ${r.explanation}`;
   let outcome: DecisionOutcome;
   let reasons: string[];
+  let triggeredBy: string[] = [];
   if (escalationRules.some(counts)) {
     outcome = 'escalate';
-    reasons = escalationRules.filter(counts).map((r) => `${r.rule}${r.verdict === 'unknown' ? ' (unknown, fail closed)' : ''}: ${r.explanation}`);
+    triggeredBy = escalationRules.filter(counts).map((r) => r.rule);
+    reasons = escalationRules.filter(counts).map(reason);
   } else if (reviewRules.some(counts) && justification === null) {
     outcome = 'review';
-    reasons = reviewRules.filter(counts).map((r) => `${r.rule}${r.verdict === 'unknown' ? ' (unknown, fail closed)' : ''}: ${r.explanation}`);
+    triggeredBy = reviewRules.filter(counts).map((r) => r.rule);
+    reasons = reviewRules.filter(counts).map(reason);
   } else {
     outcome = 'benign';
     reasons = [
@@ -284,6 +288,7 @@ export function decide(alert: NormalizedAlert, enrichment: Enrichment, policy: D
   return {
     outcome,
     ruleVersion: RULE_VERSION,
+    triggeredBy,
     reasons,
     rules: [...escalationRules, ...reviewRules],
     justification,

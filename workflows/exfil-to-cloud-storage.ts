@@ -240,9 +240,11 @@ function outcomeOf(state: RunState): RunOutcome {
     case 'expired':
       return 'approval-expired';
     default: {
-      const done = state.containment.filter((r) => r.status === 'done' || r.status === 'simulated').length;
-      if (done === state.containment.length && done > 0) return 'contained';
-      return done > 0 ? 'partially-contained' : 'containment-failed';
+      const results = state.containment;
+      const succeeded = results.filter((r) => r.status === 'done' || r.status === 'simulated');
+      if (succeeded.length === 0) return 'containment-failed';
+      if (succeeded.length < results.length) return 'partially-contained';
+      return results.some((r) => r.status === 'simulated') ? 'containment-simulated' : 'contained';
     }
   }
 }

@@ -22,7 +22,7 @@ export function buildReport(state: RunState): PlaybookReport {
   const summary =
     `${alert.user} uploaded ${formatBytes(alert.bytesOut)} to ${alert.destDomain} from ${alert.host} at ${alert.eventTime}: ` +
     `${decision?.outcome ?? 'undecided'}, ${outcome}` +
-    (decision && decision.outcome !== 'benign' ? ` (${decision.rules.filter((r) => r.verdict !== 'not-fired').map((r) => r.rule).join(', ')})` : '');
+    (decision && decision.triggeredBy.length ? ` (${decision.triggeredBy.join(', ')})` : '');
 
   const remainingT2Actions = decision?.outcome === 'escalate' ? T2_ACTIONS : [];
   const simulated = state.containment.some((c) => c.status === 'simulated');

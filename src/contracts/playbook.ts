@@ -125,6 +125,8 @@ export interface Justification {
 export interface DecisionRecord {
   outcome: DecisionOutcome;
   ruleVersion: string;
+  /** The rules that produced the outcome (fired, or unknown and so counted: fail closed). */
+  triggeredBy: string[];
   /** One line per reason the outcome was reached, in the order the rules were evaluated. */
   reasons: string[];
   rules: RuleEvaluation[];
@@ -172,6 +174,8 @@ export type RunOutcome =
   | 'benign'
   | 'review'
   | 'contained'
+  /** Containment succeeded, but at least one action was a dry run: nothing real was called for it. */
+  | 'containment-simulated'
   | 'partially-contained'
   | 'containment-failed'
   | 'denied'

@@ -45,7 +45,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     requestTimeout: 30_000,
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
-    disableRequestLogging: false,
   });
 
   // Only JSON is accepted; the raw bytes are kept for signature checks, and must be UTF-8.

@@ -27,7 +27,7 @@ export function siemRoutes(deps: SiemRouteDeps) {
   return (app: FastifyInstance) => {
     app.post('/webhooks/siem/generic', { preHandler: requireBearer(deps.config.http.webhookTokens, 'siem') }, async (request, reply) => {
       const parsed = genericWebhookBodySchema.safeParse(request.body);
-      if (!parsed.success) throw new HttpError(400, 'Invalid alert', zodDetails(parsed.error));
+      if (!parsed.success) throw new HttpError(400, 'Invalid alert', zodDetails(parsed.error, request.body));
       checkEventTime(parsed.data.eventTime, deps.now());
       const alert: NormalizedAlert = { ...parsed.data, source: 'generic', raw: request.body };
       // Bounded, so a hung connection becomes a 503 the SIEM retries rather than a stalled webhook.

@@ -1,0 +1,184 @@
+/**
+ * The T1567.002 workflow on a real Temporal dev server, with the real activities and file connectors.
+ * The worker caches no workflows (maxCachedWorkflows: 0), so every workflow task replays the history so far.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { exfilToCloudStorage } from '../../workflows';
+import { getStateQuery } from '../../workflows/messages';
+import type { Config } from '../../src/config';
+import { DryRunContainment } from '../../src/connectors/dry-run/client';
+import type { RunState } from '../../src/contracts/playbook';
+import { decideApproval, playbookInput } from '../../src/temporal/playbook-runs';
+import { createActivityDeps, createWorker } from '../../src/worker';
+import { createLogger } from '../../src/logger';
+import { benignAlert, escalatingAlert, testConfig, unique, writeDataDir } from '../helpers/fixtures';
+import { eventually, startTestServer, workflowBundle } from '../helpers/temporal';
+
+const silent = createLogger({ level: 'silent' });
+
+describe('T1567.002 playbook workflow (every task replays)', () => {
+  let env: TestWorkflowEnvironment;
+  const workers: { worker: Worker; running: Promise<void> }[] = [];
+
+  before(async () => {
+    env = await startTestServer();
+  });
+
+  after(async () => {
+    for (const w of workers) w.worker.shutdown();
+    await Promise.all(workers.map((w) => w.running));
+    await env?.teardown();
+  });
+
+  /** A worker on its own task queue with its own data and state folders. */
+  async function startWorker(options: { dataDir?: string; approvalTimeout?: string } = {}): Promise<{ config: Config; ledger: DryRunContainment }> {
+    const taskQueue = unique('wf');
+    const config = testConfig({ taskQueue, ...options });
+    const worker = await createWorker({
+      config,
+      connection: env.nativeConnection,
+      deps: createActivityDeps(config, silent),
+      workflowBundle: await workflowBundle(),
+      maxCachedWorkflows: 0,
+    });
+    workers.push({ worker, running: worker.run() });
+    return { config, ledger: new DryRunContainment(config.dataDir) };
+  }
+
+  function start(config: Config, alert = escalatingAlert()): Promise<WorkflowHandle<typeof exfilToCloudStorage>> {
+    return env.client.workflow.start(exfilToCloudStorage, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: unique('run'),
+      args: [playbookInput(config, alert)],
+    });
+  }
+
+  const awaitingApproval = (handle: WorkflowHandle) =>
+    eventually(async () => {
+      const state = await handle.query(getStateQuery);
+      return state.stage === 'awaiting-approval' && state.approval.notifiedVia !== null ? state : null;
+    }, 30_000, 'the run to await approval');
+
+  async function scheduledActivities(handle: WorkflowHandle): Promise<string[]> {
+    const history = await handle.fetchHistory();
+    return (history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter((name): name is string => typeof name === 'string');
+  }
+
+  test('a benign run closes without asking for approval', async () => {
+    const { config, ledger } = await startWorker();
+    const handle = await start(config, benignAlert());
+    const result: RunState = await handle.result();
+    assert.equal(result.status, 'closed');
+    assert.equal(result.decision?.outcome, 'benign');
+    assert.equal(result.outcome, 'benign');
+    assert.equal(result.approval.status, 'not-required');
+    assert.deepEqual(result.containment, []);
+    assert.equal(result.enrichment.domain?.status, 'ok');
+    assert.match(result.report?.markdown ?? '', /No escalation rule fired/);
+    const activities = await scheduledActivities(handle);
+    assert.ok(!activities.includes('requestApproval'));
+    assert.ok(!activities.includes('isolateEndpoint'));
+    assert.deepEqual(await ledger.entries(), []);
+  });
+
+  test('an escalated run waits for approval, then runs each containment step exactly once', async () => {
+    const { config, ledger } = await startWorker();
+    const handle = await start(config);
+    const waiting = await awaitingApproval(handle);
+    assert.equal(waiting.decision?.outcome, 'escalate');
+    assert.deepEqual(waiting.decision?.triggeredBy, ['volume-out-of-norm', 'off-hours-without-justification']);
+    assert.equal(waiting.approval.status, 'pending');
+    assert.equal(waiting.approval.notifiedVia, 'log');
+
+    const approval = await decideApproval(env.client, handle.workflowId, { decision: 'approve', approver: 'alice', via: 'cli', comment: 'confirmed with IR' });
+    assert.equal(approval.status, 'approved');
+    assert.equal(approval.decidedBy, 'alice');
+
+    const result = await handle.result();
+    assert.equal(result.outcome, 'containment-simulated');
+    assert.deepEqual(
+      result.containment.map((c) => [c.action, c.target, c.status, c.provider]),
+      [
+        ['revoke-cloud-storage-access', 'jdoe', 'simulated', 'dry-run'],
+        ['isolate-endpoint', 'LAPTOP-JD01', 'simulated', 'dry-run'],
+      ],
+    );
+    assert.equal(result.approval.comment, 'confirmed with IR');
+    const activities = await scheduledActivities(handle);
+    assert.equal(activities.filter((a) => a === 'revokeCloudStorageAccess').length, 1);
+    assert.equal(activities.filter((a) => a === 'isolateEndpoint').length, 1);
+    const entries = (await ledger.entries()).filter((e) => e.key.startsWith(handle.workflowId));
+    assert.deepEqual(entries.map((e) => e.key).sort(), [`${handle.workflowId}:isolate-endpoint`, `${handle.workflowId}:revoke-cloud-storage-access`]);
+    assert.match(result.report?.markdown ?? '', /Simulated: dry-run containment/);
+  });
+
+  test('a denied run does not contain', async () => {
+    const { config, ledger } = await startWorker();
+    const handle = await start(config);
+    await awaitingApproval(handle);
+    await decideApproval(env.client, handle.workflowId, { decision: 'deny', approver: 'bob', via: 'cli' });
+    const result = await handle.result();
+    assert.equal(result.approval.status, 'denied');
+    assert.equal(result.outcome, 'denied');
+    assert.deepEqual(result.containment, []);
+    assert.ok(!(await scheduledActivities(handle)).includes('isolateEndpoint'));
+    assert.deepEqual(await ledger.entries(), []);
+  });
+
+  test('an unanswered approval expires and the run ends without containment', async () => {
+    const { config, ledger } = await startWorker({ approvalTimeout: '2s' });
+    const handle = await start(config);
+    const result = await handle.result();
+    assert.equal(result.approval.status, 'expired');
+    assert.equal(result.outcome, 'approval-expired');
+    assert.equal(result.status, 'closed');
+    assert.deepEqual(result.containment, []);
+    assert.deepEqual(await ledger.entries(), []);
+  });
+
+  test('decisions from non-approvers, the subject, the manager or a stale request are rejected and the run keeps waiting', async () => {
+    const { config } = await startWorker();
+    const handle = await start(config);
+    const waiting = await awaitingApproval(handle);
+
+    const rejected = async (decision: Parameters<typeof decideApproval>[2], message: RegExp) => {
+      await assert.rejects(decideApproval(env.client, handle.workflowId, decision), (err: Error) => {
+        assert.ok(err instanceof WorkflowUpdateFailedError, `expected WorkflowUpdateFailedError, got ${err.name}`);
+        assert.match((err.cause as Error).message, message);
+        return true;
+      });
+    };
+    await rejected({ decision: 'approve', approver: 'mallory', via: 'cli' }, /mallory is not an authorised approver/);
+    await rejected({ decision: 'approve', approver: 'jdoe', via: 'cli' }, /jdoe is the subject of this alert/);
+    await rejected({ decision: 'approve', approver: 'mmanager', via: 'cli' }, /mmanager is the manager of the alert's subject/);
+    await rejected({ decision: 'approve', approver: 'alice', via: 'cli', requestId: 'an-older-request' }, /not the current one/);
+
+    const still = await handle.query(getStateQuery);
+    assert.equal(still.approval.status, 'pending');
+    assert.equal(still.approval.requestId, waiting.approval.requestId);
+    // Rejected Updates write nothing to history.
+    const history = await handle.fetchHistory();
+    assert.equal((history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length, 0);
+
+    await decideApproval(env.client, handle.workflowId, { decision: 'approve', approver: 'alice', via: 'cli' });
+    await rejected({ decision: 'deny', approver: 'bob', via: 'cli', requestId: waiting.approval.requestId ?? '' }, /No approval is pending/);
+    assert.equal((await handle.result()).approval.decidedBy, 'alice');
+  });
+
+  test('a source that fails permanently is recorded as unknown and the run still decides, failing closed', async () => {
+    const { config } = await startWorker({ dataDir: writeDataDir({}, ['devices.yaml']) });
+    const handle = await start(config, benignAlert());
+    const state = await awaitingApproval(handle);
+    assert.equal(state.enrichment.device?.status, 'unknown');
+    assert.match(state.enrichment.device?.status === 'unknown' ? state.enrichment.device.reason : '', /devices\.yaml/);
+    assert.equal(state.decision?.outcome, 'escalate');
+    assert.deepEqual(state.decision?.triggeredBy, ['device-not-authorized']);
+    await handle.terminate('test done');
+  });
+});
