@@ -61,12 +61,14 @@ export function createActivities(deps: ActivityDeps) {
     }),
 
     /** Policy or configuration changes, exceptions and pilots related to cloud storage, recent to the event. */
-    findCloudStoragePolicyChanges: translated(async (input: { user: string; eventTime: string }): Promise<Sourced<PolicyChangesFinding>> => {
-      const until = new Date(input.eventTime);
-      const since = new Date(until.getTime() - deps.policyChangeWindowDays * 86_400_000);
-      const records = await deps.changes.listCloudStorageChanges({ since: since.toISOString(), until: until.toISOString() });
-      return { source: deps.changes.name, value: { windowDays: deps.policyChangeWindowDays, records } };
-    }),
+    findCloudStoragePolicyChanges: translated(
+      async (input: { user: string; eventTime: string }): Promise<Sourced<PolicyChangesFinding>> => {
+        const until = new Date(input.eventTime);
+        const since = new Date(until.getTime() - deps.policyChangeWindowDays * 86_400_000);
+        const records = await deps.changes.listCloudStorageChanges({ since: since.toISOString(), until: until.toISOString() });
+        return { source: deps.changes.name, value: { windowDays: deps.policyChangeWindowDays, records } };
+      },
+    ),
 
     /** Is the device managed and allowed to use cloud storage? */
     checkDeviceAuthorization: translated(async (input: { host: string }): Promise<Sourced<DeviceFinding>> => {
@@ -85,9 +87,16 @@ export function createActivities(deps: ActivityDeps) {
     /** Business hours at the event time in the user's time zone (the organisation default when HR has none). */
     evaluateBusinessHours: translated((input: { eventTime: string; timezone: string | null }): Promise<Sourced<BusinessHoursFinding>> => {
       try {
-        return Promise.resolve({ source: 'business-hours-policy', value: evaluateHours(input.eventTime, input.timezone, deps.businessHours) });
+        return Promise.resolve({
+          source: 'business-hours-policy',
+          value: evaluateHours(input.eventTime, input.timezone, deps.businessHours),
+        });
       } catch (err) {
-        throw new ConnectorConfigurationError('business-hours-policy', `cannot evaluate time zone "${input.timezone}": ${(err as Error).message}`, { cause: err });
+        throw new ConnectorConfigurationError(
+          'business-hours-policy',
+          `cannot evaluate time zone "${input.timezone}": ${(err as Error).message}`,
+          { cause: err },
+        );
       }
     }),
 

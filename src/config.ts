@@ -24,27 +24,33 @@ export const durationMs = z
     return Number(n) * (UNIT_MS[unit ?? 'ms'] ?? 1);
   });
 
+type Env = Record<string, string | undefined>;
+
 /** A secret: `env:NAME` (read from the environment), `file:PATH` (read from a file) or the literal value. */
-const secret = z.string().min(1).transform((v, ctx) => {
-  if (v.startsWith('env:')) {
-    const name = v.slice(4);
-    const value = process.env[name];
-    if (!value) {
-      ctx.addIssue({ code: 'custom', message: `refers to environment variable ${name}, which is not set` });
-      return z.NEVER;
-    }
-    return value;
-  }
-  if (v.startsWith('file:')) {
-    try {
-      return readFileSync(v.slice(5), 'utf8').trim();
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `refers to a file that cannot be read (${(err as Error).message})` });
-      return z.NEVER;
-    }
-  }
-  return v;
-});
+const secretFrom = (env: Env) =>
+  z
+    .string()
+    .min(1)
+    .transform((v, ctx) => {
+      if (v.startsWith('env:')) {
+        const name = v.slice(4);
+        const value = env[name];
+        if (!value) {
+          ctx.addIssue({ code: 'custom', message: `refers to environment variable ${name}, which is not set` });
+          return z.NEVER;
+        }
+        return value;
+      }
+      if (v.startsWith('file:')) {
+        try {
+          return readFileSync(v.slice(5), 'utf8').trim();
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: `refers to a file that cannot be read (${(err as Error).message})` });
+          return z.NEVER;
+        }
+      }
+      return v;
+    });
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time like 09:00');
 const timezone = z.string().refine(isValidTimezone, 'must be an IANA time zone such as Europe/Berlin');
@@ -58,92 +64,111 @@ const tlsSchema = z.strictObject({
   clientKeyFile: z.string().optional(),
 });
 
-const temporalSchema = z.strictObject({
-  address: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default('127.0.0.1:7233'),
-  namespace: z.string().min(1).default('default'),
-  taskQueue: z.string().min(1).default('soar-playbooks'),
-  /** Where people open runs; used for links in notifications and in `npm start`'s banner. */
-  uiUrl: z.url().default('http://127.0.0.1:8233'),
-  tls: tlsSchema.default({ enabled: false }),
-  /** Temporal Cloud API key; prefer `env:TEMPORAL_API_KEY`. */
-  apiKey: secret.optional(),
-  devServer: z
-    .strictObject({
-      /** Start the Temporal CLI's dev server with the app: the one-machine embedded default. */
-      enabled: z.boolean().default(false),
-      dbFile: z.string().default('.data/temporal.db'),
-      uiPort: z.number().int().min(1).max(65535).default(8233),
-      logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('warn'),
-    })
-    .default({ enabled: false, dbFile: '.data/temporal.db', uiPort: 8233, logLevel: 'warn' }),
-});
-
-const httpSchema = z.strictObject({
-  host: z.string().default('127.0.0.1'),
-  port: z.number().int().min(0).max(65535).default(8080),
-  bodyLimitBytes: z.number().int().positive().default(1024 * 1024),
-  /**
-   * Bearer tokens accepted on the SIEM webhooks. With none, the webhooks accept unauthenticated requests only
-   * while the server listens on loopback (dev mode); the config is refused otherwise.
-   */
-  webhookTokens: z.array(secret).default([]),
-  /** Bearer tokens accepted on the read API (`GET /runs/:id`); same loopback-only rule when empty. */
-  apiTokens: z.array(secret).default([]),
-});
-
-const approverSchema = z.strictObject({ id: z.string().min(1), name: z.string().min(1) });
-
-const playbookSchema = z.strictObject({
-  approvalTimeout: durationMs.default(30 * 60_000),
-  approvers: z.array(approverSchema).min(1, 'at least one approver is required'),
-  decision: z
-    .strictObject({
-      zScoreThreshold: z.number().positive().default(DEFAULT_DECISION_POLICY.zScoreThreshold),
-      multiplierThreshold: z.number().positive().default(DEFAULT_DECISION_POLICY.multiplierThreshold),
-      minHistoryDays: z.number().int().positive().default(DEFAULT_DECISION_POLICY.minHistoryDays),
-      volumeFloorBytes: z.number().int().nonnegative().default(DEFAULT_DECISION_POLICY.volumeFloorBytes),
-      escalateDepartingEmployees: z.boolean().default(DEFAULT_DECISION_POLICY.escalateDepartingEmployees),
-    })
-    .default(DEFAULT_DECISION_POLICY),
-  businessHours: z.strictObject({
-    defaultTimezone: timezone.default('UTC'),
-    days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
-    start: hhmm.default('09:00'),
-    end: hhmm.default('18:00'),
-    holidays: z.array(z.strictObject({ date: z.iso.date(), name: z.string().min(1) })).default([]),
-  }),
-  /** How far back policy changes, exceptions and pilots are considered. */
-  policyChangeWindowDays: z.number().int().positive().default(90),
-});
-
-const connectorsSchema = z.strictObject({
-  /** Folder of the file-backed sources (HR directory, devices, baselines, domains, changes). */
-  dataDir: z.string().default('config/data'),
-  containment: z.strictObject({ mode: z.literal('dry-run') }).default({ mode: 'dry-run' }),
-});
-
-export const configSchema = z
-  .strictObject({
-    temporal: temporalSchema.default(temporalSchema.parse({})),
-    http: httpSchema.default(httpSchema.parse({})),
-    playbook: playbookSchema,
-    connectors: connectorsSchema.default(connectorsSchema.parse({})),
-    /** Local state: the dry-run ledger, reports. */
-    dataDir: z.string().default('.data'),
-    log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).default({ level: 'info' }),
-  })
-  .superRefine((cfg, ctx) => {
-    if (cfg.temporal.devServer.enabled && !isLoopback(cfg.temporal.address.split(':')[0] ?? '')) {
-      ctx.addIssue({ code: 'custom', path: ['temporal', 'devServer', 'enabled'], message: 'the embedded dev server listens on loopback only; set temporal.address to 127.0.0.1:<port> or disable it' });
-    }
-    for (const key of ['webhookTokens', 'apiTokens'] as const) {
-      if (cfg.http[key].length === 0 && !isLoopback(cfg.http.host)) {
-        ctx.addIssue({ code: 'custom', path: ['http', key], message: `required when http.host (${cfg.http.host}) is not a loopback address: nothing is unauthenticated on a network` });
-      }
-    }
+/** The schema, with secrets resolved from the given environment. */
+function buildSchema(env: Env) {
+  const secret = secretFrom(env);
+  const temporalSchema = z.strictObject({
+    address: z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+      .default('127.0.0.1:7233'),
+    namespace: z.string().min(1).default('default'),
+    taskQueue: z.string().min(1).default('soar-playbooks'),
+    /** Where people open runs; used for links in notifications and in `npm start`'s banner. */
+    uiUrl: z.url().default('http://127.0.0.1:8233'),
+    tls: tlsSchema.default({ enabled: false }),
+    /** Temporal Cloud API key; prefer `env:TEMPORAL_API_KEY`. */
+    apiKey: secret.optional(),
+    devServer: z
+      .strictObject({
+        /** Start the Temporal CLI's dev server with the app: the one-machine embedded default. */
+        enabled: z.boolean().default(false),
+        dbFile: z.string().default('.data/temporal.db'),
+        uiPort: z.number().int().min(1).max(65535).default(8233),
+        logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('warn'),
+      })
+      .default({ enabled: false, dbFile: '.data/temporal.db', uiPort: 8233, logLevel: 'warn' }),
   });
 
-export type Config = z.infer<typeof configSchema>;
+  const httpSchema = z.strictObject({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
+    /**
+     * Bearer tokens accepted on the SIEM webhooks. With none, the webhooks accept unauthenticated requests only
+     * while the server listens on loopback (dev mode); the config is refused otherwise.
+     */
+    webhookTokens: z.array(secret).default([]),
+    /** Bearer tokens accepted on the read API (`GET /runs/:id`); same loopback-only rule when empty. */
+    apiTokens: z.array(secret).default([]),
+  });
+
+  const approverSchema = z.strictObject({ id: z.string().min(1), name: z.string().min(1) });
+
+  const playbookSchema = z.strictObject({
+    approvalTimeout: durationMs.default(30 * 60_000),
+    approvers: z.array(approverSchema).min(1, 'at least one approver is required'),
+    decision: z
+      .strictObject({
+        zScoreThreshold: z.number().positive().default(DEFAULT_DECISION_POLICY.zScoreThreshold),
+        multiplierThreshold: z.number().positive().default(DEFAULT_DECISION_POLICY.multiplierThreshold),
+        minHistoryDays: z.number().int().positive().default(DEFAULT_DECISION_POLICY.minHistoryDays),
+        volumeFloorBytes: z.number().int().nonnegative().default(DEFAULT_DECISION_POLICY.volumeFloorBytes),
+        escalateDepartingEmployees: z.boolean().default(DEFAULT_DECISION_POLICY.escalateDepartingEmployees),
+      })
+      .default(DEFAULT_DECISION_POLICY),
+    businessHours: z.strictObject({
+      defaultTimezone: timezone.default('UTC'),
+      days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
+      start: hhmm.default('09:00'),
+      end: hhmm.default('18:00'),
+      holidays: z.array(z.strictObject({ date: z.iso.date(), name: z.string().min(1) })).default([]),
+    }),
+    /** How far back policy changes, exceptions and pilots are considered. */
+    policyChangeWindowDays: z.number().int().positive().default(90),
+  });
+
+  const connectorsSchema = z.strictObject({
+    /** Folder of the file-backed sources (HR directory, devices, baselines, domains, changes). */
+    dataDir: z.string().default('config/data'),
+    containment: z.strictObject({ mode: z.literal('dry-run') }).default({ mode: 'dry-run' }),
+  });
+
+  return z
+    .strictObject({
+      temporal: temporalSchema.default(temporalSchema.parse({})),
+      http: httpSchema.default(httpSchema.parse({})),
+      playbook: playbookSchema,
+      connectors: connectorsSchema.default(connectorsSchema.parse({})),
+      /** Local state: the dry-run ledger, reports. */
+      dataDir: z.string().default('.data'),
+      log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).default({ level: 'info' }),
+    })
+    .superRefine((cfg, ctx) => {
+      if (cfg.temporal.devServer.enabled && !isLoopback(cfg.temporal.address.split(':')[0] ?? '')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['temporal', 'devServer', 'enabled'],
+          message: 'the embedded dev server listens on loopback only; set temporal.address to 127.0.0.1:<port> or disable it',
+        });
+      }
+      for (const key of ['webhookTokens', 'apiTokens'] as const) {
+        if (cfg.http[key].length === 0 && !isLoopback(cfg.http.host)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['http', key],
+            message: `required when http.host (${cfg.http.host}) is not a loopback address: nothing is unauthenticated on a network`,
+          });
+        }
+      }
+    });
+}
+
+export type Config = z.infer<ReturnType<typeof buildSchema>>;
 
 export class ConfigError extends Error {
   constructor(
@@ -154,8 +179,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-type Env = Record<string, string | undefined>;
 
 /** Environment variables that override the file, for twelve-factor deployments. */
 function applyEnvOverrides(raw: Record<string, unknown>, env: Env): Record<string, unknown> {
@@ -194,7 +217,7 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: Env): Record<strin
 
 export function parseConfig(raw: unknown, env: Env = process.env, origin = 'configuration'): Config {
   const base = typeof raw === 'object' && raw !== null ? structuredClone(raw as Record<string, unknown>) : {};
-  const result = configSchema.safeParse(applyEnvOverrides(base, env));
+  const result = buildSchema(env).safeParse(applyEnvOverrides(base, env));
   if (!result.success) {
     throw new ConfigError(
       `Invalid ${origin}:`,
@@ -236,5 +259,7 @@ export function sanitizeConfig(config: Config): unknown {
 
 /** Every secret value in the configuration, so loggers can redact them wherever they appear. */
 export function secretsOf(config: Config): string[] {
-  return [config.temporal.apiKey, ...config.http.webhookTokens, ...config.http.apiTokens].filter((s): s is string => typeof s === 'string' && s.length > 0);
+  return [config.temporal.apiKey, ...config.http.webhookTokens, ...config.http.apiTokens].filter(
+    (s): s is string => typeof s === 'string' && s.length > 0,
+  );
 }

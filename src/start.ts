@@ -41,7 +41,8 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
   try {
     if (config.temporal.devServer.enabled) {
       const cli = await resolveTemporalCli({ progress: (line) => logger.info(line) });
-      if (!cli) throw new Error('No Temporal CLI available and no Go toolchain to build one: install the Temporal CLI or set TEMPORAL_CLI_PATH');
+      if (!cli)
+        throw new Error('No Temporal CLI available and no Go toolchain to build one: install the Temporal CLI or set TEMPORAL_CLI_PATH');
       logger.info({ path: cli.path, route: cli.route }, 'Temporal CLI');
       devServer = await startDevServer(config.temporal, cli.path, logger);
       const server = devServer;

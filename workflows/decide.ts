@@ -92,7 +92,12 @@ function deviceRule(enrichment: Enrichment): RuleEvaluation {
   };
   const device = enrichment.device;
   if (device.status !== 'ok') {
-    return { ...base, verdict: 'unknown', inputs: { device: null }, explanation: `Device authorization is ${unknownReason(device)}; treated as not authorized.` };
+    return {
+      ...base,
+      verdict: 'unknown',
+      inputs: { device: null },
+      explanation: `Device authorization is ${unknownReason(device)}; treated as not authorized.`,
+    };
   }
   const d = device.value;
   const authorized = d.managed && d.cloudStorageAllowed;
@@ -167,7 +172,9 @@ function offHoursRule(enrichment: Enrichment, justification: Justification | nul
   };
   const hours = enrichment.businessHours;
   const justified = justification !== null;
-  const justificationText = justified ? `justified by ${justification.kind} ${justification.id} (${justification.title})` : 'no valid justification';
+  const justificationText = justified
+    ? `justified by ${justification.kind} ${justification.id} (${justification.title})`
+    : 'no valid justification';
   if (hours.status !== 'ok') {
     return {
       ...base,
@@ -181,7 +188,12 @@ function offHoursRule(enrichment: Enrichment, justification: Justification | nul
   return {
     ...base,
     verdict: fired ? 'fired' : 'not-fired',
-    inputs: { localTime: h.localTime, timezone: h.timezone, withinBusinessHours: h.withinBusinessHours, justification: justification?.id ?? null },
+    inputs: {
+      localTime: h.localTime,
+      timezone: h.timezone,
+      withinBusinessHours: h.withinBusinessHours,
+      justification: justification?.id ?? null,
+    },
     explanation: h.withinBusinessHours
       ? `${h.localTime} (${h.timezone}) is within business hours.`
       : `${h.localTime} (${h.timezone}) is outside business hours (${h.reason}); ${justificationText}.`,
@@ -203,7 +215,12 @@ function departingRule(enrichment: Enrichment, policy: DecisionPolicy): RuleEval
   }
   const status = hr.value.employmentStatus;
   const fired = status === 'terminated' || status === 'on-notice';
-  return { ...base, verdict: fired ? 'fired' : 'not-fired', inputs: { employmentStatus: status }, explanation: `Employment status: ${status}.` };
+  return {
+    ...base,
+    verdict: fired ? 'fired' : 'not-fired',
+    inputs: { employmentStatus: status },
+    explanation: `Employment status: ${status}.`,
+  };
 }
 
 function domainRule(enrichment: Enrichment): RuleEvaluation {
@@ -214,13 +231,23 @@ function domainRule(enrichment: Enrichment): RuleEvaluation {
   };
   const domain = enrichment.domain;
   if (domain.status !== 'ok') {
-    return { ...base, verdict: 'unknown', inputs: { host: null }, explanation: `The destination is ${unknownReason(domain)}; treated as not approved.` };
+    return {
+      ...base,
+      verdict: 'unknown',
+      inputs: { host: null },
+      explanation: `The destination is ${unknownReason(domain)}; treated as not approved.`,
+    };
   }
   const d = domain.value;
   return {
     ...base,
     verdict: d.approved ? 'not-fired' : 'fired',
-    inputs: { host: d.host, approved: d.approved, matchedApprovedDomain: d.matchedApprovedDomain, cloudStorageService: d.cloudStorageService },
+    inputs: {
+      host: d.host,
+      approved: d.approved,
+      matchedApprovedDomain: d.matchedApprovedDomain,
+      cloudStorageService: d.cloudStorageService,
+    },
     explanation: d.approved
       ? `${d.host} is approved (matches ${d.matchedApprovedDomain}).`
       : `${d.host} is not approved${d.cloudStorageService ? ` (a ${d.cloudStorageService} domain)` : ''}${d.isIpLiteral ? ' (an IP address never matches a domain)' : ''}.`,
@@ -235,14 +262,24 @@ function hrAuthorizationRule(enrichment: Enrichment): RuleEvaluation {
   };
   const hr = enrichment.hr;
   if (hr.status !== 'ok') {
-    return { ...base, verdict: 'unknown', inputs: { cloudStorageAuthorized: null }, explanation: `HR authorization is ${unknownReason(hr)}; treated as not authorized.` };
+    return {
+      ...base,
+      verdict: 'unknown',
+      inputs: { cloudStorageAuthorized: null },
+      explanation: `HR authorization is ${unknownReason(hr)}; treated as not authorized.`,
+    };
   }
   const h = hr.value;
   const authorized = h.cloudStorageAuthorized && h.employmentStatus === 'active';
   return {
     ...base,
     verdict: authorized ? 'not-fired' : 'fired',
-    inputs: { user: h.user, cloudStorageAuthorized: h.cloudStorageAuthorized, employmentStatus: h.employmentStatus, department: h.department },
+    inputs: {
+      user: h.user,
+      cloudStorageAuthorized: h.cloudStorageAuthorized,
+      employmentStatus: h.employmentStatus,
+      department: h.department,
+    },
     explanation: authorized
       ? `${h.user} (${h.title}, ${h.department}) is authorized to use cloud storage.`
       : `${h.user} is ${h.cloudStorageAuthorized ? `authorized but ${h.employmentStatus}` : 'not authorized to use cloud storage'}.`,

@@ -131,23 +131,43 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   setStage('enriching');
 
   // 1. Enrichment. Everything but business hours runs in parallel; business hours needs the HR time zone.
-  const hrPromise = toFinding('hr', () => enrichmentActivities.lookupHrAuthorization.executeWithOptions(
-    { summary: `HR: is ${alert.user} authorized to use cloud storage?` }, [{ user: alert.user }]));
+  const hrPromise = toFinding('hr', () =>
+    enrichmentActivities.lookupHrAuthorization.executeWithOptions({ summary: `HR: is ${alert.user} authorized to use cloud storage?` }, [
+      { user: alert.user },
+    ]),
+  );
   const [domain, hr, policyChanges, device, baseline] = await Promise.all([
-    toFinding('domain', () => enrichmentActivities.checkDestinationDomain.executeWithOptions(
-      { summary: `Is ${alert.destDomain} an approved cloud-storage domain?` }, [{ destDomain: alert.destDomain, destUrl: alert.destUrl ?? null }])),
+    toFinding('domain', () =>
+      enrichmentActivities.checkDestinationDomain.executeWithOptions(
+        { summary: `Is ${alert.destDomain} an approved cloud-storage domain?` },
+        [{ destDomain: alert.destDomain, destUrl: alert.destUrl ?? null }],
+      ),
+    ),
     hrPromise,
-    toFinding('policyChanges', () => enrichmentActivities.findCloudStoragePolicyChanges.executeWithOptions(
-      { summary: 'Recent cloud-storage policy changes, exceptions and pilots' }, [{ user: alert.user, eventTime: alert.eventTime }])),
-    toFinding('device', () => enrichmentActivities.checkDeviceAuthorization.executeWithOptions(
-      { summary: `Is ${alert.host} authorized to use cloud storage?` }, [{ host: alert.host }])),
-    toFinding('baseline', () => enrichmentActivities.getUploadBaseline.executeWithOptions(
-      { summary: `Normal upload volume of ${alert.user}` }, [{ user: alert.user }])),
+    toFinding('policyChanges', () =>
+      enrichmentActivities.findCloudStoragePolicyChanges.executeWithOptions(
+        { summary: 'Recent cloud-storage policy changes, exceptions and pilots' },
+        [{ user: alert.user, eventTime: alert.eventTime }],
+      ),
+    ),
+    toFinding('device', () =>
+      enrichmentActivities.checkDeviceAuthorization.executeWithOptions({ summary: `Is ${alert.host} authorized to use cloud storage?` }, [
+        { host: alert.host },
+      ]),
+    ),
+    toFinding('baseline', () =>
+      enrichmentActivities.getUploadBaseline.executeWithOptions({ summary: `Normal upload volume of ${alert.user}` }, [
+        { user: alert.user },
+      ]),
+    ),
   ]);
   const timezone = hr.status === 'ok' ? hr.value.timezone : null;
-  const businessHours = await toFinding('businessHours', () => enrichmentActivities.evaluateBusinessHours.executeWithOptions(
-    { summary: `Business hours at ${alert.eventTime} in ${timezone ?? 'the organisation default time zone'}` },
-    [{ eventTime: alert.eventTime, timezone }]));
+  const businessHours = await toFinding('businessHours', () =>
+    enrichmentActivities.evaluateBusinessHours.executeWithOptions(
+      { summary: `Business hours at ${alert.eventTime} in ${timezone ?? 'the organisation default time zone'}` },
+      [{ eventTime: alert.eventTime, timezone }],
+    ),
+  );
   const enrichment: Enrichment = { domain, hr, policyChanges, device, baseline, businessHours };
   state.enrichment = enrichment;
 
@@ -172,7 +192,16 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     upsertSearchAttributes([{ key: SA.approvalState, value: 'pending' }]);
     const notice = await notificationActivities.requestApproval.executeWithOptions(
       { summary: `Ask an approver to contain ${alert.user} / ${alert.host}` },
-      [{ workflowId, requestId: state.approval.requestId ?? '', alert, decision, expiresAt: state.approval.expiresAt ?? '', approvers: policy.approval.approvers }],
+      [
+        {
+          workflowId,
+          requestId: state.approval.requestId ?? '',
+          alert,
+          decision,
+          expiresAt: state.approval.expiresAt ?? '',
+          approvers: policy.approval.approvers,
+        },
+      ],
     );
     state.approval.notifiedVia = notice.via;
 
@@ -186,12 +215,22 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     if (state.approval.status === 'approved') {
       // 4. Containment: both actions run; one failing permanently does not stop the other.
       setStage('containing');
-      const request: ContainmentRequest = { workflowId, alertId: alert.alertId, user: alert.user, host: alert.host, destDomain: alert.destDomain };
+      const request: ContainmentRequest = {
+        workflowId,
+        alertId: alert.alertId,
+        user: alert.user,
+        host: alert.host,
+        destDomain: alert.destDomain,
+      };
       state.containment = await Promise.all([
-        runContainment('revoke-cloud-storage-access', alert.user, () => containmentActivities.revokeCloudStorageAccess.executeWithOptions(
-          { summary: `Revoke cloud-storage access of ${alert.user}` }, [request])),
-        runContainment('isolate-endpoint', alert.host, () => containmentActivities.isolateEndpoint.executeWithOptions(
-          { summary: `Isolate endpoint ${alert.host}` }, [request])),
+        runContainment('revoke-cloud-storage-access', alert.user, () =>
+          containmentActivities.revokeCloudStorageAccess.executeWithOptions({ summary: `Revoke cloud-storage access of ${alert.user}` }, [
+            request,
+          ]),
+        ),
+        runContainment('isolate-endpoint', alert.host, () =>
+          containmentActivities.isolateEndpoint.executeWithOptions({ summary: `Isolate endpoint ${alert.host}` }, [request]),
+        ),
       ]);
       upsertSearchAttributes([{ key: SA.containmentState, value: containmentState(state.containment) }]);
     }

@@ -37,18 +37,42 @@ export function buildReport(state: RunState): PlaybookReport {
     `- destination ${alert.destDomain}${alert.destUrl ? ` (${alert.destUrl})` : ''}, ${formatBytes(alert.bytesOut)} (${alert.bytesOut} bytes) at ${alert.eventTime}`,
     '',
     '## Enrichment',
-    findingLine('Destination domain', enrichment.domain, (v: { host: string; approved: boolean; cloudStorageService: string | null }) =>
-      `${v.host}: ${v.approved ? 'approved' : 'not approved'}${v.cloudStorageService ? `, ${v.cloudStorageService}` : ''}`),
-    findingLine('HR', enrichment.hr, (v: { user: string; employmentStatus: string; department: string; cloudStorageAuthorized: boolean }) =>
-      `${v.user}, ${v.department}, ${v.employmentStatus}, cloud storage ${v.cloudStorageAuthorized ? 'authorized' : 'not authorized'}`),
-    findingLine('Policy changes', enrichment.policyChanges, (v: { records: { id: string }[]; windowDays: number }) =>
-      `${v.records.length} in the last ${v.windowDays} days${v.records.length ? `: ${v.records.map((r) => r.id).join(', ')}` : ''}`),
-    findingLine('Device', enrichment.device, (v: { host: string; managed: boolean; cloudStorageAllowed: boolean }) =>
-      `${v.host}, ${v.managed ? 'managed' : 'unmanaged'}, cloud storage ${v.cloudStorageAllowed ? 'allowed' : 'not allowed'}`),
-    findingLine('Baseline', enrichment.baseline, (v: { days: number; meanBytes: number; stdDevBytes: number }) =>
-      `mean ${formatBytes(v.meanBytes)}/day, deviation ${formatBytes(v.stdDevBytes)}, over ${v.days} days`),
-    findingLine('Business hours', enrichment.businessHours, (v: { localTime: string; timezone: string; withinBusinessHours: boolean; reason: string }) =>
-      `${v.localTime} ${v.timezone}: ${v.withinBusinessHours ? 'within' : 'outside'} business hours (${v.reason})`),
+    findingLine(
+      'Destination domain',
+      enrichment.domain,
+      (v: { host: string; approved: boolean; cloudStorageService: string | null }) =>
+        `${v.host}: ${v.approved ? 'approved' : 'not approved'}${v.cloudStorageService ? `, ${v.cloudStorageService}` : ''}`,
+    ),
+    findingLine(
+      'HR',
+      enrichment.hr,
+      (v: { user: string; employmentStatus: string; department: string; cloudStorageAuthorized: boolean }) =>
+        `${v.user}, ${v.department}, ${v.employmentStatus}, cloud storage ${v.cloudStorageAuthorized ? 'authorized' : 'not authorized'}`,
+    ),
+    findingLine(
+      'Policy changes',
+      enrichment.policyChanges,
+      (v: { records: { id: string }[]; windowDays: number }) =>
+        `${v.records.length} in the last ${v.windowDays} days${v.records.length ? `: ${v.records.map((r) => r.id).join(', ')}` : ''}`,
+    ),
+    findingLine(
+      'Device',
+      enrichment.device,
+      (v: { host: string; managed: boolean; cloudStorageAllowed: boolean }) =>
+        `${v.host}, ${v.managed ? 'managed' : 'unmanaged'}, cloud storage ${v.cloudStorageAllowed ? 'allowed' : 'not allowed'}`,
+    ),
+    findingLine(
+      'Baseline',
+      enrichment.baseline,
+      (v: { days: number; meanBytes: number; stdDevBytes: number }) =>
+        `mean ${formatBytes(v.meanBytes)}/day, deviation ${formatBytes(v.stdDevBytes)}, over ${v.days} days`,
+    ),
+    findingLine(
+      'Business hours',
+      enrichment.businessHours,
+      (v: { localTime: string; timezone: string; withinBusinessHours: boolean; reason: string }) =>
+        `${v.localTime} ${v.timezone}: ${v.withinBusinessHours ? 'within' : 'outside'} business hours (${v.reason})`,
+    ),
     '',
     '## Decision',
     decision ? `**${decision.outcome}** (rules ${decision.ruleVersion})` : 'none',

@@ -39,7 +39,10 @@ export const alertFieldsSchema = z.strictObject({
   host: shortText(256),
   srcIp: z.union([z.ipv4(), z.ipv6()], { message: 'must be an IPv4 or IPv6 address' }),
   destDomain: destinationDomain,
-  destUrl: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(2048, 'must be at most 2048 characters').optional(),
+  destUrl: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+    .max(2048, 'must be at most 2048 characters')
+    .optional(),
   bytesOut: z
     .number({ message: 'must be a number of bytes' })
     .int('must be a whole number of bytes')

@@ -5,9 +5,7 @@
 import type { NormalizedAlert } from './alert';
 
 /** An enrichment result: a value, or `unknown` with the reason (a connector failed permanently or had no record). */
-export type Finding<T> =
-  | { status: 'ok'; source: string; value: T }
-  | { status: 'unknown'; source: string; reason: string };
+export type Finding<T> = { status: 'ok'; source: string; value: T } | { status: 'unknown'; source: string; reason: string };
 
 export interface DomainFinding {
   /** The destination host as the URL parser sees it: lowercased, punycode (A-label), no trailing dot. */

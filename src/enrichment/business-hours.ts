@@ -62,11 +62,7 @@ export function isValidTimezone(timezone: string): boolean {
   }
 }
 
-export function evaluateBusinessHours(
-  eventTime: string,
-  userTimezone: string | null,
-  policy: BusinessHoursPolicy,
-): BusinessHoursFinding {
+export function evaluateBusinessHours(eventTime: string, userTimezone: string | null, policy: BusinessHoursPolicy): BusinessHoursFinding {
   const timezone = userTimezone ?? policy.defaultTimezone;
   const instant = new Date(eventTime);
   const p = localParts(instant, timezone);
@@ -86,5 +82,12 @@ export function evaluateBusinessHours(
     within = true;
     reason = `${weekday} ${policy.start}-${policy.end}`;
   }
-  return { timezone, timezoneSource: userTimezone ? 'hr' : 'organisation-default', localTime, weekday, withinBusinessHours: within, reason };
+  return {
+    timezone,
+    timezoneSource: userTimezone ? 'hr' : 'organisation-default',
+    localTime,
+    weekday,
+    withinBusinessHours: within,
+    reason,
+  };
 }

@@ -60,7 +60,8 @@ export function checkDomain(
   }
   // Every host the alert names must be approved: a URL that disagrees with the domain field fails closed.
   const hosts = [fromDomain, destUrl === null ? undefined : fromUrl].filter((h) => h !== undefined);
-  const matchFor = (h: ParsedHost | null) => (h === null || h.isIpLiteral ? undefined : approvedDomains.find((d) => hostCoveredBy(h.host, d)));
+  const matchFor = (h: ParsedHost | null) =>
+    h === null || h.isIpLiteral ? undefined : approvedDomains.find((d) => hostCoveredBy(h.host, d));
   const matches = hosts.map(matchFor);
   const approved = matches.every((m) => m !== undefined);
   const service = primary.isIpLiteral ? undefined : services.find((s) => s.domains.some((d) => hostCoveredBy(primary.host, d)));

@@ -3,6 +3,7 @@
  * src/server.ts listens. One error handler gives every failure the same `{"error", "details"}` shape.
  */
 import { isGrpcServiceError, ServiceError, type Client } from '@temporalio/client';
+import secureJson from 'secure-json-parse';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -47,9 +48,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return503OnClosing: true,
   });
 
-  // Only JSON is accepted; the raw bytes are kept for signature checks, and must be UTF-8.
+  // Only JSON is accepted; the raw bytes are kept for signature checks, must be UTF-8, and may not carry
+  // __proto__ or constructor.prototype keys (prototype poisoning).
   app.removeAllContentTypeParsers();
-  const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const raw = body as Buffer;
     request.rawBody = raw;
@@ -60,7 +61,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       done(new HttpError(400, 'Body is not valid UTF-8', [{ path: '', message: 'request bodies must be UTF-8 encoded JSON' }]), undefined);
       return;
     }
-    void parseJson(request, text, done);
+    if (text.trim().length === 0) {
+      done(new HttpError(400, 'Malformed JSON body', [{ path: '', message: 'the body is empty' }]), undefined);
+      return;
+    }
+    try {
+      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (err) {
+      done(new HttpError(400, 'Malformed JSON body', [{ path: '', message: (err as Error).message }]), undefined);
+    }
   });
 
   app.setErrorHandler((error: FastifyError | HttpError | Error, request, reply) => {
@@ -73,17 +82,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
     if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       const got = request.headers['content-type'] ?? 'none';
-      return reply.code(415).send({ error: 'Unsupported content type: send application/json', details: [{ path: 'content-type', message: `got ${got}` }] });
+      return reply
+        .code(415)
+        .send({ error: 'Unsupported content type: send application/json', details: [{ path: 'content-type', message: `got ${got}` }] });
     }
     if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
       return reply.code(400).send({ error: 'Malformed JSON body', details: [{ path: '', message: 'the body is empty' }] });
     }
-    if ((error as FastifyError).statusCode === 400 && error instanceof SyntaxError) {
-      return reply.code(400).send({ error: 'Malformed JSON body', details: [{ path: '', message: error.message }] });
-    }
     if (temporalUnavailable(error)) {
       request.log.error({ err: error }, 'Temporal is unavailable; asking the caller to retry');
-      return reply.code(503).header('retry-after', '5').send({ error: 'Temporal is unavailable; nothing was recorded, retry later', details: [] });
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: 'Temporal is unavailable; nothing was recorded, retry later', details: [] });
     }
     const status = (error as FastifyError).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
@@ -93,7 +104,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return reply.code(500).send({ error: 'Internal error', details: [] });
   });
 
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `No route ${request.method} ${request.url.split('?')[0]}`, details: [] }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: `No route ${request.method} ${request.url.split('?')[0]}`, details: [] }),
+  );
 
   const now = deps.now ?? (() => new Date());
   app.register(siemRoutes({ config, client: deps.client, now }));

@@ -21,7 +21,13 @@ export function requireBearer(accepted: string[], realm: string) {
     if (accepted.length === 0) return;
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    const reason = !header ? 'missing Authorization header' : !match ? 'malformed Authorization header' : !tokenMatches(match[1] ?? '', accepted) ? 'unknown token' : null;
+    const reason = !header
+      ? 'missing Authorization header'
+      : !match
+        ? 'malformed Authorization header'
+        : !tokenMatches(match[1] ?? '', accepted)
+          ? 'unknown token'
+          : null;
     if (reason) {
       request.log.warn({ realm, reason, route: request.routeOptions.url }, 'Authentication failed');
       await reply.code(401).header('www-authenticate', `Bearer realm="${realm}"`).send({ error: 'Unauthorized', details: [] });

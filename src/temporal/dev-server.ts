@@ -31,13 +31,20 @@ export async function startDevServer(config: Config['temporal'], cliPath: string
   const dev = config.devServer;
   await mkdir(path.dirname(path.resolve(dev.dbFile)), { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--ip', ip,
-    '--port', port,
-    '--ui-port', String(dev.uiPort),
-    '--namespace', config.namespace,
-    '--db-filename', dev.dbFile,
-    '--log-level', dev.logLevel,
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    port,
+    '--ui-port',
+    String(dev.uiPort),
+    '--namespace',
+    config.namespace,
+    '--db-filename',
+    dev.dbFile,
+    '--log-level',
+    dev.logLevel,
     ...searchAttributeCliArgs(),
   ];
   const log = logger.child({ component: 'temporal-dev-server' });
@@ -56,7 +63,8 @@ export async function startDevServer(config: Config['temporal'], cliPath: string
 
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (status.exited) throw new Error(`The Temporal dev server ${status.exited} during start-up (is port ${port} or ${dev.uiPort} in use?)`);
+    if (status.exited)
+      throw new Error(`The Temporal dev server ${status.exited} during start-up (is port ${port} or ${dev.uiPort} in use?)`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error('The Temporal dev server did not answer within 60s');

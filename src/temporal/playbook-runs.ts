@@ -36,7 +36,12 @@ export interface StartResult {
  * Starts the playbook for an alert. Resolves only once Temporal has durably accepted the start, or reports that the
  * same alert already has a run (open or closed). Any other error propagates: the caller must not acknowledge.
  */
-export async function startPlaybookRun(client: Client, config: Config, alert: NormalizedAlert, taskQueue = config.temporal.taskQueue): Promise<StartResult> {
+export async function startPlaybookRun(
+  client: Client,
+  config: Config,
+  alert: NormalizedAlert,
+  taskQueue = config.temporal.taskQueue,
+): Promise<StartResult> {
   const workflowId = workflowIdFor(alert);
   try {
     await client.workflow.start(exfilToCloudStorage, {

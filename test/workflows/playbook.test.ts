@@ -35,7 +35,9 @@ describe('T1567.002 playbook workflow (every task replays)', () => {
   });
 
   /** A worker on its own task queue with its own data and state folders. */
-  async function startWorker(options: { dataDir?: string; approvalTimeout?: string } = {}): Promise<{ config: Config; ledger: DryRunContainment }> {
+  async function startWorker(
+    options: { dataDir?: string; approvalTimeout?: string } = {},
+  ): Promise<{ config: Config; ledger: DryRunContainment }> {
     const taskQueue = unique('wf');
     const config = testConfig({ taskQueue, ...options });
     const worker = await createWorker({
@@ -58,10 +60,14 @@ describe('T1567.002 playbook workflow (every task replays)', () => {
   }
 
   const awaitingApproval = (handle: WorkflowHandle) =>
-    eventually(async () => {
-      const state = await handle.query(getStateQuery);
-      return state.stage === 'awaiting-approval' && state.approval.notifiedVia !== null ? state : null;
-    }, 30_000, 'the run to await approval');
+    eventually(
+      async () => {
+        const state = await handle.query(getStateQuery);
+        return state.stage === 'awaiting-approval' && state.approval.notifiedVia !== null ? state : null;
+      },
+      30_000,
+      'the run to await approval',
+    );
 
   async function scheduledActivities(handle: WorkflowHandle): Promise<string[]> {
     const history = await handle.fetchHistory();
@@ -96,7 +102,12 @@ describe('T1567.002 playbook workflow (every task replays)', () => {
     assert.equal(waiting.approval.status, 'pending');
     assert.equal(waiting.approval.notifiedVia, 'log');
 
-    const approval = await decideApproval(env.client, handle.workflowId, { decision: 'approve', approver: 'alice', via: 'cli', comment: 'confirmed with IR' });
+    const approval = await decideApproval(env.client, handle.workflowId, {
+      decision: 'approve',
+      approver: 'alice',
+      via: 'cli',
+      comment: 'confirmed with IR',
+    });
     assert.equal(approval.status, 'approved');
     assert.equal(approval.decidedBy, 'alice');
 
@@ -114,7 +125,10 @@ describe('T1567.002 playbook workflow (every task replays)', () => {
     assert.equal(activities.filter((a) => a === 'revokeCloudStorageAccess').length, 1);
     assert.equal(activities.filter((a) => a === 'isolateEndpoint').length, 1);
     const entries = (await ledger.entries()).filter((e) => e.key.startsWith(handle.workflowId));
-    assert.deepEqual(entries.map((e) => e.key).sort(), [`${handle.workflowId}:isolate-endpoint`, `${handle.workflowId}:revoke-cloud-storage-access`]);
+    assert.deepEqual(entries.map((e) => e.key).sort(), [
+      `${handle.workflowId}:isolate-endpoint`,
+      `${handle.workflowId}:revoke-cloud-storage-access`,
+    ]);
     assert.match(result.report?.markdown ?? '', /Simulated: dry-run containment/);
   });
 
@@ -167,7 +181,10 @@ describe('T1567.002 playbook workflow (every task replays)', () => {
     assert.equal((history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length, 0);
 
     await decideApproval(env.client, handle.workflowId, { decision: 'approve', approver: 'alice', via: 'cli' });
-    await rejected({ decision: 'deny', approver: 'bob', via: 'cli', requestId: waiting.approval.requestId ?? '' }, /No approval is pending/);
+    await rejected(
+      { decision: 'deny', approver: 'bob', via: 'cli', requestId: waiting.approval.requestId ?? '' },
+      /No approval is pending/,
+    );
     assert.equal((await handle.result()).approval.decidedBy, 'alice');
   });
 

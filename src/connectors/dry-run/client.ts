@@ -43,20 +43,36 @@ export class DryRunContainment implements ContainmentProvider {
   }
 
   revokeCloudStorageAccess(request: ContainmentRequest): Promise<ContainmentActionResult> {
-    return this.record(request, 'revoke-cloud-storage-access', request.user,
-      `Would revoke ${request.user}'s cloud-storage sessions and tokens (destination ${request.destDomain}).`);
+    return this.record(
+      request,
+      'revoke-cloud-storage-access',
+      request.user,
+      `Would revoke ${request.user}'s cloud-storage sessions and tokens (destination ${request.destDomain}).`,
+    );
   }
 
   isolateEndpoint(request: ContainmentRequest): Promise<ContainmentActionResult> {
     return this.record(request, 'isolate-endpoint', request.host, `Would request network isolation of ${request.host}.`);
   }
 
-  private record(request: ContainmentRequest, action: ContainmentActionName, target: string, detail: string): Promise<ContainmentActionResult> {
+  private record(
+    request: ContainmentRequest,
+    action: ContainmentActionName,
+    target: string,
+    detail: string,
+  ): Promise<ContainmentActionResult> {
     const run = async () => {
       const key = `${request.workflowId}:${action}`;
       const existing = (await this.entries()).find((e) => e.key === key);
       if (existing) return existing.result;
-      const result: ContainmentActionResult = { action, target, provider: this.name, status: 'simulated', detail, at: this.now().toISOString() };
+      const result: ContainmentActionResult = {
+        action,
+        target,
+        provider: this.name,
+        status: 'simulated',
+        detail,
+        at: this.now().toISOString(),
+      };
       await mkdir(path.dirname(this.ledgerFile), { recursive: true });
       await appendFile(this.ledgerFile, `${JSON.stringify({ key, result } satisfies LedgerEntry)}\n`, 'utf8');
       return result;

@@ -6,19 +6,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import type {
-  BaselineFinding,
-  DeviceFinding,
-  HrFinding,
-  PolicyChangeRecord,
-} from '../../contracts/playbook';
-import type {
-  ChangeRecords,
-  CloudStorageCatalog,
-  DeviceInventory,
-  HrDirectory,
-  UploadBaselines,
-} from '../../contracts/ports';
+import type { BaselineFinding, DeviceFinding, HrFinding, PolicyChangeRecord } from '../../contracts/playbook';
+import type { ChangeRecords, CloudStorageCatalog, DeviceInventory, HrDirectory, UploadBaselines } from '../../contracts/ports';
 import { normaliseConfiguredDomain } from '../../enrichment/domain';
 import { ConnectorConfigurationError } from '../errors';
 import {

@@ -17,7 +17,9 @@ export function runRoutes(deps: { config: Config; client: Client }) {
       async (request) => {
         const { workflowId } = request.params;
         if (!WORKFLOW_ID.test(workflowId)) {
-          throw new HttpError(400, 'Invalid workflow ID', [{ path: 'workflowId', message: 'may contain only letters, digits and . _ : @ - (at most 200)' }]);
+          throw new HttpError(400, 'Invalid workflow ID', [
+            { path: 'workflowId', message: 'may contain only letters, digits and . _ : @ - (at most 200)' },
+          ]);
         }
         const view = await getRunView(deps.client, workflowId);
         if (!view) throw new HttpError(404, `No playbook run with workflow ID ${workflowId}`);

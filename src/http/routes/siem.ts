@@ -31,7 +31,9 @@ export function siemRoutes(deps: SiemRouteDeps) {
       checkEventTime(parsed.data.eventTime, deps.now());
       const alert: NormalizedAlert = { ...parsed.data, source: 'generic', raw: request.body };
       // Bounded, so a hung connection becomes a 503 the SIEM retries rather than a stalled webhook.
-      const result = await deps.client.connection.withDeadline(Date.now() + 10_000, () => startPlaybookRun(deps.client, deps.config, alert));
+      const result = await deps.client.connection.withDeadline(Date.now() + 10_000, () =>
+        startPlaybookRun(deps.client, deps.config, alert),
+      );
       request.log.info({ workflowId: result.workflowId, duplicate: result.duplicate, alertId: alert.alertId }, 'Alert accepted');
       return reply.code(result.duplicate ? 200 : 202).send(result);
     });

@@ -1,0 +1,92 @@
+/** Configuration: defaults, environment overrides, secrets, and errors that name the key. */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig, parseConfig, sanitizeConfig, secretsOf } from '../../src/config';
+import { rawTestConfig, tempDir } from '../helpers/fixtures';
+
+describe('configuration', () => {
+  test('the shipped config/soar.yaml is valid and starts the embedded dev server', () => {
+    const config = loadConfig({});
+    assert.equal(config.temporal.devServer.enabled, true);
+    assert.equal(config.temporal.address, '127.0.0.1:7233');
+    assert.equal(config.http.port, 8080);
+    assert.equal(config.playbook.approvalTimeout, 30 * 60_000);
+  });
+
+  test('environment variables override the Temporal and HTTP settings', () => {
+    const config = parseConfig(rawTestConfig(), {
+      TEMPORAL_ADDRESS: 'temporal.prod.internal:7233',
+      TEMPORAL_NAMESPACE: 'soc',
+      TEMPORAL_TASK_QUEUE: 'playbooks-eu',
+      TEMPORAL_TLS: 'true',
+      SOAR_HTTP_PORT: '9090',
+    });
+    assert.equal(config.temporal.address, 'temporal.prod.internal:7233');
+    assert.equal(config.temporal.namespace, 'soc');
+    assert.equal(config.temporal.taskQueue, 'playbooks-eu');
+    assert.equal(config.temporal.tls.enabled, true);
+    assert.equal(config.http.port, 9090);
+  });
+
+  test('secrets come from env: references and never appear in the sanitized view', () => {
+    const raw = rawTestConfig();
+    const config = parseConfig(
+      { ...raw, http: { host: '127.0.0.1', webhookTokens: ['env:SIEM_TOKEN'] } },
+      { SIEM_TOKEN: 'tok-very-secret', TEMPORAL_API_KEY: 'key-very-secret' },
+    );
+    assert.deepEqual(config.http.webhookTokens, ['tok-very-secret']);
+    assert.deepEqual(secretsOf(config).sort(), ['key-very-secret', 'tok-very-secret']);
+    const shown = JSON.stringify(sanitizeConfig(config));
+    assert.ok(!shown.includes('tok-very-secret') && !shown.includes('key-very-secret'));
+  });
+
+  test('a missing env: secret names the key and the variable', () => {
+    const raw = rawTestConfig();
+    assert.throws(
+      () => parseConfig({ ...raw, http: { webhookTokens: ['env:NOPE'] } }, {}),
+      (err: ConfigError) => {
+        assert.deepEqual(err.details, ['http.webhookTokens.0: refers to environment variable NOPE, which is not set']);
+        return true;
+      },
+    );
+  });
+
+  test('errors name each wrong key', () => {
+    const raw = rawTestConfig();
+    const playbook = raw.playbook as Record<string, unknown>;
+    assert.throws(
+      () =>
+        parseConfig(
+          { ...raw, playbook: { ...playbook, approvalTimeout: 'soon', businessHours: { defaultTimezone: 'Mars/Olympus' } }, surprise: 1 },
+          {},
+        ),
+      (err: ConfigError) => {
+        assert.deepEqual(err.details.sort(), [
+          '(root): Unrecognized key: "surprise"',
+          'playbook.approvalTimeout: must be a duration like 90s, 30m or 2h',
+          'playbook.businessHours.defaultTimezone: must be an IANA time zone such as Europe/Berlin',
+        ]);
+        return true;
+      },
+    );
+  });
+
+  test('the embedded dev server refuses a non-loopback Temporal address', () => {
+    const raw = rawTestConfig();
+    assert.throws(
+      () => parseConfig({ ...raw, temporal: { address: 'temporal.prod:7233', devServer: { enabled: true } } }, {}),
+      /temporal\.devServer\.enabled: the embedded dev server listens on loopback only/,
+    );
+  });
+
+  test('a config file that is not YAML is reported with its path', () => {
+    const file = path.join(tempDir(), 'bad.yaml');
+    writeFileSync(file, 'temporal: [unclosed');
+    assert.throws(
+      () => loadConfig({ SOAR_CONFIG: file }),
+      new RegExp(`The configuration file ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not valid YAML`),
+    );
+  });
+});
