@@ -1,0 +1,32 @@
+/** Activity proxies, grouped by the retry behaviour each kind of step needs. */
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { createActivities } from '../../activities';
+
+type Activities = ReturnType<typeof createActivities>;
+
+/** Enrichment reads: short, retried with backoff; a permanent failure becomes an `unknown` finding. */
+export const enrichmentActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '5m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+});
+
+/** Notifications and reports: must get through, so more patience. */
+export const notificationActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '30m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m' },
+});
+
+/** Containment: idempotent connectors, so retries are safe; bounded so a dead vendor ends in `failed`, not limbo. */
+export const containmentActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '2m',
+  scheduleToCloseTimeout: '15m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },
+});
+
+/** The message of the failure behind an activity's failure, for findings and reports. */
+export function failureReason(err: ActivityFailure): string {
+  const cause = err.cause;
+  return cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : err.message;
+}
