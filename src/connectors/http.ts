@@ -1,0 +1,117 @@
+/**
+ * Shared HTTP plumbing for vendor connectors: one axios instance per connector (explicit timeout, no redirects to
+ * other hosts, no retries of its own: Temporal retries), responses validated with zod, and every failure mapped to
+ * the connector error vocabulary with the vendor's own rate-limit signal. Secrets never appear in error messages.
+ */
+import axios, {
+  AxiosError,
+  type AxiosInstance,
+  type AxiosRequestConfig,
+  type AxiosResponseHeaders,
+  type RawAxiosResponseHeaders,
+} from 'axios';
+import type { z } from 'zod';
+import {
+  ConnectorAuthError,
+  ConnectorError,
+  ConnectorInvalidResponseError,
+  ConnectorNotFoundError,
+  ConnectorRateLimitedError,
+  ConnectorUnavailableError,
+} from './errors';
+
+export interface HttpClientOptions {
+  /** Names the vendor in every error, e.g. "okta". */
+  provider: string;
+  baseURL: string;
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+}
+
+export function createHttpClient(options: HttpClientOptions): AxiosInstance {
+  return axios.create({
+    baseURL: options.baseURL,
+    timeout: options.timeoutMs ?? 15_000,
+    maxRedirects: 0,
+    headers: { accept: 'application/json', 'user-agent': 'soar-playbook-worker', ...options.headers },
+  });
+}
+
+type Headers = RawAxiosResponseHeaders | AxiosResponseHeaders | Record<string, unknown>;
+
+function header(headers: Headers | undefined, name: string): string | undefined {
+  const value: unknown = headers?.[name.toLowerCase()];
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
+  return undefined;
+}
+
+/**
+ * The delay a vendor asked for, in ms: `Retry-After` (seconds or an HTTP date), Okta's `X-Rate-Limit-Reset` (epoch
+ * seconds), CrowdStrike's `X-RateLimit-RetryAfter` (epoch seconds). Null when it gave none.
+ */
+export function retryAfterMs(headers: Headers | undefined, now: number = Date.now()): number | null {
+  const retryAfter = header(headers, 'retry-after');
+  if (retryAfter !== undefined) {
+    const seconds = Number(retryAfter);
+    if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000));
+    const date = Date.parse(retryAfter);
+    if (Number.isFinite(date)) return Math.max(0, date - now);
+  }
+  for (const name of ['x-rate-limit-reset', 'x-ratelimit-retryafter']) {
+    const epoch = Number(header(headers, name));
+    if (Number.isFinite(epoch) && epoch > 0) return Math.max(0, epoch * 1000 - now);
+  }
+  return null;
+}
+
+/** A short, secret-free description of a vendor error body (vendors put their reason in different fields). */
+function describeBody(data: unknown): string {
+  if (data === null || data === undefined || data === '') return '';
+  if (typeof data === 'string') return data.slice(0, 300);
+  try {
+    return JSON.stringify(data).slice(0, 300);
+  } catch {
+    return '';
+  }
+}
+
+/** Maps anything axios throws to a ConnectorError naming the provider and what was being done. */
+export function toConnectorError(provider: string, what: string, err: unknown): ConnectorError {
+  if (err instanceof ConnectorError) return err;
+  if (err instanceof AxiosError) {
+    const status = err.response?.status;
+    const body = describeBody(err.response?.data);
+    const detail = `${what}: HTTP ${status ?? err.code ?? 'error'}${body ? ` ${body}` : ''}`;
+    if (status === 401 || status === 403) {
+      return new ConnectorAuthError(provider, `${detail} (check the credentials and that they grant the permission this needs)`);
+    }
+    if (status === 404) return new ConnectorNotFoundError(provider, detail);
+    if (status === 429) return new ConnectorRateLimitedError(provider, detail, retryAfterMs(err.response?.headers));
+    if (status === undefined || status >= 500 || status === 408) return new ConnectorUnavailableError(provider, detail);
+    return new ConnectorInvalidResponseError(provider, detail);
+  }
+  return new ConnectorUnavailableError(provider, `${what}: ${(err as Error)?.message ?? String(err)}`);
+}
+
+/** Performs a request and validates the response body; every failure is a ConnectorError. */
+export async function requestJson<S extends z.ZodType>(
+  client: AxiosInstance,
+  provider: string,
+  what: string,
+  config: AxiosRequestConfig,
+  schema: S,
+): Promise<z.infer<S>> {
+  let data: unknown;
+  try {
+    data = (await client.request(config)).data;
+  } catch (err) {
+    throw toConnectorError(provider, what, err);
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+    throw new ConnectorInvalidResponseError(provider, `${what}: unexpected response (${issues})`);
+  }
+  return parsed.data;
+}
