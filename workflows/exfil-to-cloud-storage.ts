@@ -60,7 +60,7 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     // 4. Containment, only after an authorised human approved.
     if (state.approval.status === 'approved') {
       setStage('containing');
-      state.containment = await contain(input);
+      state.containment = await contain(input, state.approval.approvedActions ?? []);
     }
   }
 

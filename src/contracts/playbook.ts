@@ -151,9 +151,12 @@ export interface ApprovalState {
   decidedAt: string | null;
   via: 'cli' | 'slack' | null;
   comment: string | null;
+  /** What the approval covers: containment runs only these actions. Null until approved. */
+  approvedActions: ContainmentActionName[] | null;
 }
 
-export type ContainmentActionName = 'revoke-cloud-storage-access' | 'isolate-endpoint';
+export const CONTAINMENT_ACTIONS = ['revoke-cloud-storage-access', 'isolate-endpoint'] as const;
+export type ContainmentActionName = (typeof CONTAINMENT_ACTIONS)[number];
 /** `simulated`: a dry-run connector recorded what it would do and called nothing real. */
 export type ContainmentStatus = 'done' | 'simulated' | 'failed' | 'skipped';
 
@@ -227,6 +230,8 @@ export interface PlaybookInput {
 export interface ApprovalDecisionInput {
   requestId: string;
   decision: 'approve' | 'deny';
+  /** With `approve`: the actions approved; all of them when omitted. */
+  actions?: ContainmentActionName[];
   approver: string;
   via: 'cli' | 'slack';
   comment?: string;

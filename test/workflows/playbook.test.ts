@@ -132,6 +132,29 @@ describe('T1567.002 playbook workflow (every task replays)', () => {
     assert.match(result.report?.markdown ?? '', /Simulated: dry-run containment/);
   });
 
+  test('an approval limited to one action runs only that action', async () => {
+    const { config, ledger } = await startWorker();
+    const handle = await start(config);
+    await awaitingApproval(handle);
+    const approval = await decideApproval(env.client, handle.workflowId, {
+      decision: 'approve',
+      approver: 'alice',
+      via: 'cli',
+      actions: ['revoke-cloud-storage-access'],
+    });
+    assert.deepEqual(approval.approvedActions, ['revoke-cloud-storage-access']);
+    const result = await handle.result();
+    assert.deepEqual(
+      result.containment.map((c) => c.action),
+      ['revoke-cloud-storage-access'],
+    );
+    assert.ok(!(await scheduledActivities(handle)).includes('isolateEndpoint'));
+    assert.deepEqual(
+      (await ledger.entries()).map((e) => e.key),
+      [`${handle.workflowId}:revoke-cloud-storage-access`],
+    );
+  });
+
   test('a denied run does not contain', async () => {
     const { config, ledger } = await startWorker();
     const handle = await start(config);

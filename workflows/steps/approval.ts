@@ -3,7 +3,14 @@
  * Update whose validator rejects what may not be accepted), bounded by the approval window.
  */
 import { condition, log, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { ApprovalDecisionInput, ApprovalState, DecisionRecord, PlaybookInput, RunState } from '../../src/contracts/playbook';
+import {
+  CONTAINMENT_ACTIONS,
+  type ApprovalDecisionInput,
+  type ApprovalState,
+  type DecisionRecord,
+  type PlaybookInput,
+  type RunState,
+} from '../../src/contracts/playbook';
 import { SA } from '../../src/contracts/search-attributes';
 import { decideApprovalUpdate } from '../messages';
 import { notificationActivities } from './activities';
@@ -18,6 +25,7 @@ export const NO_APPROVAL: ApprovalState = {
   decidedAt: null,
   via: null,
   comment: null,
+  approvedActions: null,
 };
 
 /** Throws (rejecting the Update without writing history) unless this decision may be accepted now. */
@@ -30,6 +38,12 @@ export function validateApprovalDecision(input: PlaybookInput, state: RunState, 
   }
   if (decision.decision !== 'approve' && decision.decision !== 'deny') {
     throw new Error(`Unknown decision "${String(decision.decision)}".`);
+  }
+  if (decision.actions !== undefined) {
+    if (decision.decision !== 'approve') throw new Error('Only an approval names containment actions.');
+    if (decision.actions.length === 0) throw new Error('An approval must name at least one containment action.');
+    const unknown = decision.actions.filter((a) => !(CONTAINMENT_ACTIONS as readonly string[]).includes(a));
+    if (unknown.length) throw new Error(`Unknown containment action(s): ${unknown.join(', ')}.`);
   }
   const approver = decision.approver.toLowerCase();
   if (!input.policy.approval.approvers.some((a) => a.id.toLowerCase() === approver)) {
@@ -56,6 +70,7 @@ export function registerApprovalHandlers(input: PlaybookInput, state: RunState):
         decidedAt: new Date().toISOString(),
         via: decision.via,
         comment: decision.comment ?? null,
+        approvedActions: decision.decision === 'approve' ? [...(decision.actions ?? CONTAINMENT_ACTIONS)] : null,
       };
       return state.approval;
     },

@@ -1,6 +1,6 @@
 /** Step 4: containment. Both actions run; one failing permanently does not stop the other. */
 import { ActivityFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { ContainmentActionResult, ContainmentRequest, PlaybookInput } from '../../src/contracts/playbook';
+import type { ContainmentActionName, ContainmentActionResult, ContainmentRequest, PlaybookInput } from '../../src/contracts/playbook';
 import { SA } from '../../src/contracts/search-attributes';
 import { containmentActivities as act, failureReason } from './activities';
 
@@ -26,7 +26,8 @@ export function containmentState(results: ContainmentActionResult[]): string {
   return 'failed';
 }
 
-export async function contain(input: PlaybookInput): Promise<ContainmentActionResult[]> {
+/** Runs the approved actions only; an action the approver left out is not run and not reported as done. */
+export async function contain(input: PlaybookInput, approved: readonly ContainmentActionName[]): Promise<ContainmentActionResult[]> {
   const { alert } = input;
   const request: ContainmentRequest = {
     workflowId: workflowInfo().workflowId,
@@ -35,14 +36,17 @@ export async function contain(input: PlaybookInput): Promise<ContainmentActionRe
     host: alert.host,
     destDomain: alert.destDomain,
   };
-  const results = await Promise.all([
-    attempt('revoke-cloud-storage-access', alert.user, () =>
-      act.revokeCloudStorageAccess.executeWithOptions({ summary: `Revoke cloud-storage access of ${alert.user}` }, [request]),
-    ),
-    attempt('isolate-endpoint', alert.host, () =>
-      act.isolateEndpoint.executeWithOptions({ summary: `Isolate endpoint ${alert.host}` }, [request]),
-    ),
-  ]);
+  const actions: Record<ContainmentActionName, () => Promise<ContainmentActionResult>> = {
+    'revoke-cloud-storage-access': () =>
+      attempt('revoke-cloud-storage-access', alert.user, () =>
+        act.revokeCloudStorageAccess.executeWithOptions({ summary: `Revoke cloud-storage access of ${alert.user}` }, [request]),
+      ),
+    'isolate-endpoint': () =>
+      attempt('isolate-endpoint', alert.host, () =>
+        act.isolateEndpoint.executeWithOptions({ summary: `Isolate endpoint ${alert.host}` }, [request]),
+      ),
+  };
+  const results = await Promise.all(approved.map((name) => actions[name]()));
   upsertSearchAttributes([{ key: SA.containmentState, value: containmentState(results) }]);
   return results;
 }
