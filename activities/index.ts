@@ -8,14 +8,23 @@ import type {
   BusinessHoursFinding,
   ContainmentActionResult,
   ContainmentRequest,
+  DecisionRecord,
   DeviceFinding,
+  Enrichment,
   DomainFinding,
   HrFinding,
   PolicyChangesFinding,
+  ProposedAction,
   RunState,
+  SlackApprover,
+  SlackMessageRef,
 } from '../src/contracts/playbook';
+import type { NormalizedAlert } from '../src/contracts/alert';
+import { approvalDigest } from '../src/approvals/digest';
 import type {
+  ApprovalNotice,
   ApprovalNotifier,
+  ApprovalProgress,
   ApprovalRequest,
   BusinessHoursPolicy,
   ChangeRecords,
@@ -100,11 +109,57 @@ export function createActivities(deps: ActivityDeps) {
       }
     }),
 
+    /**
+     * Fixes what an approval request asks for: the exact proposed actions (target and provider), the digest over
+     * them and the evidence, and the snapshot of who may decide it in Slack (null when decisions come from the CLI).
+     */
+    prepareApproval: translated(
+      async (input: {
+        workflowId: string;
+        requestId: string;
+        expiresAt: string;
+        alert: NormalizedAlert;
+        enrichment: Partial<Enrichment>;
+        decision: DecisionRecord;
+      }): Promise<{ proposedActions: ProposedAction[]; digest: string; approvers: SlackApprover[] | null }> => {
+        const provider = deps.containment.name;
+        const proposedActions: ProposedAction[] = [
+          { action: 'revoke-cloud-storage-access', target: input.alert.user, provider },
+          { action: 'isolate-endpoint', target: input.alert.host, provider },
+        ];
+        const digest = approvalDigest({ ...input, proposedActions });
+        const approvers = await deps.notifier.resolveApprovers();
+        log.info('Approval prepared', { requestId: input.requestId, digest, approvers: approvers?.length ?? 'cli-only' });
+        return { proposedActions, digest, approvers };
+      },
+    ),
+
     /** Sends the approval request to the humans who may decide it. */
-    requestApproval: translated(async (request: ApprovalRequest): Promise<{ via: string }> => {
+    requestApproval: translated(async (request: ApprovalRequest): Promise<ApprovalNotice> => {
       const result = await deps.notifier.requestApproval(request);
-      log.info('Approval requested', { via: result.via, requestId: request.requestId });
+      log.info('Approval requested', { via: result.via, requestId: request.requestId, message: result.message });
       return result;
+    }),
+
+    /** A reminder next to the waiting request. */
+    remindApprovers: translated(
+      async (input: { request: ApprovalRequest; message: SlackMessageRef | null; remindersSent: number }): Promise<void> => {
+        await deps.notifier.remind(input.request, input.message, input.remindersSent);
+      },
+    ),
+
+    /** The approval window passed: escalate to the second channel or group. */
+    escalateApproval: translated(
+      async (input: { request: ApprovalRequest; message: SlackMessageRef | null }): Promise<{ message: SlackMessageRef | null }> => {
+        const result = await deps.notifier.escalate(input.request, input.message);
+        log.warn('Approval escalated', { requestId: input.request.requestId, message: result.message });
+        return result;
+      },
+    ),
+
+    /** Edits the request in place (decided, contained, failed, expired) and reports progress next to it. */
+    publishApprovalProgress: translated(async (progress: ApprovalProgress): Promise<void> => {
+      await deps.notifier.publishProgress(progress);
     }),
 
     /** Revokes the user's cloud-storage access. Idempotent per run. */

@@ -110,7 +110,14 @@ function buildSchema(env: Env) {
   const approverSchema = z.strictObject({ id: z.string().min(1), name: z.string().min(1) });
 
   const playbookSchema = z.strictObject({
+    /** The approval window; after it the request escalates (when approvalDeadline leaves time for that). */
     approvalTimeout: durationMs.default(30 * 60_000),
+    /** The final deadline, counted from the request; defaults to approvalTimeout (no escalation stage). */
+    approvalDeadline: durationMs.optional(),
+    /** Reminders in the request's thread at this interval while it waits. */
+    approvalReminderInterval: durationMs.optional(),
+    /** Endpoint isolation needs two different approvers. */
+    twoPersonIsolation: z.boolean().default(false),
     approvers: z.array(approverSchema).min(1, 'at least one approver is required'),
     decision: z
       .strictObject({
@@ -138,17 +145,60 @@ function buildSchema(env: Env) {
     containment: z.strictObject({ mode: z.literal('dry-run') }).default({ mode: 'dry-run' }),
   });
 
+  const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user ID such as U012AB3CD');
+  const slackGroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group ID such as S0614TZR7');
+  const slackChannelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'must be a Slack channel ID such as C024BE91L');
+  const slackSchema = z.strictObject({
+    /** Bot token (xoxb-...); prefer `env:SLACK_BOT_TOKEN`. */
+    botToken: secret,
+    /** The app's signing secret; prefer `env:SLACK_SIGNING_SECRET`. */
+    signingSecret: secret,
+    /** Interactions from any other workspace or app are refused. */
+    teamId: z.string().regex(/^[TE][A-Z0-9]{2,}$/, 'must be a Slack team ID such as T0001'),
+    appId: z.string().regex(/^A[A-Z0-9]{2,}$/, 'must be a Slack app ID such as A0KRD7HC3'),
+    /** Where approval requests are posted. */
+    channel: slackChannelId,
+    /** Slack's Web API base; tests point it at a stand-in. */
+    apiUrl: z.url().default('https://slack.com/api/'),
+    /** Outcomes are reported to the clicker through `response_url` only when it starts with this. */
+    responseUrlPrefix: z.url().default('https://hooks.slack.com/'),
+    approvers: z
+      .strictObject({
+        users: z.array(slackUserId).default([]),
+        userGroups: z.array(slackGroupId).default([]),
+      })
+      .refine((a) => a.users.length + a.userGroups.length > 0, 'name at least one approver user or user group'),
+    /** Slack user ID -> directory user name; users not listed map by the local part of their Slack e-mail. */
+    userMap: z.record(slackUserId, z.string().min(1)).default({}),
+    /** Map unlisted users by their Slack profile e-mail (needs users:read.email); false: only userMap counts. */
+    mapUsersByEmail: z.boolean().default(true),
+    /** After the approval window: post to this channel and/or mention this group, whose members may then decide. */
+    escalation: z
+      .strictObject({ channel: slackChannelId.optional(), userGroup: slackGroupId.optional() })
+      .refine((e) => e.channel !== undefined || e.userGroup !== undefined, 'name a channel, a user group or both')
+      .optional(),
+  });
+
   return z
     .strictObject({
       temporal: temporalSchema.default(temporalSchema.parse({})),
       http: httpSchema.default(httpSchema.parse({})),
       playbook: playbookSchema,
       connectors: connectorsSchema.default(connectorsSchema.parse({})),
+      /** Approvals in Slack; without it the request goes to the log and approvers decide with the CLI. */
+      slack: slackSchema.optional(),
       /** Local state: the dry-run ledger, reports. */
       dataDir: z.string().default('.data'),
       log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).default({ level: 'info' }),
     })
     .superRefine((cfg, ctx) => {
+      if (cfg.playbook.approvalDeadline !== undefined && cfg.playbook.approvalDeadline < cfg.playbook.approvalTimeout) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['playbook', 'approvalDeadline'],
+          message: 'must not be earlier than playbook.approvalTimeout (the window after which the request escalates)',
+        });
+      }
       if (cfg.temporal.devServer.enabled && !isLoopback(cfg.temporal.address.split(':')[0] ?? '')) {
         ctx.addIssue({
           code: 'custom',
@@ -254,12 +304,19 @@ export function sanitizeConfig(config: Config): unknown {
       webhookTokens: config.http.webhookTokens.map(() => '[redacted]'),
       apiTokens: config.http.apiTokens.map(() => '[redacted]'),
     },
+    slack: config.slack ? { ...config.slack, botToken: '[redacted]', signingSecret: '[redacted]' } : undefined,
   };
 }
 
 /** Every secret value in the configuration, so loggers can redact them wherever they appear. */
 export function secretsOf(config: Config): string[] {
-  return [config.temporal.apiKey, ...config.http.webhookTokens, ...config.http.apiTokens].filter(
+  return [
+    config.temporal.apiKey,
+    ...config.http.webhookTokens,
+    ...config.http.apiTokens,
+    config.slack?.botToken,
+    config.slack?.signingSecret,
+  ].filter(
     (s): s is string => typeof s === 'string' && s.length > 0,
   );
 }

@@ -13,9 +13,31 @@ import {
   FileUploadBaselines,
 } from './connectors/local-files/client';
 import { LogApprovalNotifier } from './connectors/log-notifier/client';
+import { SlackApprovalNotifier } from './connectors/slack/client';
+import type { ApprovalNotifier } from './contracts/ports';
 import type { Logger } from './logger';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/** Slack when configured; otherwise the log, and approvers decide with the CLI. */
+function createNotifier(config: Config, logger: Logger): ApprovalNotifier {
+  const log = logger.child({ component: 'approvals' });
+  const slack = config.slack;
+  if (!slack) return new LogApprovalNotifier(log, config.temporal.uiUrl, config.temporal.namespace);
+  return new SlackApprovalNotifier({
+    botToken: slack.botToken,
+    apiUrl: slack.apiUrl,
+    teamId: slack.teamId,
+    channel: slack.channel,
+    approvers: slack.approvers,
+    userMap: slack.userMap,
+    mapUsersByEmail: slack.mapUsersByEmail,
+    escalation: slack.escalation,
+    uiUrl: config.temporal.uiUrl,
+    namespace: config.temporal.namespace,
+    logger: log,
+  });
+}
 
 /** The connectors the configuration selects. */
 export function createActivityDeps(config: Config, logger: Logger): ActivityDeps {
@@ -28,7 +50,7 @@ export function createActivityDeps(config: Config, logger: Logger): ActivityDeps
     baselines: new FileUploadBaselines(dataDir),
     businessHours: config.playbook.businessHours,
     policyChangeWindowDays: config.playbook.policyChangeWindowDays,
-    notifier: new LogApprovalNotifier(logger.child({ component: 'approvals' }), config.temporal.uiUrl, config.temporal.namespace),
+    notifier: createNotifier(config, logger),
     containment: new DryRunContainment(path.resolve(config.dataDir)),
     reports: new FileReportSink(path.resolve(config.dataDir)),
   };

@@ -10,8 +10,8 @@ import { decide } from './decide';
 import { getStateQuery } from './messages';
 import { buildReport } from './report';
 import { notificationActivities } from './steps/activities';
-import { NO_APPROVAL, registerApprovalHandlers, requestAndAwaitApproval } from './steps/approval';
-import { contain } from './steps/containment';
+import { NO_APPROVAL, publishApprovalProgress, registerApprovalHandlers, requestAndAwaitApproval } from './steps/approval';
+import { contain, containmentState } from './steps/containment';
 import { enrich } from './steps/enrichment';
 
 export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunState> {
@@ -25,7 +25,7 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     alert,
     enrichment: {},
     decision: null,
-    approval: { ...NO_APPROVAL },
+    approval: { ...NO_APPROVAL, decisions: [] },
     containment: [],
     startedAt: new Date().toISOString(),
     closedAt: null,
@@ -56,11 +56,18 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     // 3. Approval.
     setStage('awaiting-approval');
     await requestAndAwaitApproval(input, state, decision);
+    // Started, not awaited: telling the approvers never delays containment.
+    const told = publishApprovalProgress(input, state, state.approval.status === 'expired' ? 'expired' : 'decided');
 
     // 4. Containment, only after an authorised human approved.
     if (state.approval.status === 'approved') {
       setStage('containing');
       state.containment = await contain(input, state.approval.approvedActions ?? []);
+      await told;
+      const contained = ['contained', 'simulated'].includes(containmentState(state.containment));
+      await publishApprovalProgress(input, state, contained ? 'contained' : 'containment-failed');
+    } else {
+      await told;
     }
   }
 
@@ -82,6 +89,8 @@ function outcomeOf(state: RunState): RunOutcome {
   switch (state.approval.status) {
     case 'denied':
       return 'denied';
+    case 'false-positive':
+      return 'false-positive';
     case 'expired':
       return 'approval-expired';
     default: {

@@ -138,21 +138,101 @@ export interface DecisionRecord {
   };
 }
 
-export type ApprovalStatus = 'not-required' | 'pending' | 'approved' | 'denied' | 'expired';
+/**
+ * `pending` until decided; `false-positive` closes the run without containment, recorded apart from `denied`;
+ * `expired` when the final deadline passed with no decision (fail closed).
+ */
+export type ApprovalStatus = 'not-required' | 'pending' | 'approved' | 'denied' | 'false-positive' | 'expired';
+
+export type ApprovalDecisionKind = 'approve' | 'deny' | 'false-positive';
+
+/** One containment action exactly as the approver is asked to authorise it. */
+export interface ProposedAction {
+  action: ContainmentActionName;
+  /** The account or the device. */
+  target: string;
+  /** The containment provider that will act. */
+  provider: string;
+}
+
+/**
+ * Someone who may decide in Slack, resolved when the request is made (a snapshot: the Update validator must be
+ * deterministic, so it never calls Slack). `name` is the directory user name the Slack user maps to, compared with
+ * the alert's subject and their manager; null when it could not be resolved, and then the user may not decide.
+ */
+export interface SlackApprover {
+  userId: string;
+  name: string | null;
+  nameSource: 'mapping' | 'email' | null;
+  /** How they became an approver: listed by ID, a member of an approver group, or of the escalation group. */
+  via: 'user' | 'group' | 'escalation-group';
+  group: string | null;
+}
+
+export interface SlackMessageRef {
+  channel: string;
+  ts: string;
+}
+
+/** Where a Slack click came from, as Slack's signed payload states it. */
+export interface SlackDecisionContext {
+  teamId: string;
+  channelId: string;
+  messageTs: string;
+  userId: string;
+  /** Slack's `username` for the clicker (display only; identity is `userId`). */
+  userName: string;
+  actionId: string;
+  actionTs: string;
+}
+
+/** One accepted decision, as recorded: who, when, through what, and what they were shown (the digest). */
+export interface ApprovalRecord {
+  requestId: string;
+  decision: ApprovalDecisionKind;
+  /** With `approve`: the actions this approver authorised. */
+  actions: ContainmentActionName[] | null;
+  /** The CLI approver ID, or the Slack user ID. */
+  approver: string;
+  /** The directory user name the approver maps to (the CLI ID itself for CLI decisions). */
+  approverName: string;
+  via: 'cli' | 'slack';
+  at: string;
+  comment: string | null;
+  /** The digest of the request the approver saw; null for CLI decisions that did not name one. */
+  digest: string | null;
+  slack: SlackDecisionContext | null;
+}
 
 export interface ApprovalState {
   status: ApprovalStatus;
   requestId: string | null;
   requestedAt: string | null;
+  /** The final deadline: after it the request authorises nothing. */
   expiresAt: string | null;
+  /** End of the approval window: the request escalates then (when a later deadline leaves room for it). */
+  escalateAt: string | null;
+  escalatedAt: string | null;
+  remindersSent: number;
+  /** SHA-256 over the canonical proposed actions and evidence; a click must carry it. */
+  digest: string | null;
+  proposedActions: ProposedAction[] | null;
   /** Where the request was sent ("log" when no Slack is configured). */
   notifiedVia: string | null;
+  /** Why the request could not be delivered, when it could not (the run still waits; the CLI still works). */
+  notifyError: string | null;
+  /** The Slack message and approver snapshot, when the request went to Slack. */
+  slack: { message: SlackMessageRef | null; escalationMessage: SlackMessageRef | null; approvers: SlackApprover[] } | null;
+  /** With the two-person rule: an approval that includes isolation waits for a second, different approver. */
+  awaitingSecondApproval: boolean;
   decidedBy: string | null;
   decidedAt: string | null;
   via: 'cli' | 'slack' | null;
   comment: string | null;
   /** What the approval covers: containment runs only these actions. Null until approved. */
   approvedActions: ContainmentActionName[] | null;
+  /** Every accepted decision, in order (more than one only under the two-person rule). */
+  decisions: ApprovalRecord[];
 }
 
 export const CONTAINMENT_ACTIONS = ['revoke-cloud-storage-access', 'isolate-endpoint'] as const;
@@ -180,6 +260,8 @@ export type RunOutcome =
   | 'partially-contained'
   | 'containment-failed'
   | 'denied'
+  /** An approver marked the alert a false positive: closed without containment. */
+  | 'false-positive'
   | 'approval-expired';
 
 export interface RunState {
@@ -217,7 +299,15 @@ export interface ApproverRef {
 export interface PlaybookPolicy {
   decision: DecisionPolicy;
   approval: {
+    /** The approval window: after it the request escalates (when `deadlineMs` is later). */
     timeoutMs: number;
+    /** The final deadline, from the request: the request expires then. Never earlier than `timeoutMs`. */
+    deadlineMs: number;
+    /** Reminders in the request's thread at this interval; null for none. */
+    reminderIntervalMs: number | null;
+    /** Endpoint isolation needs approvals from two different approvers. */
+    twoPersonIsolation: boolean;
+    /** Who may decide from the CLI (Slack approvers are resolved per request: see SlackApprover). */
     approvers: ApproverRef[];
   };
 }
@@ -229,12 +319,17 @@ export interface PlaybookInput {
 
 export interface ApprovalDecisionInput {
   requestId: string;
-  decision: 'approve' | 'deny';
+  decision: ApprovalDecisionKind;
   /** With `approve`: the actions approved; all of them when omitted. */
   actions?: ContainmentActionName[];
+  /** The CLI approver ID, or (via Slack) the Slack user ID. */
   approver: string;
   via: 'cli' | 'slack';
   comment?: string;
+  /** The digest of the request the approver was shown. Required via Slack; checked when given. */
+  digest?: string;
+  /** Required via Slack. */
+  slack?: SlackDecisionContext;
 }
 
 export interface ContainmentRequest {

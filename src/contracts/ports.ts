@@ -5,15 +5,20 @@
  */
 import type { NormalizedAlert } from './alert';
 import type {
+  ApprovalState,
   ApproverRef,
   BaselineFinding,
   ContainmentActionResult,
   ContainmentRequest,
   DecisionRecord,
   DeviceFinding,
+  Enrichment,
   HrFinding,
   PolicyChangeRecord,
+  ProposedAction,
   RunState,
+  SlackApprover,
+  SlackMessageRef,
 } from './playbook';
 
 export interface Sourced<T> {
@@ -64,14 +69,44 @@ export interface ApprovalRequest {
   workflowId: string;
   requestId: string;
   alert: NormalizedAlert;
+  enrichment: Partial<Enrichment>;
   decision: DecisionRecord;
+  proposedActions: ProposedAction[];
+  /** What the approver is shown is bound to this digest; a click must carry it back. */
+  digest: string;
+  requestedAt: string;
   expiresAt: string;
+  escalateAt: string | null;
   approvers: ApproverRef[];
+  twoPersonIsolation: boolean;
+}
+
+/** Where the request went: `message` is set when it is a chat message that later updates edit in place. */
+export interface ApprovalNotice {
+  via: string;
+  message: SlackMessageRef | null;
+}
+
+/** The run moved on: the notifier edits the request in place and reports progress next to it. */
+export interface ApprovalProgress {
+  request: ApprovalRequest;
+  message: SlackMessageRef | null;
+  escalationMessage: SlackMessageRef | null;
+  stage: 'awaiting-second-approval' | 'decided' | 'expired' | 'contained' | 'containment-failed';
+  approval: ApprovalState;
+  containment: ContainmentActionResult[];
 }
 
 export interface ApprovalNotifier {
   readonly name: string;
-  requestApproval(request: ApprovalRequest): Promise<{ via: string }>;
+  /** Who may decide through this notifier, resolved now (null when decisions come only from the CLI). */
+  resolveApprovers(): Promise<SlackApprover[] | null>;
+  requestApproval(request: ApprovalRequest): Promise<ApprovalNotice>;
+  /** A reminder next to the request (in its thread). */
+  remind(request: ApprovalRequest, message: SlackMessageRef | null, remindersSent: number): Promise<void>;
+  /** The approval window passed: the request goes to the escalation channel or group. */
+  escalate(request: ApprovalRequest, message: SlackMessageRef | null): Promise<{ message: SlackMessageRef | null }>;
+  publishProgress(progress: ApprovalProgress): Promise<void>;
 }
 
 export interface ContainmentProvider {

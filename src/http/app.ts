@@ -1,5 +1,5 @@
 /**
- * The HTTP app: SIEM webhooks, the read API and health. Built here without listening (tests use `app.inject()`);
+ * The HTTP app: SIEM webhooks, Slack interactions, the read API and health. Built here without listening (tests use `app.inject()`);
  * src/server.ts listens. One error handler gives every failure the same `{"error", "details"}` shape.
  */
 import { isGrpcServiceError, ServiceError, type Client } from '@temporalio/client';
@@ -10,6 +10,7 @@ import type { Logger } from '../logger';
 import { HttpError } from './errors';
 import { runRoutes } from './routes/runs';
 import { siemRoutes } from './routes/siem';
+import { slackRoutes } from './routes/slack';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -111,5 +112,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const now = deps.now ?? (() => new Date());
   app.register(siemRoutes({ config, client: deps.client, now }));
   app.register(runRoutes({ config, client: deps.client }));
+  if (config.slack) app.register(slackRoutes({ config, slack: config.slack, client: deps.client, now }));
   return app;
 }

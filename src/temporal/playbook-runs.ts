@@ -22,7 +22,13 @@ export function playbookInput(config: Config, alert: NormalizedAlert): PlaybookI
     alert,
     policy: {
       decision: config.playbook.decision,
-      approval: { timeoutMs: config.playbook.approvalTimeout, approvers: config.playbook.approvers },
+      approval: {
+        timeoutMs: config.playbook.approvalTimeout,
+        deadlineMs: config.playbook.approvalDeadline ?? config.playbook.approvalTimeout,
+        reminderIntervalMs: config.playbook.approvalReminderInterval ?? null,
+        twoPersonIsolation: config.playbook.twoPersonIsolation,
+        approvers: config.playbook.approvers,
+      },
     },
   };
 }

@@ -2,7 +2,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
 
-type Activities = ReturnType<typeof createActivities>;
+export type Activities = ReturnType<typeof createActivities>;
 
 /** Enrichment reads: short, retried with backoff; a permanent failure becomes an `unknown` finding. */
 export const enrichmentActivities = proxyActivities<Activities>({
@@ -16,6 +16,16 @@ export const notificationActivities = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '30m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m' },
+});
+
+/**
+ * Edits of the approval message, reminders, escalation: best effort with a short budget. The run never waits long
+ * on Slack to contain or to close; a failure is logged and recorded, not fatal.
+ */
+export const progressActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '5m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
 /** Containment: idempotent connectors, so retries are safe; bounded so a dead vendor ends in `failed`, not limbo. */

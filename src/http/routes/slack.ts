@@ -1,0 +1,181 @@
+/**
+ * `POST /slack/interactions`: Slack's button clicks on approval messages.
+ *
+ * Order matters: the signature is verified over the raw bytes before anything is parsed (an opaque 401 otherwise),
+ * replays inside the five-minute window are refused, then the payload is validated and the team and app checked.
+ *
+ * Acknowledge first, decide after: Slack wants a 200 within 3 seconds, and a Workflow Update waits on a worker task
+ * that a busy worker may not run that fast. A short-deadline Update would leave an ambiguous case (the deadline
+ * passed, but the Update may still be accepted) and could make Slack retry the click. So the click is acknowledged as
+ * soon as it is authenticated and well formed, and the decision then goes to the run as an Update (with an
+ * idempotency key, so a repeat decides nothing twice). The run edits the approval message itself when it accepts a
+ * decision; the clicker is told the outcome, acceptance or the validator's reason for refusal, through
+ * `response_url` as an ephemeral message. If this process dies between the two, the click is lost and the approver
+ * sees no change and clicks again: nothing is decided without the run's validator.
+ */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import secureJson from 'secure-json-parse';
+import type { Config } from '../../config';
+import { APPROVAL_ACTIONS, APPROVAL_BLOCK_ID, type ApprovalActionId } from '../../connectors/slack/blocks';
+import { blockActionsPayload, buttonValueSchema, type BlockActionsPayload } from '../../connectors/slack/schemas';
+import type { ApprovalDecisionInput } from '../../contracts/playbook';
+import { decideApprovalUpdate } from '../../../workflows/messages';
+import { HttpError, zodDetails } from '../errors';
+import { ReplayGuard, verifySlackSignature } from '../slack-verify';
+
+export interface SlackRouteDeps {
+  config: Config;
+  slack: NonNullable<Config['slack']>;
+  client: Client;
+  now: () => Date;
+}
+
+const UNAUTHORIZED = { error: 'Unauthorized', details: [] };
+
+export function slackRoutes(deps: SlackRouteDeps) {
+  const { slack } = deps;
+  const replays = new ReplayGuard();
+  const inFlight = new Set<Promise<void>>();
+
+  return (app: FastifyInstance) => {
+    // Slack posts `payload=<json>` form-encoded. Keep the raw bytes and parse nothing until the signature checks out.
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request, body, done) => {
+      request.rawBody = body as Buffer;
+      done(null, undefined);
+    });
+    // Decisions still being handed to their runs finish before the server closes.
+    app.addHook('onClose', async () => {
+      await Promise.allSettled([...inFlight]);
+    });
+
+    app.post('/slack/interactions', async (request, reply) => {
+      const verdict = verifySlackSignature(
+        { signingSecret: slack.signingSecret, now: deps.now },
+        { timestamp: request.headers['x-slack-request-timestamp'], signature: request.headers['x-slack-signature'] },
+        request.rawBody,
+      );
+      if (!verdict.ok) {
+        request.log.warn({ reason: verdict.reason, ip: request.ip }, 'Slack request refused: verification failed');
+        return reply.code(401).send(UNAUTHORIZED);
+      }
+      if (!replays.firstSeen(verdict.signature, verdict.timestamp, deps.now().getTime())) {
+        request.log.warn({ ip: request.ip }, 'Slack request refused: replayed signature');
+        return reply.code(401).send(UNAUTHORIZED);
+      }
+
+      const payload = parsePayload(request.rawBody ?? Buffer.alloc(0));
+      if (payload.team.id !== slack.teamId || payload.api_app_id !== slack.appId) {
+        request.log.warn({ team: payload.team.id, app: payload.api_app_id }, 'Slack request refused: other workspace or app');
+        throw new HttpError(403, 'This Slack workspace or app may not act here');
+      }
+      const action = payload.actions[0];
+      if (!action || action.block_id !== APPROVAL_BLOCK_ID || !Object.hasOwn(APPROVAL_ACTIONS, action.action_id)) {
+        throw new HttpError(400, 'Unknown Slack action', [{ path: 'actions.0.action_id', message: 'is not an approval button' }]);
+      }
+      const value = buttonValueSchema.safeParse(safeJson(action.value ?? ''));
+      if (!value.success) throw new HttpError(400, 'Invalid button value', zodDetails(value.error, action.value));
+
+      const button = APPROVAL_ACTIONS[action.action_id as ApprovalActionId];
+      const decision: ApprovalDecisionInput = {
+        requestId: value.data.r,
+        decision: button.decision,
+        ...(button.actions ? { actions: [...button.actions] } : {}),
+        approver: payload.user.id,
+        via: 'slack',
+        digest: value.data.d,
+        slack: {
+          teamId: payload.team.id,
+          channelId: payload.container.channel_id,
+          messageTs: payload.container.message_ts,
+          userId: payload.user.id,
+          userName: payload.user.username ?? payload.user.name ?? '',
+          actionId: action.action_id,
+          actionTs: action.action_ts,
+        },
+      };
+      const task = decide(deps, request.log, value.data.w, decision, payload).finally(() => inFlight.delete(task));
+      inFlight.add(task);
+      return reply.code(200).send();
+    });
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch {
+    return undefined;
+  }
+}
+
+function parsePayload(raw: Buffer): BlockActionsPayload {
+  const form = new URLSearchParams(raw.toString('utf8'));
+  const text = form.get('payload');
+  if (text === null) throw new HttpError(400, 'Invalid Slack interaction', [{ path: 'payload', message: 'is required' }]);
+  const json = safeJson(text);
+  if (json === undefined) throw new HttpError(400, 'Invalid Slack interaction', [{ path: 'payload', message: 'is not valid JSON' }]);
+  const parsed = blockActionsPayload.safeParse(json);
+  if (!parsed.success) throw new HttpError(400, 'Invalid Slack interaction', zodDetails(parsed.error, json));
+  return parsed.data;
+}
+
+/** Hands the decision to the run and tells the clicker what happened. Never throws. */
+async function decide(
+  deps: SlackRouteDeps,
+  log: FastifyBaseLogger,
+  workflowId: string,
+  decision: ApprovalDecisionInput,
+  payload: BlockActionsPayload,
+): Promise<void> {
+  const context = { workflowId, requestId: decision.requestId, decision: decision.decision, slack: decision.slack };
+  let outcome: string;
+  try {
+    const handle = deps.client.workflow.getHandle(workflowId);
+    const state = await deps.client.connection.withDeadline(Date.now() + 30_000, () =>
+      handle.executeUpdate(decideApprovalUpdate, {
+        args: [decision],
+        // A repeat of the same click (same user, same action_ts) is the same Update: decided once.
+        updateId: `slack:${decision.slack?.teamId}:${decision.approver}:${decision.slack?.actionTs}`,
+      }),
+    );
+    log.info({ ...context, status: state.status }, 'Slack decision accepted');
+    outcome =
+      state.status === 'pending'
+        ? ':hourglass: Your approval is recorded. Endpoint isolation waits for a second, different approver.'
+        : `:white_check_mark: Your decision is recorded: *${state.status}*.`;
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      const reason = err.cause instanceof Error ? err.cause.message : err.message;
+      log.warn({ ...context, reason }, 'Slack decision rejected by the run');
+      outcome = `:no_entry: Not accepted: ${reason}`;
+    } else if (err instanceof WorkflowNotFoundError) {
+      log.warn(context, 'Slack decision for a run that does not exist or has closed');
+      outcome = ':no_entry: Not accepted: this run no longer waits for a decision.';
+    } else {
+      log.error({ ...context, err }, 'Slack decision could not be delivered to the run');
+      outcome = ':warning: Your decision could not be recorded (the workflow service is unavailable). Nothing was decided; try again.';
+    }
+  }
+  await respond(deps, log, payload.response_url, outcome);
+}
+
+async function respond(deps: SlackRouteDeps, log: FastifyBaseLogger, url: string | undefined, text: string): Promise<void> {
+  if (!url) return;
+  if (!url.startsWith(deps.slack.responseUrlPrefix)) {
+    log.warn('Not answering on a response_url outside the configured prefix (slack.responseUrlPrefix)');
+    return;
+  }
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+      redirect: 'error',
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) log.warn({ status: res.status }, 'Slack response_url refused the outcome');
+  } catch (err) {
+    log.warn({ err }, 'Could not post the outcome to response_url');
+  }
+}
