@@ -316,7 +316,5 @@ export function secretsOf(config: Config): string[] {
     ...config.http.apiTokens,
     config.slack?.botToken,
     config.slack?.signingSecret,
-  ].filter(
-    (s): s is string => typeof s === 'string' && s.length > 0,
-  );
+  ].filter((s): s is string => typeof s === 'string' && s.length > 0);
 }

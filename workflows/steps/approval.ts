@@ -200,11 +200,7 @@ function approvalRequest(input: PlaybookInput, state: RunState, decision: Decisi
  * Tells the approvers how the run moved on (edits the message in place, posts in its thread). Best effort: a
  * notifier outage is logged and never stops or delays containment beyond the progress activity's short budget.
  */
-export async function publishApprovalProgress(
-  input: PlaybookInput,
-  state: RunState,
-  stage: ApprovalProgress['stage'],
-): Promise<void> {
+export async function publishApprovalProgress(input: PlaybookInput, state: RunState, stage: ApprovalProgress['stage']): Promise<void> {
   if (state.decision === null || state.approval.requestId === null) return;
   try {
     await progressActivities.publishApprovalProgress.executeWithOptions({ summary: `Tell the approvers: ${stage}` }, [
@@ -311,7 +307,11 @@ export async function requestAndAwaitApproval(input: PlaybookInput, state: RunSt
       nextReminder += policy.approval.reminderIntervalMs ?? Infinity;
       try {
         await progressActivities.remindApprovers.executeWithOptions({ summary: `Reminder ${approval.remindersSent}` }, [
-          { request: approvalRequest(input, state, decision), message: approval.slack?.message ?? null, remindersSent: approval.remindersSent },
+          {
+            request: approvalRequest(input, state, decision),
+            message: approval.slack?.message ?? null,
+            remindersSent: approval.remindersSent,
+          },
         ]);
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;

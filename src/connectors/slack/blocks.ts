@@ -45,11 +45,7 @@ export function untrusted(value: string | number | boolean | null | undefined, m
     .replace(/`/g, 'ˋ')
     .replace(/[\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '');
   if (text.length > max) text = `${text.slice(0, max - 1)}…`;
-  text = text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/@/g, '@\u200b');
+  text = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/@/g, '@\u200b');
   return text.trim() === '' ? '`(empty)`' : `\`${text}\``;
 }
 
@@ -87,13 +83,18 @@ function findings(e: Partial<Enrichment>): string {
         `${untrusted(v.displayName)}, ${untrusted(v.department)}, ${untrusted(v.employmentStatus)}, manager ${untrusted(v.manager ?? 'none')}, ` +
         `cloud storage ${v.cloudStorageAuthorized ? 'authorised' : 'not authorised'}`,
     ),
-    finding('Device', e.device, (v) => `${v.managed ? 'managed' : 'unmanaged'}, cloud storage ${v.cloudStorageAllowed ? 'allowed' : 'not allowed'}`),
+    finding(
+      'Device',
+      e.device,
+      (v) => `${v.managed ? 'managed' : 'unmanaged'}, cloud storage ${v.cloudStorageAllowed ? 'allowed' : 'not allowed'}`,
+    ),
     finding('Baseline', e.baseline, (v) => `mean ${formatBytes(v.meanBytes)}/day (sd ${formatBytes(v.stdDevBytes)}) over ${v.days} days`),
     finding('Business hours', e.businessHours, (v) => `${v.withinBusinessHours ? 'within' : 'outside'} (${untrusted(v.reason)})`),
     finding(
       'Policy changes',
       e.policyChanges,
-      (v) => `${v.records.length} in ${v.windowDays} days${v.records.length ? `: ${v.records.map((r) => untrusted(r.id, 40)).join(', ')}` : ''}`,
+      (v) =>
+        `${v.records.length} in ${v.windowDays} days${v.records.length ? `: ${v.records.map((r) => untrusted(r.id, 40)).join(', ')}` : ''}`,
     ),
   ].join('\n');
 }

@@ -88,7 +88,10 @@ export class SlackApprovalNotifier implements ApprovalNotifier {
   async resolveApprovers(): Promise<SlackApprover[]> {
     const auth = await this.call('auth.test', {}, authTestResponse);
     if (auth.team_id !== this.options.teamId) {
-      throw new ConnectorConfigurationError(PROVIDER, `the bot token belongs to team ${auth.team_id}, not the configured ${this.options.teamId}`);
+      throw new ConnectorConfigurationError(
+        PROVIDER,
+        `the bot token belongs to team ${auth.team_id}, not the configured ${this.options.teamId}`,
+      );
     }
     const found = new Map<string, Omit<SlackApprover, 'name' | 'nameSource'>>();
     const add = (userId: string, via: SlackApprover['via'], group: string | null) => {
@@ -167,7 +170,10 @@ export class SlackApprovalNotifier implements ApprovalNotifier {
       },
       postMessageResponse,
     );
-    await this.thread(message, `:rotating_light: Escalated${esc?.channel ? ` to <#${esc.channel}>` : ''}${mention ? ` and ${mention.trim()}` : ''}.`);
+    await this.thread(
+      message,
+      `:rotating_light: Escalated${esc?.channel ? ` to <#${esc.channel}>` : ''}${mention ? ` and ${mention.trim()}` : ''}.`,
+    );
     return { message: { channel: posted.channel, ts: posted.ts } };
   }
 

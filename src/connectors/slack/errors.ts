@@ -29,11 +29,18 @@ const AUTH = new Set([
   'team_access_not_granted',
 ]);
 const NOT_FOUND = new Set(['channel_not_found', 'user_not_found', 'no_such_subteam', 'subteam_not_found', 'message_not_found']);
-const CONFIGURATION = new Set(['not_in_channel', 'is_archived', 'restricted_action', 'invalid_blocks', 'invalid_arguments', 'msg_too_long']);
+const CONFIGURATION = new Set([
+  'not_in_channel',
+  'is_archived',
+  'restricted_action',
+  'invalid_blocks',
+  'invalid_arguments',
+  'msg_too_long',
+]);
 const TRANSIENT = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
 
 function codeOf(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String((err).code) : undefined;
+  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
 }
 
 /** Maps anything the Slack client throws to a ConnectorError naming the method. */

@@ -1,0 +1,453 @@
+/**
+ * Approvals in Slack, end to end on a real Temporal dev server: the real worker and activities, the real
+ * @slack/web-api client pointed at a Slack stand-in on 127.0.0.1, and the real HTTP app. The stand-in also plays the
+ * people: it sends correctly signed `block_actions` payloads, and records what the app tells them on `response_url`.
+ * The worker caches no workflows, so every workflow task replays its history. Nothing of the project's own is mocked.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { exfilToCloudStorage } from '../../workflows';
+import { getStateQuery } from '../../workflows/messages';
+import { parseConfig, type Config } from '../../src/config';
+import { DryRunContainment } from '../../src/connectors/dry-run/client';
+import type { NormalizedAlert } from '../../src/contracts/alert';
+import type { RunState } from '../../src/contracts/playbook';
+import { buildApp } from '../../src/http/app';
+import { createLogger } from '../../src/logger';
+import { playbookInput } from '../../src/temporal/playbook-runs';
+import { createActivityDeps, createWorker } from '../../src/worker';
+import { SlackStandIn, textOf, type PostedMessage } from '../fakes/slack';
+import { escalatingAlert, rawTestConfig, unique } from '../helpers/fixtures';
+import { eventually, startTestServer, workflowBundle } from '../helpers/temporal';
+
+const SOC = 'C0SOC0001';
+const ESC = 'C0ESC0001';
+
+describe('approvals in Slack, end to end', () => {
+  let env: TestWorkflowEnvironment;
+  let slack: SlackStandIn;
+  let worker: Worker;
+  let running: Promise<void>;
+  let app: FastifyInstance;
+  let base: string;
+  let raw: Record<string, unknown>;
+  let config: Config;
+
+  before(async () => {
+    env = await startTestServer();
+    slack = await new SlackStandIn().start();
+    slack.users = {
+      U0ALICE01: { name: 'alice', email: 'alice@acme.example' },
+      U0BOB0001: { name: 'bob', email: 'Bob@acme.example' },
+      U0CAROL01: { name: 'carol' }, // no e-mail: mapped in slack.userMap
+      U0JDOE001: { name: 'jdoe', email: 'jdoe@acme.example' }, // the subject, in the approver group
+      U0MARIA01: { name: 'maria', email: 'mmanager@acme.example' }, // the subject's manager, in the group
+      U0NOMAIL1: { name: 'ghost' }, // in the group, but cannot be matched to a directory user
+      U0MALLORY: { name: 'mallory', email: 'mallory@acme.example' }, // not an approver
+      U0ERIN001: { name: 'erin', email: 'erin@acme.example' }, // escalation group only
+    };
+    slack.groups = { S0SOC0001: ['U0BOB0001', 'U0JDOE001', 'U0MARIA01', 'U0NOMAIL1'], S0ESC0001: ['U0ERIN001'] };
+    raw = rawTestConfig({ address: env.address, taskQueue: unique('slack') });
+    raw.slack = {
+      botToken: 'env:TEST_SLACK_BOT_TOKEN',
+      signingSecret: 'env:TEST_SLACK_SIGNING_SECRET',
+      teamId: slack.teamId,
+      appId: slack.appId,
+      channel: SOC,
+      apiUrl: slack.apiUrl,
+      responseUrlPrefix: `${slack.url}/actions/`,
+      approvers: { users: ['U0ALICE01', 'U0CAROL01'], userGroups: ['S0SOC0001'] },
+      userMap: { U0CAROL01: 'carol' },
+      escalation: { channel: ESC, userGroup: 'S0ESC0001' },
+    };
+    config = parseConfig(raw, { TEST_SLACK_BOT_TOKEN: slack.token, TEST_SLACK_SIGNING_SECRET: slack.signingSecret });
+    const logger = createLogger({ level: 'silent' });
+    worker = await createWorker({
+      config,
+      connection: env.nativeConnection,
+      deps: createActivityDeps(config, logger),
+      workflowBundle: await workflowBundle(),
+      maxCachedWorkflows: 0,
+    });
+    running = worker.run();
+    app = buildApp({ config, client: env.client, logger });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+
+  after(async () => {
+    await app?.close();
+    worker?.shutdown();
+    await running;
+    await slack?.stop();
+    await env?.teardown();
+  });
+
+  /** A run started directly, with playbook settings varied from the suite's configuration. */
+  function start(
+    playbook: Record<string, unknown> = {},
+    alert: NormalizedAlert = escalatingAlert(),
+  ): Promise<WorkflowHandle<typeof exfilToCloudStorage>> {
+    const variant = parseConfig(
+      { ...raw, playbook: { ...(raw.playbook as object), ...playbook } },
+      { TEST_SLACK_BOT_TOKEN: slack.token, TEST_SLACK_SIGNING_SECRET: slack.signingSecret },
+    );
+    return env.client.workflow.start(exfilToCloudStorage, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: unique('slack-run'),
+      args: [playbookInput(variant, alert)],
+    });
+  }
+
+  /** The run's approval message as first posted (a copy: later edits replace the buttons). */
+  const requestFor = (workflowId: string, channel = SOC) =>
+    eventually(
+      () => {
+        const m = slack.topLevel(channel).find((msg) => textOf(msg.blocks).includes(`workflows/${encodeURIComponent(workflowId)}`));
+        return Promise.resolve(m ? structuredClone<PostedMessage>(m) : null);
+      },
+      30_000,
+      `the approval message of ${workflowId} in ${channel}`,
+    );
+
+  const current = (m: PostedMessage) => slack.messages.find((x) => x.channel === m.channel && x.ts === m.ts) as PostedMessage;
+
+  /** Clicks and waits for what the app tells the clicker on response_url. */
+  async function clickAndHear(click: Parameters<SlackStandIn['click']>[1]): Promise<string> {
+    const before = slack.responses.length;
+    const res = await slack.click(base, click);
+    assert.equal(res.status, 200, await res.text());
+    const heard = await eventually(() => Promise.resolve(slack.responses[before]), 30_000, 'the outcome on response_url');
+    assert.equal(heard.response_type, 'ephemeral');
+    assert.equal(heard.replace_original, false);
+    return heard.text;
+  }
+
+  const closed = (handle: WorkflowHandle) => handle.result() as Promise<RunState>;
+
+  async function acceptedUpdates(handle: WorkflowHandle): Promise<number> {
+    const history = await handle.fetchHistory();
+    return (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+  }
+
+  const ledgerKeys = async (workflowId: string) =>
+    (await new DryRunContainment(config.dataDir).entries())
+      .map((e) => e.key)
+      .filter((k) => k.startsWith(`${workflowId}:`))
+      .sort();
+
+  test('an alert from the webhook becomes a Slack message; a signed click approves it and containment is recorded', async () => {
+    const alert = {
+      alertId: unique('slack-e2e'),
+      user: 'jdoe',
+      host: 'LAPTOP-JD01',
+      srcIp: '10.20.30.40',
+      destDomain: 'drоpbox.com', // Cyrillic "о": shown in punycode
+      bytesOut: 734003200,
+      eventTime: new Date(Date.now() - 3600_000).toISOString(),
+      severity: 'high',
+      ruleName: 'Upload <!channel> @here <https://evil.example|click me> `code`\n*bold*',
+    };
+    const posted = await fetch(`${base}/webhooks/siem/generic`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(alert),
+    });
+    assert.equal(posted.status, 202);
+    const { workflowId } = (await posted.json()) as { workflowId: string };
+    const message = await requestFor(workflowId);
+
+    // The message: evidence, decision, exact actions, the run link, five buttons; untrusted text inert.
+    const text = textOf(message.blocks);
+    assert.match(text, /xn--drpbox-\w+\.com/);
+    assert.ok(!text.includes('drоpbox'), 'the Unicode look-alike is not shown');
+    assert.ok(!/<!channel>|<!here>|<https:\/\/evil/.test(text + message.text), 'no mention or link can be injected');
+    assert.ok(text.includes('&lt;!channel&gt;') && text.includes('@\u200bhere') && text.includes('&lt;https://evil.example|click me&gt;'));
+    assert.ok(!text.includes('`code`') && !text.includes('\n*bold*'), 'no code span or line break escapes the value');
+    assert.match(text, /\*revoke-cloud-storage-access\* on account `jdoe` via `dry-run`/);
+    assert.match(text, /\*isolate-endpoint\* on device `LAPTOP-JD01` via `dry-run`/);
+    assert.match(text, /volume-out-of-norm|z-score|mean/i);
+    assert.ok(
+      text.includes(`<http://127.0.0.1:8233/namespaces/default/workflows/${encodeURIComponent(workflowId)}|Open the run in Temporal>`),
+    );
+    const buttons = (message.blocks.find((b) => b.type === 'actions')?.elements as { action_id: string }[]).map((b) => b.action_id);
+    assert.deepEqual(buttons, ['approve_all', 'approve_revoke', 'approve_isolate', 'deny', 'false_positive']);
+    const postCall = slack.calls.find((c) => c.method === 'chat.postMessage' && JSON.stringify(c.args).includes(workflowId));
+    assert.equal(postCall?.encoding, 'form');
+    assert.equal(postCall?.args.unfurl_links, 'false');
+
+    const waiting: RunState = await env.client.workflow.getHandle(workflowId).query(getStateQuery);
+    assert.deepEqual(waiting.approval.slack?.message, { channel: SOC, ts: message.ts });
+    assert.match(waiting.approval.digest ?? '', /^sha256:[0-9a-f]{64}$/);
+
+    assert.match(await clickAndHear({ user: 'U0ALICE01', message, actionId: 'approve_all' }), /Your decision is recorded: \*approved\*/);
+    const result = await closed(env.client.workflow.getHandle(workflowId));
+    assert.equal(result.outcome, 'containment-simulated');
+    assert.deepEqual(result.approval.approvedActions, ['revoke-cloud-storage-access', 'isolate-endpoint']);
+    const [record] = result.approval.decisions;
+    assert.equal(result.approval.decisions.length, 1);
+    assert.deepEqual(
+      { ...record, at: undefined, slack: { ...record?.slack, actionTs: undefined } },
+      {
+        requestId: waiting.approval.requestId,
+        decision: 'approve',
+        actions: ['revoke-cloud-storage-access', 'isolate-endpoint'],
+        approver: 'U0ALICE01',
+        approverName: 'alice',
+        via: 'slack',
+        at: undefined,
+        comment: null,
+        digest: waiting.approval.digest,
+        slack: {
+          teamId: slack.teamId,
+          channelId: SOC,
+          messageTs: message.ts,
+          userId: 'U0ALICE01',
+          userName: 'alice',
+          actionId: 'approve_all',
+          actionTs: undefined,
+        },
+      },
+    );
+    assert.deepEqual(await ledgerKeys(workflowId), [`${workflowId}:isolate-endpoint`, `${workflowId}:revoke-cloud-storage-access`]);
+
+    // The same message was edited as the run moved on, and progress was posted in its thread.
+    const edited = await eventually(
+      () => Promise.resolve(current(message).edits.length >= 2 ? current(message) : null),
+      15_000,
+      'the message to be edited twice',
+    );
+    assert.match(textOf(edited.edits[0]?.blocks ?? []), /Approved\* by <@U0ALICE01>/);
+    assert.match(textOf(edited.blocks), /Containment finished\*\n• revoke-cloud-storage-access on `jdoe` via `dry-run`: \*simulated\*/);
+    assert.ok(!edited.blocks.some((b) => b.type === 'actions'), 'no buttons remain once decided');
+    const thread = slack.thread(message).map((m) => m.text);
+    assert.ok(thread.some((t) => t.includes('*Approved* by <@U0ALICE01>')));
+    assert.ok(thread.some((t) => t.includes('Containment finished')));
+  });
+
+  test('the validator refuses non-approvers, the subject, the manager, unmatched users and stale or tampered buttons; the run keeps waiting', async () => {
+    const handle = await start();
+    const message = await requestFor(handle.workflowId);
+    const state = await handle.query(getStateQuery);
+    const button = JSON.parse(String((message.blocks.find((b) => b.type === 'actions')?.elements as { value: string }[])[0]?.value));
+    const refused: [Parameters<SlackStandIn['click']>[1], RegExp][] = [
+      [{ user: 'U0MALLORY', message, actionId: 'approve_all' }, /Not accepted: <@U0MALLORY> is not an authorised approver\./],
+      [
+        { user: 'U0JDOE001', message, actionId: 'approve_all' },
+        /Not accepted: <@U0JDOE001> \(jdoe\) is the subject of this alert and may not decide on it\./,
+      ],
+      [{ user: 'U0JDOE001', message, actionId: 'false_positive' }, /is the subject of this alert/],
+      [{ user: 'U0MARIA01', message, actionId: 'deny' }, /<@U0MARIA01> \(mmanager\) is the manager of the alert's subject/],
+      [{ user: 'U0NOMAIL1', message, actionId: 'approve_all' }, /<@U0NOMAIL1> cannot be matched to a directory user/],
+      [{ user: 'U0ERIN001', message, actionId: 'approve_all' }, /<@U0ERIN001> may decide only once the request has been escalated/],
+      [
+        { user: 'U0ALICE01', message, actionId: 'approve_all', value: JSON.stringify({ ...button, r: '4b0e1e84-older-request' }) },
+        /This approval request is not the current one; it authorises nothing\./,
+      ],
+      [
+        { user: 'U0ALICE01', message, actionId: 'approve_all', value: JSON.stringify({ ...button, d: `sha256:${'0'.repeat(64)}` }) },
+        /digest mismatch/,
+      ],
+      [
+        { user: 'U0ALICE01', message: { ...message, ts: '1700000000.000001' }, actionId: 'approve_all' },
+        /not on this run's current approval message/,
+      ],
+    ];
+    for (const [click, expected] of refused) assert.match(await clickAndHear(click), expected);
+
+    const still = await handle.query(getStateQuery);
+    assert.equal(still.approval.status, 'pending');
+    assert.equal(still.approval.requestId, state.approval.requestId);
+    assert.deepEqual(still.approval.decisions, []);
+    assert.equal(await acceptedUpdates(handle), 0, 'rejected Updates write nothing to history');
+    assert.equal(current(message).edits.length, 0);
+
+    // The CLI path keeps the same rules.
+    assert.match(await clickAndHear({ user: 'U0BOB0001', message, actionId: 'deny' }), /recorded: \*denied\*/);
+    const result = await closed(handle);
+    assert.equal(result.outcome, 'denied');
+    assert.equal(result.approval.decisions[0]?.approverName, 'bob');
+    assert.deepEqual(await ledgerKeys(handle.workflowId), []);
+  });
+
+  test('a double click decides once', async () => {
+    const handle = await start();
+    const message = await requestFor(handle.workflowId);
+    const before = slack.responses.length;
+    const [a, b] = await Promise.all([
+      slack.click(base, { user: 'U0ALICE01', message, actionId: 'approve_all', actionTs: '1764300000.000001' }),
+      slack.click(base, { user: 'U0ALICE01', message, actionId: 'approve_all', actionTs: '1764300000.000002' }),
+    ]);
+    assert.deepEqual([a.status, b.status], [200, 200]);
+    const heard = await eventually(
+      () =>
+        Promise.resolve(
+          slack.responses.length >= before + 2
+            ? slack.responses
+                .slice(before)
+                .map((r) => r.text)
+                .sort()
+            : null,
+        ),
+      30_000,
+      'both outcomes',
+    );
+    assert.match(heard.join('\n'), /No approval is pending on this run \(approval is approved\)|has already approved/);
+    assert.equal(heard.filter((t) => t.includes('Your decision is recorded')).length, 1);
+    const result = await closed(handle);
+    assert.equal(result.approval.decisions.length, 1);
+    assert.equal(await acceptedUpdates(handle), 1);
+    assert.deepEqual(await ledgerKeys(handle.workflowId), [
+      `${handle.workflowId}:isolate-endpoint`,
+      `${handle.workflowId}:revoke-cloud-storage-access`,
+    ]);
+  });
+
+  test('an unanswered request expires at the deadline, the message says so, nothing is contained, and a later click authorises nothing', async () => {
+    const handle = await start({ approvalTimeout: '3s' });
+    const message = await requestFor(handle.workflowId);
+    const result = await closed(handle);
+    assert.equal(result.approval.status, 'expired');
+    assert.equal(result.outcome, 'approval-expired');
+    assert.deepEqual(result.containment, []);
+    const edited = await eventually(() => Promise.resolve(current(message).edits.length ? current(message) : null), 15_000, 'the edit');
+    assert.match(textOf(edited.blocks), /\*Expired\* at `[^`]+` with no decision\. No containment was performed\./);
+    assert.ok(!edited.blocks.some((b) => b.type === 'actions'));
+    assert.match(
+      await clickAndHear({ user: 'U0ALICE01', message, actionId: 'approve_all' }),
+      /Not accepted: this run no longer waits for a decision\./,
+    );
+    assert.deepEqual(await ledgerKeys(handle.workflowId), []);
+  });
+
+  test('reminders go to the thread, the request escalates after the window, and the escalation group may then decide', async () => {
+    const handle = await start({ approvalTimeout: '3s', approvalDeadline: '40s', approvalReminderInterval: '1s' });
+    const message = await requestFor(handle.workflowId);
+    const escalation = await requestFor(handle.workflowId, ESC);
+    assert.match(textOf(escalation.blocks), /<!subteam\^S0ESC0001> :rotating_light: \*Escalated\*/);
+    const thread = slack.thread(message).map((m) => m.text);
+    assert.ok(
+      thread.some((t) => /^:alarm_clock: Reminder 1: this approval is still waiting, escalates at/.test(t)),
+      thread.join('\n'),
+    );
+    assert.ok(thread.some((t) => t.includes(`Escalated to <#${ESC}> and <!subteam^S0ESC0001>`)));
+    const state = await handle.query(getStateQuery);
+    assert.ok(state.approval.escalatedAt !== null && state.approval.remindersSent >= 2, JSON.stringify(state.approval));
+    assert.deepEqual(state.approval.slack?.escalationMessage, { channel: ESC, ts: escalation.ts });
+
+    assert.match(await clickAndHear({ user: 'U0ERIN001', message: escalation, actionId: 'approve_revoke' }), /recorded: \*approved\*/);
+    const result = await closed(handle);
+    assert.deepEqual(result.approval.approvedActions, ['revoke-cloud-storage-access']);
+    assert.deepEqual(
+      result.containment.map((c) => c.action),
+      ['revoke-cloud-storage-access'],
+    );
+    assert.equal(result.approval.decisions[0]?.slack?.messageTs, escalation.ts);
+    // Both messages show the outcome.
+    await eventually(
+      () => Promise.resolve(current(message).edits.length >= 2 && current(escalation).edits.length >= 2),
+      15_000,
+      'both messages edited',
+    );
+  });
+
+  test('with the two-person rule, isolation needs a second, different approver', async () => {
+    const handle = await start({ twoPersonIsolation: true });
+    const message = await requestFor(handle.workflowId);
+    assert.match(textOf(message.blocks), /Endpoint isolation needs approvals from two different approvers/);
+    assert.match(await clickAndHear({ user: 'U0ALICE01', message, actionId: 'approve_all' }), /waits for a second, different approver/);
+    const half = await handle.query(getStateQuery);
+    assert.equal(half.approval.status, 'pending');
+    assert.equal(half.approval.awaitingSecondApproval, true);
+    await eventually(() => Promise.resolve(current(message).edits.length === 1), 15_000, 'the edit after the first approval');
+    assert.match(textOf(current(message).blocks), /endpoint isolation waits for a second, different approver/);
+    assert.ok(
+      current(message).blocks.some((b) => b.type === 'actions'),
+      'the buttons stay for the second approver',
+    );
+
+    assert.match(
+      await clickAndHear({ user: 'U0ALICE01', message, actionId: 'approve_isolate' }),
+      /<@U0ALICE01> \(alice\) has already approved; the second approval must come from a different approver\./,
+    );
+    assert.match(await clickAndHear({ user: 'U0BOB0001', message, actionId: 'approve_isolate' }), /recorded: \*approved\*/);
+    const result = await closed(handle);
+    assert.deepEqual(result.approval.approvedActions, ['revoke-cloud-storage-access', 'isolate-endpoint']);
+    assert.deepEqual(
+      result.approval.decisions.map((d) => [d.approverName, d.actions]),
+      [
+        ['alice', ['revoke-cloud-storage-access', 'isolate-endpoint']],
+        ['bob', ['isolate-endpoint']],
+      ],
+    );
+    assert.equal(result.outcome, 'containment-simulated');
+  });
+
+  test('"mark false positive" closes the run without containment, recorded apart from a denial', async () => {
+    const handle = await start();
+    const message = await requestFor(handle.workflowId);
+    assert.match(await clickAndHear({ user: 'U0CAROL01', message, actionId: 'false_positive' }), /recorded: \*false-positive\*/);
+    const result = await closed(handle);
+    assert.equal(result.approval.status, 'false-positive');
+    assert.equal(result.outcome, 'false-positive');
+    assert.equal(result.approval.decisions[0]?.approverName, 'carol');
+    assert.deepEqual(result.containment, []);
+    assert.deepEqual(await ledgerKeys(handle.workflowId), []);
+    await eventually(
+      () => Promise.resolve(/Marked false positive\* by <@U0CAROL01>/.test(textOf(current(message).blocks))),
+      15_000,
+      'the edit',
+    );
+  });
+
+  test('Slack rate limiting (429 Retry-After) delays the post by what Slack asked, then it goes through', async () => {
+    const alert = escalatingAlert();
+    slack.failNext('chat.postMessage', alert.alertId, {
+      status: 429,
+      headers: { 'retry-after': '3' },
+      body: { ok: false, error: 'ratelimited' },
+    });
+    const handle = await start({}, alert);
+    const message = await requestFor(handle.workflowId);
+    const posts = slack.calls.filter((c) => c.method === 'chat.postMessage' && JSON.stringify(c.args).includes(alert.alertId));
+    assert.equal(posts.length, 2);
+    const gap = (posts[1]?.at ?? 0) - (posts[0]?.at ?? 0);
+    assert.ok(gap >= 2900, `retried after ${gap} ms, not after Slack's 3 s`);
+    assert.ok(gap < 15_000, `retried after ${gap} ms`);
+    assert.deepEqual((await handle.query(getStateQuery)).approval.slack?.message, { channel: SOC, ts: message.ts });
+    await handle.terminate('test done');
+  });
+
+  test('Slack down while posting (HTTP 503, then ok:false internal_error) is retried until the message is posted', async () => {
+    const alert = escalatingAlert();
+    slack.failNext(
+      'chat.postMessage',
+      alert.alertId,
+      { status: 503, body: 'upstream unavailable' },
+      { status: 200, body: { ok: false, error: 'internal_error' } },
+    );
+    const handle = await start({}, alert);
+    const message = await requestFor(handle.workflowId);
+    const posts = slack.calls.filter((c) => c.method === 'chat.postMessage' && JSON.stringify(c.args).includes(alert.alertId));
+    assert.equal(posts.length, 3);
+    const state = await handle.query(getStateQuery);
+    assert.equal(state.approval.notifiedVia, 'slack');
+    assert.equal(state.approval.notifyError, null);
+    assert.deepEqual(state.approval.slack?.message, { channel: SOC, ts: message.ts });
+    await handle.terminate('test done');
+  });
+
+  test('a permanent Slack error (invalid_auth) is recorded, the run still fails closed at the deadline', async () => {
+    const alert = escalatingAlert();
+    slack.failNext('chat.postMessage', alert.alertId, { status: 200, body: { ok: false, error: 'invalid_auth' } });
+    const handle = await start({ approvalTimeout: '3s' }, alert);
+    const result = await closed(handle);
+    assert.equal(result.approval.notifiedVia, null);
+    assert.equal(result.approval.notifyError, "slack: chat.postMessage: invalid_auth (check the bot token and the app's scopes)");
+    assert.equal(result.outcome, 'approval-expired');
+    assert.deepEqual(result.containment, []);
+  });
+});
