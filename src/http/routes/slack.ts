@@ -32,6 +32,8 @@ export interface SlackRouteDeps {
 }
 
 const UNAUTHORIZED = { error: 'Unauthorized', details: [] };
+/** The handler is synchronous; an Update that takes longer than this means Temporal or the worker is in trouble. */
+const UPDATE_DEADLINE_MS = 10_000;
 
 export function slackRoutes(deps: SlackRouteDeps) {
   const { slack } = deps;
@@ -132,7 +134,7 @@ async function decide(
   let outcome: string;
   try {
     const handle = deps.client.workflow.getHandle(workflowId);
-    const state = await deps.client.connection.withDeadline(Date.now() + 30_000, () =>
+    const state = await deps.client.connection.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
       handle.executeUpdate(decideApprovalUpdate, {
         args: [decision],
         // A repeat of the same click (same user, same action_ts) is the same Update: decided once.
@@ -153,8 +155,11 @@ async function decide(
       log.warn(context, 'Slack decision for a run that does not exist or has closed');
       outcome = ':no_entry: Not accepted: this run no longer waits for a decision.';
     } else {
-      log.error({ ...context, err }, 'Slack decision could not be delivered to the run');
-      outcome = ':warning: Your decision could not be recorded (the workflow service is unavailable). Nothing was decided; try again.';
+      // Possibly the deadline passed after the run accepted it: say only what is known.
+      log.error({ ...context, err }, 'Slack decision could not be confirmed');
+      outcome =
+        ':warning: Your decision could not be confirmed: the workflow service did not answer in time. ' +
+        'If the message does not change, click again (a decision is never applied twice).';
     }
   }
   await respond(deps, log, payload.response_url, outcome);
