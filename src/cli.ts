@@ -3,6 +3,7 @@
  *   start [--worker-only | --http-only]   run the service (what `npm start` runs)
  *   approve <workflowId> --as <approver> [--comment <text>]
  *   deny <workflowId> --as <approver> [--comment <text>]
+ *   false-positive <workflowId> --as <approver> [--comment <text>]   close without containment
  *   show <workflowId> [--json]            a run's state (report as Markdown once closed)
  */
 import { parseArgs } from 'node:util';
@@ -17,6 +18,7 @@ const USAGE = `Usage: npm run soar -- <command>
   start [--worker-only | --http-only]
   approve <workflowId> --as <approver> [--comment <text>]
   deny <workflowId> --as <approver> [--comment <text>]
+  false-positive <workflowId> --as <approver> [--comment <text>]
   show <workflowId> [--json]`;
 
 class UsageError extends Error {}
@@ -45,7 +47,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'approve':
-    case 'deny': {
+    case 'deny':
+    case 'false-positive': {
       const workflowId = positionals[0];
       if (!workflowId || !values.as) throw new UsageError(`${command} needs a workflow ID and --as <approver>`);
       const client = await connectClient(config.temporal);

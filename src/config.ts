@@ -169,7 +169,16 @@ function buildSchema(env: Env) {
       })
       .refine((a) => a.users.length + a.userGroups.length > 0, 'name at least one approver user or user group'),
     /** Slack user ID -> directory user name; users not listed map by the local part of their Slack e-mail. */
-    userMap: z.record(slackUserId, z.string().min(1)).default({}),
+    userMap: z
+      .record(z.string(), z.string().min(1))
+      .superRefine((map, ctx) => {
+        for (const key of Object.keys(map)) {
+          if (!slackUserId.safeParse(key).success) {
+            ctx.addIssue({ code: 'custom', path: [key], message: 'must be a Slack user ID such as U012AB3CD' });
+          }
+        }
+      })
+      .default({}),
     /** Map unlisted users by their Slack profile e-mail (needs users:read.email); false: only userMap counts. */
     mapUsersByEmail: z.boolean().default(true),
     /** After the approval window: post to this channel and/or mention this group, whose members may then decide. */

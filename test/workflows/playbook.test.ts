@@ -15,7 +15,8 @@ import type { RunState } from '../../src/contracts/playbook';
 import { decideApproval, playbookInput } from '../../src/temporal/playbook-runs';
 import { createActivityDeps, createWorker } from '../../src/worker';
 import { createLogger } from '../../src/logger';
-import { benignAlert, escalatingAlert, testConfig, unique, writeDataDir } from '../helpers/fixtures';
+import { benignAlert, escalatingAlert, rawTestConfig, unique, writeDataDir } from '../helpers/fixtures';
+import { parseConfig } from '../../src/config';
 import { eventually, startTestServer, workflowBundle } from '../helpers/temporal';
 
 const silent = createLogger({ level: 'silent' });
@@ -36,10 +37,12 @@ describe('T1567.002 playbook workflow (every task replays)', () => {
 
   /** A worker on its own task queue with its own data and state folders. */
   async function startWorker(
-    options: { dataDir?: string; approvalTimeout?: string } = {},
+    options: { dataDir?: string; approvalTimeout?: string; playbook?: Record<string, unknown> } = {},
   ): Promise<{ config: Config; ledger: DryRunContainment }> {
     const taskQueue = unique('wf');
-    const config = testConfig({ taskQueue, ...options });
+    const { playbook, ...rest } = options;
+    const raw = rawTestConfig({ taskQueue, ...rest });
+    const config = parseConfig({ ...raw, playbook: { ...(raw.playbook as object), ...playbook } }, {});
     const worker = await createWorker({
       config,
       connection: env.nativeConnection,
@@ -209,6 +212,96 @@ describe('T1567.002 playbook workflow (every task replays)', () => {
       /No approval is pending/,
     );
     assert.equal((await handle.result()).approval.decidedBy, 'alice');
+  });
+
+  test('"false-positive" from the CLI closes the run without containment, recorded apart from a denial', async () => {
+    const { config, ledger } = await startWorker();
+    const handle = await start(config);
+    await awaitingApproval(handle);
+    const approval = await decideApproval(env.client, handle.workflowId, { decision: 'false-positive', approver: 'bob', via: 'cli' });
+    assert.equal(approval.status, 'false-positive');
+    const result = await handle.result();
+    assert.equal(result.outcome, 'false-positive');
+    assert.deepEqual(result.containment, []);
+    assert.deepEqual(await ledger.entries(), []);
+    assert.match(result.report?.markdown ?? '', /false-positive by bob via cli/);
+  });
+
+  test('the request carries a digest; a decision naming another digest authorises nothing', async () => {
+    const { config } = await startWorker();
+    const handle = await start(config);
+    const waiting = await awaitingApproval(handle);
+    assert.match(waiting.approval.digest ?? '', /^sha256:[0-9a-f]{64}$/);
+    assert.deepEqual(waiting.approval.proposedActions, [
+      { action: 'revoke-cloud-storage-access', target: 'jdoe', provider: 'dry-run' },
+      { action: 'isolate-endpoint', target: 'LAPTOP-JD01', provider: 'dry-run' },
+    ]);
+    await assert.rejects(
+      decideApproval(env.client, handle.workflowId, {
+        decision: 'approve',
+        approver: 'alice',
+        via: 'cli',
+        digest: `sha256:${'0'.repeat(64)}`,
+      }),
+      (err: Error) => /digest mismatch/.test((err.cause as Error).message),
+    );
+    // A Slack-shaped decision on a request that never went to Slack decides nothing either.
+    await assert.rejects(
+      decideApproval(env.client, handle.workflowId, {
+        decision: 'approve',
+        approver: 'U0ALICE01',
+        via: 'slack',
+        digest: waiting.approval.digest ?? '',
+      }),
+      (err: Error) => /was not sent to Slack/.test((err.cause as Error).message),
+    );
+    await handle.terminate('test done');
+  });
+
+  test('with the two-person rule, the CLI needs two different approvers for isolation', async () => {
+    const { config, ledger } = await startWorker({ playbook: { twoPersonIsolation: true } });
+    const handle = await start(config);
+    await awaitingApproval(handle);
+    const first = await decideApproval(env.client, handle.workflowId, { decision: 'approve', approver: 'alice', via: 'cli' });
+    assert.equal(first.status, 'pending');
+    assert.equal(first.awaitingSecondApproval, true);
+    await assert.rejects(
+      decideApproval(env.client, handle.workflowId, { decision: 'approve', approver: 'ALICE', via: 'cli' }),
+      (err: Error) => /alice has already approved|ALICE has already approved/.test((err.cause as Error).message),
+    );
+    // A second approver who approves only revocation leaves isolation without its second approval: not run.
+    const second = await decideApproval(env.client, handle.workflowId, {
+      decision: 'approve',
+      approver: 'bob',
+      via: 'cli',
+      actions: ['revoke-cloud-storage-access'],
+    });
+    assert.equal(second.status, 'approved');
+    assert.deepEqual(second.approvedActions, ['revoke-cloud-storage-access']);
+    const result = await handle.result();
+    assert.deepEqual(
+      result.containment.map((c) => c.action),
+      ['revoke-cloud-storage-access'],
+    );
+    assert.deepEqual(
+      (await ledger.entries()).map((e) => e.key),
+      [`${handle.workflowId}:revoke-cloud-storage-access`],
+    );
+  });
+
+  test('reminders and escalation fire on durable timers before the final deadline (log notifier)', async () => {
+    const { config } = await startWorker({ playbook: { approvalTimeout: '2s', approvalDeadline: '5s', approvalReminderInterval: '1s' } });
+    const handle = await start(config);
+    const result = await handle.result();
+    assert.equal(result.outcome, 'approval-expired');
+    assert.ok(result.approval.escalatedAt !== null);
+    assert.ok(Date.parse(result.approval.escalatedAt) >= Date.parse(result.approval.escalateAt ?? ''));
+    assert.ok(result.approval.remindersSent >= 3, `reminders: ${result.approval.remindersSent}`);
+    const activities = await scheduledActivities(handle);
+    assert.equal(activities.filter((a) => a === 'escalateApproval').length, 1);
+    assert.equal(activities.filter((a) => a === 'remindApprovers').length, result.approval.remindersSent);
+    const timers = (await handle.fetchHistory()).events?.filter((e) => e.timerStartedEventAttributes).length ?? 0;
+    assert.ok(timers >= 4, `durable timers: ${timers}`);
   });
 
   test('a source that fails permanently is recorded as unknown and the run still decides, failing closed', async () => {
