@@ -110,29 +110,33 @@ export function createActivities(deps: ActivityDeps) {
     }),
 
     /**
-     * Fixes what an approval request asks for: the exact proposed actions (target and provider), the digest over
-     * them and the evidence, and the snapshot of who may decide it in Slack (null when decisions come from the CLI).
+     * Fixes what an approval request asks for: the exact proposed actions (target and provider) and the digest over
+     * them and the evidence, which every decision must name.
      */
     prepareApproval: translated(
-      async (input: {
+      (input: {
         workflowId: string;
         requestId: string;
         expiresAt: string;
         alert: NormalizedAlert;
         enrichment: Partial<Enrichment>;
         decision: DecisionRecord;
-      }): Promise<{ proposedActions: ProposedAction[]; digest: string; approvers: SlackApprover[] | null }> => {
+      }): Promise<{ proposedActions: ProposedAction[]; digest: string }> => {
         const provider = deps.containment.name;
         const proposedActions: ProposedAction[] = [
           { action: 'revoke-cloud-storage-access', target: input.alert.user, provider },
           { action: 'isolate-endpoint', target: input.alert.host, provider },
         ];
-        const digest = approvalDigest({ ...input, proposedActions });
-        const approvers = await deps.notifier.resolveApprovers();
-        log.info('Approval prepared', { requestId: input.requestId, digest, approvers: approvers?.length ?? 'cli-only' });
-        return { proposedActions, digest, approvers };
+        return Promise.resolve({ proposedActions, digest: approvalDigest({ ...input, proposedActions }) });
       },
     ),
+
+    /** Who may decide through the notifier now (Slack users and group members), or null: CLI decisions only. */
+    resolveApprovers: translated(async (): Promise<SlackApprover[] | null> => {
+      const approvers = await deps.notifier.resolveApprovers();
+      log.info('Approvers resolved', { count: approvers?.length ?? 'cli-only' });
+      return approvers;
+    }),
 
     /** Sends the approval request to the humans who may decide it. */
     requestApproval: translated(async (request: ApprovalRequest): Promise<ApprovalNotice> => {

@@ -93,6 +93,13 @@ export function buildReport(state: RunState): PlaybookReport {
       ? 'Not required.'
       : `${approval.status}${approval.decidedBy ? ` by ${approval.decidedBy} via ${approval.via} at ${approval.decidedAt}` : ''}` +
         `${approval.comment ? ` ("${approval.comment}")` : ''}; requested ${approval.requestedAt}, expiring ${approval.expiresAt}.`,
+    ...(approval.digest ? [`- request ${approval.requestId}, digest ${approval.digest}`] : []),
+    ...approval.decisions.map(
+      (d) =>
+        `- ${d.decision}${d.actions ? ` (${d.actions.join(', ')})` : ''} by ${d.approverName} (${d.approver}) via ${d.via} at ${d.at}` +
+        (d.slack ? `, Slack team ${d.slack.teamId} channel ${d.slack.channelId} message ${d.slack.messageTs}` : '') +
+        (d.digest ? `, saw ${d.digest}` : ''),
+    ),
     '',
     '## Containment',
     ...(state.containment.length

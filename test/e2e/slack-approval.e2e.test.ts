@@ -328,13 +328,27 @@ describe('approvals in Slack, end to end', () => {
     const message = await requestFor(handle.workflowId);
     const escalation = await requestFor(handle.workflowId, ESC);
     assert.match(textOf(escalation.blocks), /<!subteam\^S0ESC0001> :rotating_light: \*Escalated\*/);
-    const thread = slack.thread(message).map((m) => m.text);
+    // The note in the original thread follows the escalation post; the run records the message once both are done.
+    const thread = await eventually(
+      () => {
+        const texts = slack.thread(message).map((m) => m.text);
+        return Promise.resolve(texts.some((t) => t.includes(`Escalated to <#${ESC}> and <!subteam^S0ESC0001>`)) ? texts : null);
+      },
+      15_000,
+      'the escalation note in the thread',
+    );
     assert.ok(
       thread.some((t) => /^:alarm_clock: Reminder 1: this approval is still waiting, escalates at/.test(t)),
       thread.join('\n'),
     );
-    assert.ok(thread.some((t) => t.includes(`Escalated to <#${ESC}> and <!subteam^S0ESC0001>`)));
-    const state = await handle.query(getStateQuery);
+    const state = await eventually(
+      async () => {
+        const s = await handle.query(getStateQuery);
+        return s.approval.slack?.escalationMessage ? s : null;
+      },
+      15_000,
+      'the escalation message in the run',
+    );
     assert.ok(state.approval.escalatedAt !== null && state.approval.remindersSent >= 2, JSON.stringify(state.approval));
     assert.deepEqual(state.approval.slack?.escalationMessage, { channel: ESC, ts: escalation.ts });
 

@@ -243,20 +243,22 @@ export async function requestAndAwaitApproval(input: PlaybookInput, state: RunSt
     scheduleToCloseTimeout: Math.max(1000, deadline - Date.now()),
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m' },
   });
+  // The digest first, on its own: it binds the request even when no message can be sent.
+  const prepared = await requestActs.prepareApproval.executeWithOptions({ summary: 'Fix the proposed actions and the digest' }, [
+    {
+      workflowId: workflowInfo().workflowId,
+      requestId: approval.requestId ?? '',
+      expiresAt: approval.expiresAt ?? '',
+      alert,
+      enrichment: state.enrichment,
+      decision,
+    },
+  ]);
+  approval.proposedActions = prepared.proposedActions;
+  approval.digest = prepared.digest;
   try {
-    const prepared = await requestActs.prepareApproval.executeWithOptions({ summary: 'Fix the proposed actions, digest and approvers' }, [
-      {
-        workflowId: workflowInfo().workflowId,
-        requestId: approval.requestId ?? '',
-        expiresAt: approval.expiresAt ?? '',
-        alert,
-        enrichment: state.enrichment,
-        decision,
-      },
-    ]);
-    approval.proposedActions = prepared.proposedActions;
-    approval.digest = prepared.digest;
-    if (prepared.approvers) approval.slack = { message: null, escalationMessage: null, approvers: prepared.approvers };
+    const approvers = await requestActs.resolveApprovers.executeWithOptions({ summary: 'Snapshot who may decide' }, []);
+    if (approvers) approval.slack = { message: null, escalationMessage: null, approvers };
     const notice = await requestActs.requestApproval.executeWithOptions(
       { summary: `Ask an approver to contain ${alert.user} / ${alert.host}` },
       [approvalRequest(input, state, decision)],
