@@ -7,12 +7,9 @@
  */
 import { parseArgs } from 'node:util';
 import { exfilToCloudStorage } from '../workflows';
-import { createLogger } from '../src/logger';
-import { decideApproval, playbookInput } from '../src/temporal/playbook-runs';
-import { createActivityDeps, createWorker } from '../src/worker';
-import { getStateQuery } from '../workflows/messages';
-import { benignAlert, escalatingAlert, testConfig, unique } from '../test/helpers/fixtures';
-import { startTestServer, workflowBundle } from '../test/helpers/temporal';
+import { playbookInput } from '../src/temporal/playbook-runs';
+import { benignAlert, escalatingAlert, unique } from '../test/helpers/fixtures';
+import { decideWhenAsked, startServerWithWorker } from '../test/helpers/temporal';
 
 const { values } = parseArgs({
   options: {
@@ -45,15 +42,7 @@ async function main() {
   const runs = Number(values.runs);
   const escalated = Number(values.escalated);
   const concurrency = Number(values.concurrency);
-  const env = await startTestServer();
-  const config = testConfig({ taskQueue: unique('bench') });
-  const worker = await createWorker({
-    config,
-    connection: env.nativeConnection,
-    deps: createActivityDeps(config, createLogger({ level: 'silent' })),
-    workflowBundle: await workflowBundle(),
-  });
-  const running = worker.run();
+  const { env, config, stop } = await startServerWithWorker('bench');
   const rssBefore = process.memoryUsage().rss;
 
   const measure = async (label: string, count: number, one: () => Promise<void>) => {
@@ -91,21 +80,14 @@ async function main() {
       workflowId: unique('bench-esc'),
       args: [playbookInput(config, escalatingAlert())],
     });
-    for (;;) {
-      const state = await handle.query(getStateQuery);
-      if (state.approval.notifiedVia !== null) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await decideApproval(env.client, handle.workflowId, { decision: 'approve', approver: 'alice', via: 'cli' });
+    await decideWhenAsked(env.client, handle, 'approve');
     await handle.result();
   });
   const mem = process.memoryUsage();
   console.log(
     `memory (bench + worker process): rss ${mib(mem.rss)} (was ${mib(rssBefore)} before the runs), heap used ${mib(mem.heapUsed)}`,
   );
-  worker.shutdown();
-  await running;
-  await env.teardown();
+  await stop();
 }
 
 main().catch((err: unknown) => {

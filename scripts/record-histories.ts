@@ -7,25 +7,14 @@ import { writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import path from 'node:path';
 import { exfilToCloudStorage } from '../workflows';
-import { getStateQuery } from '../workflows/messages';
-import { createLogger } from '../src/logger';
-import { decideApproval, playbookInput } from '../src/temporal/playbook-runs';
-import { createActivityDeps, createWorker } from '../src/worker';
-import { benignAlert, escalatingAlert, testConfig, unique } from '../test/helpers/fixtures';
-import { startTestServer, workflowBundle } from '../test/helpers/temporal';
+import { playbookInput } from '../src/temporal/playbook-runs';
+import { benignAlert, escalatingAlert } from '../test/helpers/fixtures';
+import { decideWhenAsked, startServerWithWorker } from '../test/helpers/temporal';
 
 const OUT = path.resolve(__dirname, '../test/replay/histories');
 
 async function main() {
-  const env = await startTestServer();
-  const config = testConfig({ taskQueue: unique('record') });
-  const worker = await createWorker({
-    config,
-    connection: env.nativeConnection,
-    deps: createActivityDeps(config, createLogger({ level: 'silent' })),
-    workflowBundle: await workflowBundle(),
-  });
-  const running = worker.run();
+  const { env, config, stop } = await startServerWithWorker('record');
   const version = new Date().toISOString().slice(0, 10);
 
   const record = async (name: string, alert: ReturnType<typeof benignAlert>, decide?: 'approve' | 'deny') => {
@@ -34,14 +23,7 @@ async function main() {
       workflowId: `${name}-${version}`,
       args: [playbookInput(config, alert)],
     });
-    if (decide) {
-      for (;;) {
-        const state = await handle.query(getStateQuery);
-        if (state.approval.notifiedVia !== null) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      await decideApproval(env.client, handle.workflowId, { decision: decide, approver: 'alice', via: 'cli' });
-    }
+    if (decide) await decideWhenAsked(env.client, handle, decide);
     await handle.result();
     const history = await handle.fetchHistory();
     const file = path.join(OUT, `${name}.json`);
@@ -53,9 +35,7 @@ async function main() {
   await record('benign', benignAlert());
   await record('escalated-approved', escalatingAlert(), 'approve');
   await record('escalated-denied', escalatingAlert(), 'deny');
-  worker.shutdown();
-  await running;
-  await env.teardown();
+  await stop();
 }
 
 main().catch((err: unknown) => {
