@@ -169,7 +169,10 @@ describe('approvals in Slack, end to end', () => {
     assert.ok(!text.includes('`code`') && !text.includes('\n*bold*'), 'no code span or line break escapes the value');
     assert.match(text, /\*revoke-cloud-storage-access\* on account `jdoe` via `dry-run`/);
     assert.match(text, /\*isolate-endpoint\* on device `LAPTOP-JD01` via `dry-run`/);
-    assert.match(text, /volume-out-of-norm|z-score|mean/i);
+    assert.match(text, /\*Volume\*\n700\.0 MiB \(35\.0× the daily mean of 20\.0 MiB\)/);
+    assert.match(text, /\*Time \(user's zone\)\*\n`[^`]+` `Europe\/Berlin`/);
+    assert.match(text, /\*Decision: escalate\*\n• `[^`]*`/);
+    assert.match(text, /• \*HR\*: `Jane Doe`, `Finance`, `active`, manager `mmanager`/);
     assert.ok(
       text.includes(`<http://127.0.0.1:8233/namespaces/default/workflows/${encodeURIComponent(workflowId)}|Open the run in Temporal>`),
     );
