@@ -69,7 +69,14 @@ function approverName(input: PlaybookInput, state: RunState, decision: ApprovalD
   if (!ctx || decision.digest === undefined) throw new Error('A Slack decision must carry its Slack context and digest.');
   if (ctx.userId !== decision.approver) throw new Error('The Slack user does not match the approver.');
   const from = [slack.message, slack.escalationMessage].some((m) => m !== null && m.channel === ctx.channelId && m.ts === ctx.messageTs);
-  if (!from) throw new Error("This button is not on this run's current approval message; it authorises nothing.");
+  if (!from) {
+    // The message is visible in Slack a moment before the run has recorded its ts.
+    const recording =
+      (slack.message === null && state.approval.notifyError === null) ||
+      (state.approval.escalatedAt !== null && slack.escalationMessage === null);
+    if (recording) throw new Error('This request is still being posted; click again in a moment.');
+    throw new Error("This button is not on this run's current approval message; it authorises nothing.");
+  }
   const entry = slack.approvers.find((a) => a.userId === decision.approver);
   if (!entry) throw new Error(`<@${decision.approver}> is not an authorised approver.`);
   if (entry.via === 'escalation-group' && state.approval.escalatedAt === null) {
