@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_DECISION_POLICY } from '../workflows/decide';
 import { isValidTimezone } from './enrichment/business-hours';
+import { sanitizeSources, sourceSecrets, sourcesSchemas } from './connectors/sources-config';
 
 export const DEFAULT_CONFIG_PATH = 'config/soar.yaml';
 
@@ -135,6 +136,8 @@ function buildSchema(env: Env) {
   const connectorsSchema = z.strictObject({
     /** Folder of the file-backed sources (HR directory, devices, baselines, domains, changes). */
     dataDir: z.string().default('config/data'),
+    /** Enrichment sources: `file` (default) or a real HTTP source each; see src/connectors/sources-config.ts. */
+    ...sourcesSchemas(secret),
     containment: z.strictObject({ mode: z.literal('dry-run') }).default({ mode: 'dry-run' }),
   });
 
@@ -254,12 +257,13 @@ export function sanitizeConfig(config: Config): unknown {
       webhookTokens: config.http.webhookTokens.map(() => '[redacted]'),
       apiTokens: config.http.apiTokens.map(() => '[redacted]'),
     },
+    connectors: sanitizeSources(config.connectors),
   };
 }
 
 /** Every secret value in the configuration, so loggers can redact them wherever they appear. */
 export function secretsOf(config: Config): string[] {
-  return [config.temporal.apiKey, ...config.http.webhookTokens, ...config.http.apiTokens].filter(
+  return [config.temporal.apiKey, ...config.http.webhookTokens, ...config.http.apiTokens, ...sourceSecrets(config.connectors)].filter(
     (s): s is string => typeof s === 'string' && s.length > 0,
   );
 }

@@ -104,10 +104,18 @@ function deviceRule(enrichment: Enrichment): RuleEvaluation {
   return {
     ...base,
     verdict: authorized ? 'not-fired' : 'fired',
-    inputs: { host: d.host, managed: d.managed, cloudStorageAllowed: d.cloudStorageAllowed, owner: d.owner },
-    explanation: authorized
-      ? `${d.host} is a managed device allowed to use cloud storage.`
-      : `${d.host} is ${d.managed ? 'managed but not allowed to use cloud storage' : 'not a managed device'}.`,
+    inputs: {
+      host: d.host,
+      managed: d.managed,
+      cloudStorageAllowed: d.cloudStorageAllowed,
+      owner: d.owner,
+      ...(d.detail ? { inventory: d.detail } : {}),
+    },
+    explanation:
+      (authorized
+        ? `${d.host} is a managed device allowed to use cloud storage`
+        : `${d.host} is ${d.managed ? 'managed but not allowed to use cloud storage' : 'not a managed device'}`) +
+      (d.detail ? ` (${d.detail}).` : '.'),
   };
 }
 
