@@ -57,10 +57,7 @@ export function serviceNowSourceSchema(secret: Secret) {
     type: z.literal('servicenow'),
     /** The instance, e.g. https://acme.service-now.com. */
     instanceUrl: httpUrl,
-    auth: z.discriminatedUnion('type', [
-      z.strictObject({ type: z.literal('basic'), username: name, password: secret }),
-      bearer(secret),
-    ]),
+    auth: z.discriminatedUnion('type', [z.strictObject({ type: z.literal('basic'), username: name, password: secret }), bearer(secret)]),
     timeoutMs,
     /** Encoded query selecting cloud-storage related changes; the time window is ANDed to it. */
     query: z

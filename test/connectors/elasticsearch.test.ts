@@ -104,7 +104,12 @@ describe('Elasticsearch upload baselines', () => {
     es.on('POST', PATH, () => ({ body: searchResponse([null, null, null, null, 10 * MiB, null, 30 * MiB]) }));
     const finding = await new ElasticsearchUploadBaselines(options).baselineFor('newbie', '2026-11-28T01:14:00Z');
     // [10, 0, 30] MiB: mean 13.33 MiB, population sd 12.47 MiB.
-    assert.deepEqual(finding, { user: 'newbie', days: 3, meanBytes: Math.round((40 * MiB) / 3), stdDevBytes: Math.round(Math.sqrt(((10 - 40 / 3) ** 2 + (40 / 3) ** 2 + (30 - 40 / 3) ** 2) / 3) * MiB) });
+    assert.deepEqual(finding, {
+      user: 'newbie',
+      days: 3,
+      meanBytes: Math.round((40 * MiB) / 3),
+      stdDevBytes: Math.round(Math.sqrt(((10 - 40 / 3) ** 2 + (40 / 3) ** 2 + (30 - 40 / 3) ** 2) / 3) * MiB),
+    });
   });
 
   test('a user with no uploads at all has zero days of history', async () => {
@@ -123,7 +128,12 @@ describe('Elasticsearch upload baselines', () => {
       headers: { 'www-authenticate': 'ApiKey' },
       body: {
         error: {
-          root_cause: [{ type: 'security_exception', reason: 'unable to authenticate with provided credentials and anonymous access is not allowed for this request' }],
+          root_cause: [
+            {
+              type: 'security_exception',
+              reason: 'unable to authenticate with provided credentials and anonymous access is not allowed for this request',
+            },
+          ],
           type: 'security_exception',
           reason: 'unable to authenticate with provided credentials and anonymous access is not allowed for this request',
         },
@@ -173,7 +183,12 @@ describe('Elasticsearch upload baselines', () => {
   });
 
   test('a response without the aggregation is an invalid response naming the path', async () => {
-    es.on('POST', PATH, () => ({ body: { took: 1, timed_out: false, _shards: { total: 1, successful: 1, failed: 0 }, hits: { hits: [] } } }));
-    await assert.rejects(new ElasticsearchUploadBaselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z'), /unexpected response \(aggregations: /);
+    es.on('POST', PATH, () => ({
+      body: { took: 1, timed_out: false, _shards: { total: 1, successful: 1, failed: 0 }, hits: { hits: [] } },
+    }));
+    await assert.rejects(
+      new ElasticsearchUploadBaselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z'),
+      /unexpected response \(aggregations: /,
+    );
   });
 });

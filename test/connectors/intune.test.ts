@@ -60,7 +60,13 @@ describe('Intune device inventory (Microsoft Graph)', () => {
       if (req.headers.authorization !== `Bearer token-${issued}`) {
         return {
           status: 401,
-          body: { error: { code: 'InvalidAuthenticationToken', message: 'Access token has expired or is not yet valid.', innerError: { date: '2026-11-28T01:14:00', 'request-id': 'r1' } } },
+          body: {
+            error: {
+              code: 'InvalidAuthenticationToken',
+              message: 'Access token has expired or is not yet valid.',
+              innerError: { date: '2026-11-28T01:14:00', 'request-id': 'r1' },
+            },
+          },
         };
       }
       return {
@@ -92,7 +98,10 @@ describe('Intune device inventory (Microsoft Graph)', () => {
     });
     const [lookup] = graph.requests;
     assert.equal(lookup?.headers.authorization, 'Bearer token-1');
-    assert.equal(lookup?.query.get('$select'), 'id,deviceName,complianceState,managementAgent,managedDeviceOwnerType,userPrincipalName,lastSyncDateTime,operatingSystem');
+    assert.equal(
+      lookup?.query.get('$select'),
+      'id,deviceName,complianceState,managementAgent,managedDeviceOwnerType,userPrincipalName,lastSyncDateTime,operatingSystem',
+    );
   });
 
   test('quotes in a device name are doubled, and spaces are sent as %20', async () => {
@@ -141,7 +150,8 @@ describe('Intune device inventory (Microsoft Graph)', () => {
       status: 401,
       body: {
         error: 'invalid_client',
-        error_description: "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.\r\nTrace ID: 1\r\nCorrelation ID: 2",
+        error_description:
+          'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.\r\nTrace ID: 1\r\nCorrelation ID: 2',
         error_codes: [7000215],
         timestamp: '2026-11-28 01:14:00Z',
         trace_id: '1',
@@ -150,21 +160,27 @@ describe('Intune device inventory (Microsoft Graph)', () => {
     }));
     await assert.rejects(new IntuneDeviceInventory(options).lookupDevice('LAPTOP-JD01'), (err: Error) => {
       assert.ok(err instanceof ConnectorAuthError);
-      assert.match(err.message, /^microsoft-graph: get an access token \(client credentials\): invalid_client: AADSTS7000215: Invalid client secret provided\./);
+      assert.match(
+        err.message,
+        /^microsoft-graph: get an access token \(client credentials\): invalid_client: AADSTS7000215: Invalid client secret provided\./,
+      );
       assert.ok(!err.message.includes(SECRET));
       return true;
     });
     assert.equal(graph.requests.length, 0);
   });
 
-  test('a missing Graph permission (403 Authorization_RequestDenied) is an auth error with Graph\'s code', async () => {
+  test("a missing Graph permission (403 Authorization_RequestDenied) is an auth error with Graph's code", async () => {
     graph.on('GET', DEVICES_PATH, () => ({
       status: 403,
-      body: { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.', innerError: {} } },
+      body: {
+        error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.', innerError: {} },
+      },
     }));
     await assert.rejects(
       new IntuneDeviceInventory(options).lookupDevice('LAPTOP-JD01'),
-      (err: Error) => err instanceof ConnectorAuthError && /HTTP 403 .*Authorization_RequestDenied.*Insufficient privileges/.test(err.message),
+      (err: Error) =>
+        err instanceof ConnectorAuthError && /HTTP 403 .*Authorization_RequestDenied.*Insufficient privileges/.test(err.message),
     );
   });
 
@@ -178,7 +194,10 @@ describe('Intune device inventory (Microsoft Graph)', () => {
       new IntuneDeviceInventory(options).lookupDevice('LAPTOP-JD01'),
       (err: Error) => err instanceof ConnectorRateLimitedError && err.retryAfterMs === 4000,
     );
-    graph.on('GET', DEVICES_PATH, () => ({ status: 503, body: { error: { code: 'serviceNotAvailable', message: 'Service unavailable' } } }));
+    graph.on('GET', DEVICES_PATH, () => ({
+      status: 503,
+      body: { error: { code: 'serviceNotAvailable', message: 'Service unavailable' } },
+    }));
     await assert.rejects(new IntuneDeviceInventory(options).lookupDevice('LAPTOP-JD01'), ConnectorUnavailableError);
   });
 
@@ -213,6 +232,9 @@ describe('Intune device inventory (Microsoft Graph)', () => {
     );
     assert.equal((await new IntuneDeviceInventory(options).lookupDevice('LAPTOP-JD01'))?.managed, true);
     graph.on('GET', DEVICES_PATH, () => ({ body: { value: [], '@odata.nextLink': `https://evil.example${DEVICES_PATH}?$skiptoken=abc` } }));
-    await assert.rejects(new IntuneDeviceInventory(options).lookupDevice('LAPTOP-JD01'), /refusing to send the token to https:\/\/evil\.example/);
+    await assert.rejects(
+      new IntuneDeviceInventory(options).lookupDevice('LAPTOP-JD01'),
+      /refusing to send the token to https:\/\/evil\.example/,
+    );
   });
 });

@@ -62,7 +62,13 @@ describe('Okta directory (Users API)', () => {
       timeoutMs: 2000,
       loginSuffix: '@acme.com',
       cloudStorageGroups: ['Cloud Storage Users'],
-      profile: { department: 'department', title: 'title', manager: 'managerId', timezone: 'timezone', employmentStatus: 'employmentStatus' },
+      profile: {
+        department: 'department',
+        title: 'title',
+        manager: 'managerId',
+        timezone: 'timezone',
+        employmentStatus: 'employmentStatus',
+      },
       defaultTimezone: 'UTC',
     };
     okta
@@ -125,7 +131,7 @@ describe('Okta directory (Users API)', () => {
     assert.equal(await new OktaDirectory(options).lookupUser('ghost'), null);
   });
 
-  test('an invalid token (E0000011) is an auth error with Okta\'s summary and without the token', async () => {
+  test("an invalid token (E0000011) is an auth error with Okta's summary and without the token", async () => {
     okta.on('GET', '/api/v1/users/jdoe%40acme.com', () => ({
       status: 401,
       body: { errorCode: 'E0000011', errorSummary: 'Invalid token provided', errorLink: 'E0000011', errorId: 'oae2', errorCauses: [] },
@@ -182,7 +188,10 @@ describe('Okta directory (Users API)', () => {
 
   test('a missing or invalid time zone falls back to the organisation default', async () => {
     okta.on('GET', '/api/v1/users/jdoe%40acme.com', () => ({ body: oktaUser({ profile: { timezone: 'Mars/Olympus' } }) }));
-    assert.equal((await new OktaDirectory({ ...options, defaultTimezone: 'America/New_York' }).lookupUser('jdoe'))?.timezone, 'America/New_York');
+    assert.equal(
+      (await new OktaDirectory({ ...options, defaultTimezone: 'America/New_York' }).lookupUser('jdoe'))?.timezone,
+      'America/New_York',
+    );
   });
 
   test('a response of the wrong shape is an invalid-response error naming the field', async () => {

@@ -148,7 +148,10 @@ describe('ServiceNow change records (Table API)', () => {
     }));
     await assert.rejects(new ServiceNowChangeRecords(options).listCloudStorageChanges(WINDOW), (err: Error) => {
       assert.ok(err instanceof ConnectorAuthError);
-      assert.match(err.message, /^servicenow: list cloud-storage change requests: HTTP 401 .*User Not Authenticated.*Required to provide Auth information/);
+      assert.match(
+        err.message,
+        /^servicenow: list cloud-storage change requests: HTTP 401 .*User Not Authenticated.*Required to provide Auth information/,
+      );
       assert.ok(!err.message.includes('p@ss:w0rd-secret'));
       return true;
     });
@@ -157,13 +160,26 @@ describe('ServiceNow change records (Table API)', () => {
   test('a 403 on the table (missing ACL role) is an auth error', async () => {
     snow.on('GET', PATH, () => ({
       status: 403,
-      body: { error: { message: 'Insufficient rights to query records', detail: 'Field(s) present in the query do not have permission to be read' }, status: 'failure' },
+      body: {
+        error: {
+          message: 'Insufficient rights to query records',
+          detail: 'Field(s) present in the query do not have permission to be read',
+        },
+        status: 'failure',
+      },
     }));
-    await assert.rejects(new ServiceNowChangeRecords(options).listCloudStorageChanges(WINDOW), /HTTP 403 .*Insufficient rights to query records/);
+    await assert.rejects(
+      new ServiceNowChangeRecords(options).listCloudStorageChanges(WINDOW),
+      /HTTP 403 .*Insufficient rights to query records/,
+    );
   });
 
   test('429 honours Retry-After; 503 is unavailable', async () => {
-    snow.on('GET', PATH, () => ({ status: 429, headers: { 'retry-after': '12' }, body: { error: { message: 'Too Many Requests', detail: 'Rate limit exceeded' }, status: 'failure' } }));
+    snow.on('GET', PATH, () => ({
+      status: 429,
+      headers: { 'retry-after': '12' },
+      body: { error: { message: 'Too Many Requests', detail: 'Rate limit exceeded' }, status: 'failure' },
+    }));
     await assert.rejects(
       new ServiceNowChangeRecords(options).listCloudStorageChanges(WINDOW),
       (err: Error) => err instanceof ConnectorRateLimitedError && err.retryAfterMs === 12_000,

@@ -53,10 +53,7 @@ describe('enrichment source configuration', () => {
   });
 
   test('HTTP sources are parsed with their defaults, built, and their secrets redacted', () => {
-    const config = parseConfig(
-      withSources({ ...httpSources, devices: { ...httpSources.devices, clientSecret: 'env:GRAPH_SECRET' } }),
-      env,
-    );
+    const config = parseConfig(withSources({ ...httpSources, devices: { ...httpSources.devices, clientSecret: 'env:GRAPH_SECRET' } }), env);
     const { hr, devices, baselines, changes } = config.connectors;
     assert.equal(hr.type === 'okta' && hr.profile.manager, 'managerId');
     assert.equal(hr.type === 'okta' && hr.auth.token, 'okta-secret-1');

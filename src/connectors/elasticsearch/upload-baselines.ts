@@ -96,7 +96,10 @@ export class ElasticsearchUploadBaselines implements UploadBaselines {
     const result = await this.client.search(`daily upload volume of ${user}`, this.options.index, body, aggregationSchema);
     const buckets = [...result.aggregations.daily.buckets].sort((a, b) => a.key - b.key);
     if (buckets.length > BASELINE_DAYS) {
-      throw new ConnectorInvalidResponseError(ELASTICSEARCH_PROVIDER, `expected at most ${BASELINE_DAYS} daily buckets, got ${buckets.length}`);
+      throw new ConnectorInvalidResponseError(
+        ELASTICSEARCH_PROVIDER,
+        `expected at most ${BASELINE_DAYS} daily buckets, got ${buckets.length}`,
+      );
     }
     const first = buckets.findIndex((b) => b.doc_count > 0);
     const history = first === -1 ? [] : buckets.slice(first);

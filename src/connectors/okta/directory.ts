@@ -61,7 +61,10 @@ const STATUS_WORDS: Record<string, EmploymentStatus> = {
 
 /** An HR employment-status attribute value ("On Notice", "on_notice", "terminated"), or throws naming it. */
 export function parseEmploymentStatus(value: string): EmploymentStatus {
-  const word = value.trim().toLowerCase().replace(/[\s_]+/g, '-');
+  const word = value
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_]+/g, '-');
   const status = STATUS_WORDS[word];
   if (!status) {
     throw new ConnectorInvalidResponseError(

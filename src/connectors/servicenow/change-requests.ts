@@ -81,7 +81,19 @@ export class ServiceNowChangeRecords implements ChangeRecords {
       .catchall(z.unknown());
     const params = {
       sysparm_query: this.encodedQuery(window),
-      sysparm_fields: ['sys_id', 'number', 'short_description', 'state', 'approval', 'start_date', 'end_date', f.kind, f.users, f.groups, f.domains].join(','),
+      sysparm_fields: [
+        'sys_id',
+        'number',
+        'short_description',
+        'state',
+        'approval',
+        'start_date',
+        'end_date',
+        f.kind,
+        f.users,
+        f.groups,
+        f.domains,
+      ].join(','),
       sysparm_display_value: 'false',
       sysparm_exclude_reference_link: 'true',
     };
@@ -106,7 +118,10 @@ export class ServiceNowChangeRecords implements ChangeRecords {
         }
         fields[field] = value ?? undefined;
       }
-      const kindValue = (fields[f.kind] ?? '').trim().toLowerCase().replace(/[\s_]+/g, '-');
+      const kindValue = (fields[f.kind] ?? '')
+        .trim()
+        .toLowerCase()
+        .replace(/[\s_]+/g, '-');
       const kind = kindValue === '' ? this.options.defaultKind : KIND_WORDS.get(kindValue);
       if (kind === undefined) {
         throw new ConnectorInvalidResponseError(
