@@ -294,6 +294,15 @@ function hrAuthorizationRule(enrichment: Enrichment): RuleEvaluation {
   };
 }
 
+/**
+ * The destination as approvers must see it: the parsed, lowercased punycode (A-label) host from the decision record,
+ * so a homograph such as "drоpbox.com" shows as "xn--drpbox-xqf.com". Null when the domain check had no answer.
+ */
+export function destinationHostShown(decision: DecisionRecord): string | null {
+  const host = decision.rules.find((r) => r.rule === 'domain-not-approved')?.inputs.host;
+  return typeof host === 'string' ? host : null;
+}
+
 const counts = (r: RuleEvaluation): boolean => r.verdict !== 'not-fired';
 
 export function decide(alert: NormalizedAlert, enrichment: Enrichment, policy: DecisionPolicy): DecisionRecord {

@@ -1,7 +1,7 @@
 /** The escalation decision over a table of cases covering every rule of the seed and every boundary. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULT_DECISION_POLICY, decide, RULE_VERSION } from '../../workflows/decide';
+import { DEFAULT_DECISION_POLICY, decide, destinationHostShown, RULE_VERSION } from '../../workflows/decide';
 import type { DecisionPolicy, Enrichment, Finding } from '../../src/contracts/playbook';
 import { escalatingAlert, MiB } from '../helpers/fixtures';
 
@@ -556,6 +556,20 @@ describe('the T1567.002 escalation decision', () => {
     assert.equal(
       record.questionsForAnalysis.deviceAuthorized,
       'LAPTOP-JD01 is managed but not allowed to use cloud storage (Intune: managementAgent mdm, complianceState noncompliant, owner type company).',
+    );
+  });
+
+  test('approvers are shown the punycode host from the record, not the raw field', () => {
+    const homograph: Enrichment['domain'] = {
+      status: 'ok',
+      source: 't',
+      value: { host: 'xn--drpbox-xqf.com', approved: false, matchedApprovedDomain: null, cloudStorageService: null, isIpLiteral: false },
+    };
+    const record = decide(escalatingAlert({ destDomain: 'drоpbox.com' }), { ...clean(), domain: homograph }, DEFAULT_DECISION_POLICY);
+    assert.equal(destinationHostShown(record), 'xn--drpbox-xqf.com');
+    assert.equal(
+      destinationHostShown(decide(escalatingAlert(), { ...clean(), domain: unknown('domains') }, DEFAULT_DECISION_POLICY)),
+      null,
     );
   });
 

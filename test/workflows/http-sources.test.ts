@@ -165,6 +165,17 @@ describe('the playbook with HTTP enrichment sources (every task replays)', () =>
       args: [playbookInput(config, benignAlert())],
     });
 
+  /** The run state once the decision is made (an escalated run then waits for approval). */
+  const decided = (handle: Awaited<ReturnType<typeof start>>) =>
+    eventually(
+      async () => {
+        const s = await handle.query(getStateQuery);
+        return s.decision ? s : null;
+      },
+      60_000,
+      'the decision',
+    );
+
   test('with every vendor answering, the run decides from them and closes benign', async () => {
     const config = await startWorker();
     const result: RunState = await (await start(config)).result();
@@ -194,14 +205,7 @@ describe('the playbook with HTTP enrichment sources (every task replays)', () =>
     }));
     const config = await startWorker();
     const handle = await start(config);
-    const state = await eventually(
-      async () => {
-        const s = await handle.query(getStateQuery);
-        return s.decision ? s : null;
-      },
-      30_000,
-      'the decision',
-    );
+    const state = await decided(handle);
     assert.equal(state.enrichment.hr?.status, 'unknown');
     assert.match(
       state.enrichment.hr?.status === 'unknown' ? state.enrichment.hr.reason : '',
@@ -216,6 +220,27 @@ describe('the playbook with HTTP enrichment sources (every task replays)', () =>
       'organisation-default',
     );
     assert.equal(okta.requests.length, 1, 'an auth failure is not retried');
+    await handle.terminate('test done');
+  });
+
+  test('Graph that keeps answering 503: retried with backoff until the policy gives up, then the device is unknown and the run escalates', async () => {
+    graph.on('GET', '/v1.0/deviceManagement/managedDevices', () => ({
+      status: 503,
+      body: { error: { code: 'serviceNotAvailable', message: 'The service is temporarily unavailable.' } },
+    }));
+    const config = await startWorker();
+    const handle = await start(config);
+    const result = await decided(handle);
+    assert.equal(result.enrichment.device?.status, 'unknown');
+    assert.match(
+      result.enrichment.device?.status === 'unknown' ? result.enrichment.device.reason : '',
+      /microsoft-graph: find managed device LAPTOP-JD01: HTTP 503 .*serviceNotAvailable/,
+    );
+    assert.equal(result.decision?.outcome, 'escalate');
+    assert.deepEqual(result.decision?.triggeredBy, ['device-not-authorized']);
+    // The activity policy allows 5 attempts; the token was fetched once and reused.
+    assert.equal(graph.requests.length, 5);
+    assert.equal(login.requests.length, 1);
     await handle.terminate('test done');
   });
 

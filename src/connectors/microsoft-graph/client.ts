@@ -140,7 +140,8 @@ export class GraphClient {
     try {
       return await send();
     } catch (err) {
-      if (err instanceof ConnectorAuthError && / HTTP 401 /.test(err.message)) {
+      // Only a 401 means the token itself was refused; a 403 is a missing permission and renewing will not help.
+      if (err instanceof ConnectorAuthError && err.message.includes(`${what}: HTTP 401`)) {
         this.tokens.invalidate();
         return await send();
       }

@@ -3,7 +3,7 @@
  * service app as `Bearer`), and Okta's `Link: <...>; rel="next"` pagination. Shared by the directory (HR lookups)
  * and, separately, session containment.
  */
-import type { AxiosInstance } from 'axios';
+import type { AxiosInstance, AxiosRequestConfig } from 'axios';
 import { z } from 'zod';
 import { ConnectorInvalidResponseError } from '../errors';
 import { createHttpClient, headerValue, requestJsonWithHeaders } from '../http';
@@ -49,6 +49,11 @@ export class OktaClient {
       timeoutMs: options.timeoutMs,
       headers: { authorization: `${scheme} ${options.auth.token}` },
     });
+  }
+
+  /** Any request against the org (for other Okta features, e.g. session containment), validated with `schema`. */
+  async request<S extends z.ZodType>(what: string, config: AxiosRequestConfig, schema: S): Promise<z.infer<S>> {
+    return (await requestJsonWithHeaders(this.http, OKTA_PROVIDER, what, config, schema)).data;
   }
 
   /** GET one resource, validated. */
