@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_DECISION_POLICY } from '../workflows/decide';
 import { isValidTimezone } from './enrichment/business-hours';
+import { sanitizeSources, sourceSecrets, sourcesSchemas } from './connectors/sources-config';
 
 export const DEFAULT_CONFIG_PATH = 'config/soar.yaml';
 
@@ -142,6 +143,8 @@ function buildSchema(env: Env) {
   const connectorsSchema = z.strictObject({
     /** Folder of the file-backed sources (HR directory, devices, baselines, domains, changes). */
     dataDir: z.string().default('config/data'),
+    /** Enrichment sources: `file` (default) or a real HTTP source each; see src/connectors/sources-config.ts. */
+    ...sourcesSchemas(secret),
     containment: z.strictObject({ mode: z.literal('dry-run') }).default({ mode: 'dry-run' }),
   });
 
@@ -313,6 +316,7 @@ export function sanitizeConfig(config: Config): unknown {
       webhookTokens: config.http.webhookTokens.map(() => '[redacted]'),
       apiTokens: config.http.apiTokens.map(() => '[redacted]'),
     },
+    connectors: sanitizeSources(config.connectors),
     slack: config.slack ? { ...config.slack, botToken: '[redacted]', signingSecret: '[redacted]' } : undefined,
   };
 }
@@ -323,6 +327,7 @@ export function secretsOf(config: Config): string[] {
     config.temporal.apiKey,
     ...config.http.webhookTokens,
     ...config.http.apiTokens,
+    ...sourceSecrets(config.connectors),
     config.slack?.botToken,
     config.slack?.signingSecret,
   ].filter((s): s is string => typeof s === 'string' && s.length > 0);

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { SlackMessageRef } from '../../contracts/playbook';
 import type { ApprovalNotice, ApprovalNotifier, ApprovalProgress, ApprovalRequest } from '../../contracts/ports';
+import { destinationHostShown } from '../../../workflows/decide';
 
 export class LogApprovalNotifier implements ApprovalNotifier {
   readonly name = 'log';
@@ -29,6 +30,8 @@ export class LogApprovalNotifier implements ApprovalNotifier {
         user: alert.user,
         host: alert.host,
         destDomain: alert.destDomain,
+        /** The host as parsed (punycode): what approvers must judge, not the raw field. */
+        destHost: destinationHostShown(decision),
         reasons: decision.reasons,
         proposedActions: request.proposedActions,
         expiresAt: request.expiresAt,
