@@ -7,7 +7,7 @@ import { formatBytes } from '../../workflows/decide';
 import { decideApprovalUpdate, getStateQuery } from '../../workflows/messages';
 import type { Config } from '../config';
 import type { NormalizedAlert } from '../contracts/alert';
-import type { ApprovalDecisionInput, ApprovalState, PlaybookInput, RunState } from '../contracts/playbook';
+import type { ApprovalDecisionInput, ApprovalState, ContainmentPolicy, PlaybookInput, RunState } from '../contracts/playbook';
 import { SA } from '../contracts/search-attributes';
 
 export const PLAYBOOK_WORKFLOW_TYPE = 'exfilToCloudStorage';
@@ -23,7 +23,25 @@ export function playbookInput(config: Config, alert: NormalizedAlert): PlaybookI
     policy: {
       decision: config.playbook.decision,
       approval: { timeoutMs: config.playbook.approvalTimeout, approvers: config.playbook.approvers },
+      containment: containmentPolicy(config),
     },
+  };
+}
+
+/** The containment settings a run snapshots at start (providers, guard rails, release window, lease, timing). */
+export function containmentPolicy(config: Config): ContainmentPolicy {
+  const c = config.playbook.containment;
+  const { isolation, access } = config.connectors.containment;
+  return {
+    isolationProvider: isolation.provider,
+    accessProviders: [...access.providers],
+    protectedAccounts: c.protectedAccounts,
+    protectedDevices: c.protectedDevices,
+    maxDevicesPerRun: c.maxDevicesPerRun,
+    releaseWindowMs: c.releaseWindow,
+    leaseMs: c.lease,
+    heartbeatTimeoutMs: isolation.heartbeatTimeout,
+    verifyTimeoutMs: isolation.verifyTimeout,
   };
 }
 
