@@ -109,7 +109,10 @@ describe('CrowdStrike Falcon isolation', () => {
     });
     await assert.rejects(slow.isolate(target('LAPTOP-JD01'), actionContext()), (err: Error) => {
       assert.ok(err instanceof ConnectorActionFailedError);
-      assert.match(err.message, /^crowdstrike: isolate of device \w+ was requested but the vendor still reports "isolating" .*not verified/);
+      assert.match(
+        err.message,
+        /^crowdstrike: isolate of device \w+ was requested but the vendor still reports "isolating" .*not verified/,
+      );
       return true;
     });
   });
@@ -162,7 +165,10 @@ describe('CrowdStrike Falcon isolation', () => {
     });
     await assert.rejects(client.isolate(target('LAPTOP-JD01'), actionContext()), (err: Error) => {
       assert.ok(err instanceof ConnectorAuthError);
-      assert.match(err.message, /^crowdstrike: contain device \w+: HTTP 403 .*access denied, authorization failed.*needs permission: API client scope "Hosts: Read" and "Hosts: Write"/);
+      assert.match(
+        err.message,
+        /^crowdstrike: contain device \w+: HTTP 403 .*access denied, authorization failed.*needs permission: API client scope "Hosts: Read" and "Hosts: Write"/,
+      );
       assert.ok(!err.message.includes(falcon.clientSecret));
       return true;
     });
@@ -293,7 +299,11 @@ describe('Microsoft Defender for Endpoint isolation', () => {
       assert.ok(!err.message.includes('not-the-secret'));
       return true;
     });
-    mde.inject('GET', '/api/machines', { status: 429, headers: { 'retry-after': '12' }, body: { error: { code: 'TooManyRequests', message: 'Rate limit' } } });
+    mde.inject('GET', '/api/machines', {
+      status: 429,
+      headers: { 'retry-after': '12' },
+      body: { error: { code: 'TooManyRequests', message: 'Rate limit' } },
+    });
     await assert.rejects(client.isolate(target('LAPTOP-JD01'), actionContext()), (err: Error) => {
       assert.ok(err instanceof ConnectorRateLimitedError && err.retryAfterMs === 12_000);
       return true;
@@ -364,11 +374,21 @@ describe('SentinelOne network quarantine', () => {
     const bad = new SentinelOneIsolation({ baseUrl: s1.url, apiToken: 'wrong', timing: FAST });
     await assert.rejects(bad.isolate(target('LAPTOP-JD01'), actionContext()), (err: Error) => {
       assert.ok(err instanceof ConnectorAuthError);
-      assert.match(err.message, /^sentinelone: look up agent "LAPTOP-JD01": HTTP 401 .*Authentication Failed.*needs permission: a role with Endpoints/);
+      assert.match(
+        err.message,
+        /^sentinelone: look up agent "LAPTOP-JD01": HTTP 401 .*Authentication Failed.*needs permission: a role with Endpoints/,
+      );
       return true;
     });
-    s1.inject('GET', '/web/api/v2.1/agents', { status: 429, headers: { 'retry-after': '3' }, body: { errors: [{ code: 4290010, title: 'Too many requests' }] } });
-    await assert.rejects(client.isolate(target('LAPTOP-JD01'), actionContext()), (err: Error) => err instanceof ConnectorRateLimitedError && err.retryAfterMs === 3000);
+    s1.inject('GET', '/web/api/v2.1/agents', {
+      status: 429,
+      headers: { 'retry-after': '3' },
+      body: { errors: [{ code: 4290010, title: 'Too many requests' }] },
+    });
+    await assert.rejects(
+      client.isolate(target('LAPTOP-JD01'), actionContext()),
+      (err: Error) => err instanceof ConnectorRateLimitedError && err.retryAfterMs === 3000,
+    );
     s1.inject('GET', '/web/api/v2.1/agents', { status: 500, body: { errors: [{ code: 5000010, title: 'Server Error' }] } });
     await assert.rejects(client.isolate(target('LAPTOP-JD01'), actionContext()), ConnectorUnavailableError);
   });

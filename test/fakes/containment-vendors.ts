@@ -159,7 +159,10 @@ function entraToken(fake: VendorFake & { clientSecret: string; tokens: Set<strin
     fake.tokenRequests++;
     const f = form(req);
     if (f.get('grant_type') !== 'client_credentials' || f.get('scope') !== scope) {
-      return { status: 400, body: { error: 'invalid_scope', error_description: 'AADSTS70011: The provided value for scope is not valid.' } };
+      return {
+        status: 400,
+        body: { error: 'invalid_scope', error_description: 'AADSTS70011: The provided value for scope is not valid.' },
+      };
     }
     if (f.get('client_secret') !== fake.clientSecret) {
       return {
@@ -272,7 +275,13 @@ export class FakeDefender extends VendorFake {
       }
     }
     const { reads: _reads, ...rest } = a;
-    return { ...rest, requestor: 'soar@contoso.com', requestorComment: 'T1567.002', scope: 'Full', lastUpdateDateTimeUtc: a.creationDateTimeUtc };
+    return {
+      ...rest,
+      requestor: 'soar@contoso.com',
+      requestorComment: 'T1567.002',
+      scope: 'Full',
+      lastUpdateDateTimeUtc: a.creationDateTimeUtc,
+    };
   }
 
   private authed(req: RecordedRequest, then: () => StandInResponse): StandInResponse {
@@ -293,7 +302,10 @@ export class FakeSentinelOne extends VendorFake {
 
   constructor() {
     super();
-    const unauthorized: StandInResponse = { status: 401, body: { errors: [{ code: 4010010, detail: null, title: 'Authentication Failed' }] } };
+    const unauthorized: StandInResponse = {
+      status: 401,
+      body: { errors: [{ code: 4010010, detail: null, title: 'Authentication Failed' }] },
+    };
     const authed = (req: RecordedRequest, then: () => StandInResponse) =>
       req.headers.authorization === `ApiToken ${this.apiToken}` ? then() : unauthorized;
     this.route('GET', '/web/api/v2.1/agents', (req) =>
@@ -386,7 +398,13 @@ export class FakeOkta extends VendorFake {
     if (req.headers.authorization !== `SSWS ${this.apiToken}`) {
       return {
         status: 401,
-        body: { errorCode: 'E0000011', errorSummary: 'Invalid token provided', errorLink: 'E0000011', errorId: randomUUID(), errorCauses: [] },
+        body: {
+          errorCode: 'E0000011',
+          errorSummary: 'Invalid token provided',
+          errorLink: 'E0000011',
+          errorId: randomUUID(),
+          errorCauses: [],
+        },
       };
     }
     return then();
@@ -395,7 +413,13 @@ export class FakeOkta extends VendorFake {
   private notFound(what: string): StandInResponse {
     return {
       status: 404,
-      body: { errorCode: 'E0000007', errorSummary: `Not found: Resource not found: ${what} (User)`, errorLink: 'E0000007', errorId: randomUUID(), errorCauses: [] },
+      body: {
+        errorCode: 'E0000007',
+        errorSummary: `Not found: Resource not found: ${what} (User)`,
+        errorLink: 'E0000007',
+        errorId: randomUUID(),
+        errorCauses: [],
+      },
     };
   }
 
@@ -407,7 +431,8 @@ export class FakeOkta extends VendorFake {
     );
     this.route('DELETE', `/api/v1/users/${id}/sessions`, (req) =>
       this.authed(req, () => {
-        if (req.query.get('oauthTokens') !== 'true') return { status: 400, body: { errorCode: 'E0000001', errorSummary: 'expected oauthTokens=true' } };
+        if (req.query.get('oauthTokens') !== 'true')
+          return { status: 400, body: { errorCode: 'E0000001', errorSummary: 'expected oauthTokens=true' } };
         this.sessionsCleared.push(login);
         return { status: 204 };
       }),
@@ -477,7 +502,11 @@ export class FakeGoogle extends VendorFake {
       if (claims.iss !== this.clientEmail || claims.aud !== `${this.url}/token` || typeof claims.exp !== 'number' || claims.exp < now) {
         return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid JWT: Token must be a short-lived token.' } };
       }
-      if (claims.sub !== this.subject) return { status: 401, body: { error: 'unauthorized_client', error_description: 'Client is unauthorized to retrieve access tokens using this method.' } };
+      if (claims.sub !== this.subject)
+        return {
+          status: 401,
+          body: { error: 'unauthorized_client', error_description: 'Client is unauthorized to retrieve access tokens using this method.' },
+        };
       this.lastClaims = claims;
       const token = `ya29.${randomUUID()}`;
       this.tokens.add(token);
@@ -501,7 +530,10 @@ export class FakeGoogle extends VendorFake {
     this.route('POST', `/admin/directory/v1/users/${encodeURIComponent(email)}/signOut`, (req) => {
       const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
       if (!this.tokens.has(token)) {
-        return { status: 401, body: { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } } };
+        return {
+          status: 401,
+          body: { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } },
+        };
       }
       this.signedOut.push(email);
       return { status: 204 };
@@ -531,7 +563,11 @@ export class FakeDropbox extends VendorFake {
             members_info: wanted.map(({ email }) => {
               const m = this.members.get(email);
               return m
-                ? { '.tag': 'member_info', profile: { team_member_id: m.id, email, status: { '.tag': m.status }, name: { display_name: email } }, roles: [] }
+                ? {
+                    '.tag': 'member_info',
+                    profile: { team_member_id: m.id, email, status: { '.tag': m.status }, name: { display_name: email } },
+                    roles: [],
+                  }
                 : { '.tag': 'id_not_found', id_not_found: email };
             }),
           },
@@ -542,7 +578,8 @@ export class FakeDropbox extends VendorFake {
       authed(req, () => {
         const m = this.members.get(selector(req));
         if (!m) return { status: 409, body: { error_summary: 'user_not_found/..', error: { '.tag': 'user_not_found' } } };
-        if (m.status !== 'active') return { status: 409, body: { error_summary: 'suspend_inactive_user/...', error: { '.tag': 'suspend_inactive_user' } } };
+        if (m.status !== 'active')
+          return { status: 409, body: { error_summary: 'suspend_inactive_user/...', error: { '.tag': 'suspend_inactive_user' } } };
         m.status = 'suspended';
         return { body: null };
       }),
@@ -552,7 +589,10 @@ export class FakeDropbox extends VendorFake {
         const m = this.members.get(selector(req));
         if (!m) return { status: 409, body: { error_summary: 'user_not_found/..', error: { '.tag': 'user_not_found' } } };
         if (m.status !== 'suspended') {
-          return { status: 409, body: { error_summary: 'unsuspend_non_suspended_member/..', error: { '.tag': 'unsuspend_non_suspended_member' } } };
+          return {
+            status: 409,
+            body: { error_summary: 'unsuspend_non_suspended_member/..', error: { '.tag': 'unsuspend_non_suspended_member' } },
+          };
         }
         m.status = 'active';
         return { body: null };
