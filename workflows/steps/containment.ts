@@ -13,6 +13,7 @@ import type {
   RunState,
 } from '../../src/contracts/playbook';
 import { SA } from '../../src/contracts/search-attributes';
+import { matchesProtected } from '../guard-rails';
 import { accessActivities, failureReason, isolationActivities, notificationActivities } from './activities';
 
 export async function attempt(
@@ -37,22 +38,6 @@ export function containmentState(results: ContainmentActionResult[]): string {
   if (results.every((r) => r.status === 'done' || r.status === 'simulated')) return 'contained';
   if (results.some((r) => r.status === 'done' || r.status === 'simulated')) return 'partial';
   return 'failed';
-}
-
-/** Exact, case-insensitive; `*` matches any run of characters (e.g. "DC-*", "*-admin"). */
-export function matchesProtected(value: string, patterns: readonly string[]): string | null {
-  const v = value.toLowerCase();
-  for (const pattern of patterns) {
-    const re = new RegExp(
-      `^${pattern
-        .toLowerCase()
-        .split('*')
-        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-        .join('.*')}$`,
-    );
-    if (re.test(v)) return pattern;
-  }
-  return null;
 }
 
 /** Runs the approved actions only; an action the approver left out is not run and not reported as done. */
