@@ -7,6 +7,7 @@ import { ActivityFailure, upsertSearchAttributes, workflowInfo } from '@temporal
 import type {
   ContainmentActionName,
   ContainmentActionResult,
+  ContainmentPolicy,
   ContainmentRequest,
   GuardRailEscalation,
   PlaybookInput,
@@ -32,6 +33,26 @@ export async function attempt(
   }
 }
 
+/**
+ * The run's containment policy. Runs started before containment settings existed carry none: they continue as
+ * before (dry run, no guard rails, no hold), so their histories still replay.
+ */
+export const LEGACY_CONTAINMENT_POLICY: ContainmentPolicy = {
+  isolationProvider: 'dry-run',
+  accessProviders: ['dry-run'],
+  protectedAccounts: [],
+  protectedDevices: [],
+  maxDevicesPerRun: 1,
+  releaseWindowMs: 0,
+  leaseMs: 0,
+  heartbeatTimeoutMs: 30_000,
+  verifyTimeoutMs: 10 * 60_000,
+};
+
+export function containmentPolicyOf(input: PlaybookInput): ContainmentPolicy {
+  return (input.policy as Partial<PlaybookInput['policy']>).containment ?? LEGACY_CONTAINMENT_POLICY;
+}
+
 export function containmentState(results: ContainmentActionResult[]): string {
   if (results.length > 0 && results.every((r) => r.status === 'refused')) return 'refused';
   if (results.every((r) => r.status === 'simulated')) return 'simulated';
@@ -43,7 +64,7 @@ export function containmentState(results: ContainmentActionResult[]): string {
 /** Runs the approved actions only; an action the approver left out is not run and not reported as done. */
 export async function contain(input: PlaybookInput, state: RunState, approved: readonly ContainmentActionName[]): Promise<void> {
   const { alert } = input;
-  const policy = input.policy.containment;
+  const policy = containmentPolicyOf(input);
   const base = {
     workflowId: workflowInfo().workflowId,
     alertId: alert.alertId,

@@ -19,7 +19,7 @@ import { SA } from '../../src/contracts/search-attributes';
 import { confirmContainmentUpdate, releaseContainmentUpdate } from '../messages';
 import { accessActivities, isolationActivities, notificationActivities } from './activities';
 import { validateApprovalDecision } from './approval';
-import { attempt } from './containment';
+import { attempt, containmentPolicyOf } from './containment';
 
 export const NO_RELEASE: ReleaseState = {
   status: 'not-requested',
@@ -101,7 +101,7 @@ export function registerReleaseHandlers(input: PlaybookInput, state: RunState): 
 /** Undoes what this run changed, in parallel; each step's failure is recorded, not fatal. */
 async function release(input: PlaybookInput, state: RunState): Promise<void> {
   const { alert } = input;
-  const policy = input.policy.containment;
+  const policy = containmentPolicyOf(input);
   const base = {
     workflowId: workflowInfo().workflowId,
     alertId: alert.alertId,
@@ -157,7 +157,7 @@ export async function holdForRelease(
   state: RunState,
   hooks: { onHold: () => Promise<void>; onRelease: () => void },
 ): Promise<void> {
-  const policy = input.policy.containment;
+  const policy = containmentPolicyOf(input);
   if (policy.releaseWindowMs <= 0 || undoable(state).length === 0) return;
   const now = Date.now();
   state.release.windowEndsAt = new Date(now + policy.releaseWindowMs).toISOString();
