@@ -9,6 +9,7 @@ import { StandIn, type Handler, type RecordedRequest, type StandInResponse } fro
 class VendorFake {
   readonly http = new StandIn();
   private readonly queued = new Map<string, StandInResponse[]>();
+  private readonly arrivals: { key: string; at: number }[] = [];
   tokenRequests = 0;
 
   get url(): string {
@@ -34,9 +35,16 @@ class VendorFake {
   protected route(method: string, path: string, handler: Handler): void {
     const key = `${method.toUpperCase()} ${path}`;
     this.http.on(method, path, (req) => {
+      this.arrivals.push({ key, at: Date.now() });
       const next = this.queued.get(key)?.shift();
       return next ?? handler(req);
     });
+  }
+
+  /** When each request to `METHOD path` arrived (ms since the epoch). */
+  timesOf(method: string, path: string): number[] {
+    const key = `${method.toUpperCase()} ${path}`;
+    return this.arrivals.filter((a) => a.key === key).map((a) => a.at);
   }
 
   calls(method: string, path: string): RecordedRequest[] {

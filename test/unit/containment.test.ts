@@ -1,7 +1,15 @@
 /** Containment configuration, guard-rail matching, the token cache and the dry-run providers. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { toTemporalFailure } from '../../activities/failures';
 import { ConfigError, parseConfig, sanitizeConfig, secretsOf } from '../../src/config';
+import {
+  ConnectorActionFailedError,
+  ConnectorAuthError,
+  ConnectorRateLimitedError,
+  ConnectorUnavailableError,
+} from '../../src/connectors/errors';
 import { DryRunContainment } from '../../src/connectors/dry-run/client';
 import { CachedToken } from '../../src/connectors/oauth2';
 import { containmentPolicy } from '../../src/temporal/playbook-runs';
@@ -137,5 +145,19 @@ describe('dry-run containment', () => {
       (await dry.entries()).map((e) => e.key),
       ['wf-9:isolate-endpoint', 'wf-9:revoke-cloud-storage-access', 'wf-9:lift-endpoint-isolation'],
     );
+  });
+});
+
+describe('containment errors in Temporal terms', () => {
+  test('action failed and auth are not retried; rate limits carry the vendor delay; unavailable is retried', () => {
+    const failed = toTemporalFailure(new ConnectorActionFailedError('sentinelone', 'affected: 0'));
+    assert.ok(failed instanceof ApplicationFailure && failed.nonRetryable);
+    const auth = toTemporalFailure(new ConnectorAuthError('okta', 'HTTP 403'));
+    assert.ok(auth instanceof ApplicationFailure && auth.nonRetryable);
+    const limited = toTemporalFailure(new ConnectorRateLimitedError('okta', 'HTTP 429', 20_000));
+    assert.ok(limited instanceof ApplicationFailure && !limited.nonRetryable);
+    assert.equal(limited.nextRetryDelay, 20_000);
+    const down = toTemporalFailure(new ConnectorUnavailableError('crowdstrike', 'HTTP 503'));
+    assert.ok(down instanceof ApplicationFailure && !down.nonRetryable);
   });
 });

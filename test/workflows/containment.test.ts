@@ -207,6 +207,33 @@ describe('containment with real connectors (every task replays)', () => {
     );
   });
 
+  test("transient faults retry with backoff and a 429 waits for Okta's X-Rate-Limit-Reset; both actions still complete", async () => {
+    const config = configFor();
+    await startWorker(config);
+    const host = unique('RETRY').toUpperCase();
+    const deviceId = falcon.addDevice(host);
+    falcon.inject('GET', '/devices/queries/devices/v1', { status: 503, body: { errors: [{ code: 503, message: 'Service Unavailable' }] } });
+    const resetAt = Math.floor(Date.now() / 1000) + 6;
+    okta.inject('GET', '/api/v1/users/jdoe%40acme.com', {
+      status: 429,
+      headers: { 'x-rate-limit-limit': '600', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(resetAt) },
+      body: { errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.', errorCauses: [] },
+    });
+    const handle = await approvedRun(config, host);
+    const result = await handle.result();
+    assert.equal(result.outcome, 'contained');
+    assert.equal(containCalls(deviceId).length, 1);
+    const history = await handle.fetchHistory();
+    const started = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes);
+    assert.ok(
+      started.some((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2),
+      'something was retried',
+    );
+    // The retry of the Okta call came no earlier than Okta's reset time.
+    const lastLookupAt = okta.timesOf('GET', '/api/v1/users/jdoe%40acme.com').at(-1) ?? 0;
+    assert.ok(lastLookupAt >= resetAt * 1000 - 1000, `retried ${(resetAt * 1000 - lastLookupAt) / 1000}s before Okta's reset`);
+  });
+
   test('a worker stopped while polling is replaced; the new one resumes and Falcon is asked to contain once', async () => {
     const taskQueue = unique('crash');
     const config = configFor({ taskQueue });

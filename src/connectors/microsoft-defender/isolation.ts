@@ -123,7 +123,7 @@ export class DefenderIsolation implements EndpointIsolationProvider, IsolationOp
       .sort((a, b) => (b.creationDateTimeUtc ?? '').localeCompare(a.creationDateTimeUtc ?? ''));
   }
 
-  async state(machineId: string, actionId: string | null, direction: IsolationDirection): Promise<DeviceIsolationState> {
+  async state(machineId: string, actionId: string | null): Promise<DeviceIsolationState> {
     if (actionId) {
       const action = await this.call(
         `read machine action ${actionId}`,
@@ -142,7 +142,6 @@ export class DefenderIsolation implements EndpointIsolationProvider, IsolationOp
     if (!latest) return 'normal';
     const isolate = latest.type === 'Isolate';
     if (IN_PROGRESS.has(latest.status)) return isolate ? 'isolating' : 'releasing';
-    void direction;
     return isolate ? 'isolated' : 'normal';
   }
 
