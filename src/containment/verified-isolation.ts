@@ -90,6 +90,7 @@ export async function runVerifiedIsolation(
     }
     if (deviceIds.length === 0) throw new ConnectorNotFoundError(ops.provider, `no device to ${direction} for "${target.host}"`);
     progress = { kind: 'isolation-progress', direction, startedAt: ctx.now(), deviceIds, hostnames, devices: {} };
+    ctx.heartbeat(progress);
   }
   const comment = `T1567.002 playbook run ${target.workflowId}: ${direction === 'isolate' ? 'contain' : 'release'} ${target.host}`;
   const goal = GOAL[direction];

@@ -17,6 +17,7 @@ import { GoogleSignOut } from '../../src/connectors/google-workspace/sessions';
 import { GraphSessionRevocation } from '../../src/connectors/microsoft-graph/sessions';
 import { OktaSessionRevocation } from '../../src/connectors/okta/sessions';
 import { FakeDropbox, FakeGoogle, FakeGraph, FakeOkta } from '../fakes/containment-vendors';
+import { actionContext } from '../helpers/action-context';
 
 const who = (user: string, ref?: Record<string, string>) => ({
   workflowId: 'wf-1',
@@ -126,6 +127,21 @@ describe('Okta: clear sessions and OAuth tokens, unassign the app', () => {
     assert.match(restored.detail, /re-assigned/);
     assert.equal(okta.assignments.get('0oaDropbox')?.get(userId), 'USER');
     assert.deepEqual(okta.calls('POST', '/api/v1/apps/0oaDropbox/users')[0]?.json, { id: userId, scope: 'USER' });
+  });
+
+  test('an attempt that unassigned the app and died is credited on retry, so the release restores it', async () => {
+    okta.assignments.get('0oaDropbox')?.set(userId, 'USER');
+    const first = actionContext();
+    await client.revoke(who('jdoe'), first);
+    assert.deepEqual(first.last(), { oktaUnassigning: `0oaDropbox/${userId}` });
+    // The retry sees the assignment gone and the earlier attempt's heartbeat.
+    const retry = await client.revoke(who('jdoe'), actionContext(first.last()));
+    assert.equal(retry.ref?.appAssignment, 'removed');
+    assert.match(retry.detail, /by an earlier attempt/);
+    // Without that heartbeat, a missing assignment is someone else's doing and is not claimed.
+    const fresh = await client.revoke(who('jdoe'), actionContext());
+    assert.equal(fresh.ref?.appAssignment, undefined);
+    await client.restore(who('jdoe', retry.ref));
   });
 
   test('a group-assigned app is reported, not removed', async () => {
@@ -273,6 +289,17 @@ describe('Dropbox Business: team member suspend', () => {
     const restored = await client.restore(who('jdoe', outcome.ref));
     assert.match(restored.detail, /unsuspended \(verified\)/);
     assert.equal(dropbox.members.get('jdoe@acme.com')?.status, 'active');
+  });
+
+  test('an attempt that suspended and died is credited on retry; without its heartbeat the suspension is not claimed', async () => {
+    dropbox.addMember('crash@acme.com');
+    const first = actionContext();
+    await client.revoke(who('crash'), first);
+    assert.deepEqual(first.last(), { dropboxSuspending: 'crash@acme.com' });
+    const retry = await client.revoke(who('crash'), actionContext(first.last()));
+    assert.equal(retry.ref?.suspendedByRun, 'true');
+    const stranger = await client.revoke(who('crash'), actionContext());
+    assert.equal(stranger.ref?.suspendedByRun, 'false');
   });
 
   test('a member someone else suspended is success and is never unsuspended by this run', async () => {

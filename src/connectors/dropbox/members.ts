@@ -8,7 +8,7 @@
  */
 import type { AxiosInstance, AxiosRequestConfig } from 'axios';
 import { z } from 'zod';
-import type { AccessRevocationProvider, AccessTarget, ProviderOutcome } from '../../contracts/ports';
+import type { AccessRevocationProvider, AccessTarget, ActionContext, ProviderOutcome } from '../../contracts/ports';
 import { ConnectorActionFailedError, ConnectorNotFoundError } from '../errors';
 import { createHttpClient } from '../http';
 import { accountKey } from '../user-template';
@@ -67,9 +67,17 @@ export class DropboxMemberSuspension implements AccessRevocationProvider {
     return info.profile.status['.tag'];
   }
 
-  async revoke(target: AccessTarget): Promise<ProviderOutcome> {
+  async revoke(target: AccessTarget, ctx?: ActionContext): Promise<ProviderOutcome> {
     const email = accountKey(PROVIDER, this.options.userTemplate, target.user);
     const before = await this.status(email);
+    // An earlier attempt that suspended and then died heartbeated its intent first: the suspension is this run's.
+    if (before === 'suspended' && (ctx?.resume as { dropboxSuspending?: string } | undefined)?.dropboxSuspending === email) {
+      return {
+        status: 'done',
+        detail: `Dropbox member ${email} suspended (by an earlier attempt; verified).`,
+        ref: { account: email, suspendedByRun: 'true' },
+      };
+    }
     if (before === 'suspended') {
       return {
         status: 'done',
@@ -78,6 +86,7 @@ export class DropboxMemberSuspension implements AccessRevocationProvider {
         ref: { account: email, suspendedByRun: 'false' },
       };
     }
+    ctx?.heartbeat({ dropboxSuspending: email });
     await this.call(
       `suspend member ${email}`,
       { method: 'POST', url: '/2/team/members/suspend', data: { user: { '.tag': 'email', email }, wipe_data: false } },

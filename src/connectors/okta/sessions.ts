@@ -8,7 +8,7 @@
  */
 import type { AxiosInstance, AxiosRequestConfig } from 'axios';
 import { z } from 'zod';
-import type { AccessRevocationProvider, AccessTarget, ProviderOutcome } from '../../contracts/ports';
+import type { AccessRevocationProvider, AccessTarget, ActionContext, ProviderOutcome } from '../../contracts/ports';
 import { ConnectorActionFailedError, ConnectorNotFoundError } from '../errors';
 import { createHttpClient } from '../http';
 import { accountKey } from '../user-template';
@@ -70,7 +70,7 @@ export class OktaSessionRevocation implements AccessRevocationProvider {
     }
   }
 
-  async revoke(target: AccessTarget): Promise<ProviderOutcome> {
+  async revoke(target: AccessTarget, ctx?: ActionContext): Promise<ProviderOutcome> {
     const login = accountKey(PROVIDER, this.options.userTemplate, target.user);
     const id = await this.userId(login);
     await this.call(
@@ -84,12 +84,19 @@ export class OktaSessionRevocation implements AccessRevocationProvider {
     if (appId) {
       ref.appId = appId;
       const current = await this.assignment(appId, id);
-      if (!current) {
+      // An earlier attempt that removed the assignment and then died must still be credited with it, or the
+      // release would not put it back: it heartbeats its intent before the DELETE.
+      const earlier = ctx?.resume as { oktaUnassigning?: string } | undefined;
+      if (!current && earlier?.oktaUnassigning === `${appId}/${id}`) {
+        ref.appAssignment = 'removed';
+        detail += ` App ${appId} unassigned (by an earlier attempt; verified).`;
+      } else if (!current) {
         detail += ` App ${appId} was not assigned (nothing to unassign).`;
       } else if (current.scope !== 'USER') {
         detail += ` App ${appId} is assigned through a group (scope ${current.scope}): NOT unassigned; remove the group membership by hand.`;
         ref.appAssignment = 'group';
       } else {
+        ctx?.heartbeat({ oktaUnassigning: `${appId}/${id}` });
         await this.call(
           `unassign app ${appId} from ${login}`,
           { method: 'DELETE', url: `/api/v1/apps/${encodeURIComponent(appId)}/users/${encodeURIComponent(id)}` },
