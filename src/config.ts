@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_DECISION_POLICY } from '../workflows/decide';
 import { isValidTimezone } from './enrichment/business-hours';
+import { sanitizeSources, sourceSecrets, sourcesSchemas } from './connectors/sources-config';
 
 export const DEFAULT_CONFIG_PATH = 'config/soar.yaml';
 
@@ -247,6 +248,8 @@ function buildSchema(env: Env) {
   const connectorsSchema = z.strictObject({
     /** Folder of the file-backed sources (HR directory, devices, baselines, domains, changes). */
     dataDir: z.string().default('config/data'),
+    /** Enrichment sources: `file` (default) or a real HTTP source each; see src/connectors/sources-config.ts. */
+    ...sourcesSchemas(secret),
     containment: containmentConnectorsSchema.default(containmentConnectorsSchema.parse({})),
   });
 
@@ -366,7 +369,7 @@ export function sanitizeConfig(config: Config): unknown {
       webhookTokens: config.http.webhookTokens.map(() => '[redacted]'),
       apiTokens: config.http.apiTokens.map(() => '[redacted]'),
     },
-    connectors: { ...config.connectors, containment: sanitizeContainment(config.connectors.containment) },
+    connectors: { ...sanitizeSources(config.connectors), containment: sanitizeContainment(config.connectors.containment) },
   };
 }
 
@@ -399,6 +402,7 @@ export function secretsOf(config: Config): string[] {
     config.temporal.apiKey,
     ...config.http.webhookTokens,
     ...config.http.apiTokens,
+    ...sourceSecrets(config.connectors),
     isolation.crowdstrike?.clientSecret,
     isolation.microsoftDefender?.clientSecret,
     isolation.sentinelone?.apiToken,
