@@ -3,13 +3,14 @@ import path from 'node:path';
 import { DefaultLogger, type LogLevel, Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from './config';
-import { DryRunContainment } from './connectors/dry-run/client';
 import { FileReportSink } from './connectors/file-reports/client';
 import { FileCloudStorageCatalog } from './connectors/local-files/client';
 import { createEnrichmentSources } from './connectors/sources';
 import { LogApprovalNotifier } from './connectors/log-notifier/client';
 import { SlackApprovalNotifier } from './connectors/slack/client';
 import type { ApprovalNotifier } from './contracts/ports';
+import { LogEscalationNotifier } from './connectors/log-notifier/escalations';
+import { createContainmentProviders } from './containment/providers';
 import type { Logger } from './logger';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -43,7 +44,8 @@ export function createActivityDeps(config: Config, logger: Logger): ActivityDeps
     businessHours: config.playbook.businessHours,
     policyChangeWindowDays: config.playbook.policyChangeWindowDays,
     notifier: createNotifier(config, logger),
-    containment: new DryRunContainment(path.resolve(config.dataDir)),
+    containment: createContainmentProviders(config),
+    escalations: new LogEscalationNotifier(logger.child({ component: 'escalations' })),
     reports: new FileReportSink(path.resolve(config.dataDir)),
   };
 }

@@ -12,6 +12,7 @@ import { buildReport } from './report';
 import { notificationActivities } from './steps/activities';
 import { NO_APPROVAL, publishApprovalProgress, registerApprovalHandlers, requestAndAwaitApproval } from './steps/approval';
 import { contain, containmentState } from './steps/containment';
+import { holdForRelease, NO_LEASE, NO_RELEASE, registerReleaseHandlers } from './steps/release';
 import { enrich } from './steps/enrichment';
 
 export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunState> {
@@ -27,12 +28,16 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     decision: null,
     approval: { ...NO_APPROVAL, decisions: [] },
     containment: [],
+    escalations: [],
+    release: { ...NO_RELEASE },
+    lease: { ...NO_LEASE },
     startedAt: new Date().toISOString(),
     closedAt: null,
     report: null,
   };
   setHandler(getStateQuery, () => state);
   registerApprovalHandlers(input, state);
+  registerReleaseHandlers(input, state);
 
   const setStage = (stage: PlaybookStage) => {
     state.stage = stage;
@@ -62,10 +67,20 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     // 4. Containment, only after an authorised human approved.
     if (state.approval.status === 'approved') {
       setStage('containing');
-      state.containment = await contain(input, state.approval.approvedActions ?? []);
+      await contain(input, state, state.approval.approvedActions ?? []);
       await told;
       const contained = ['contained', 'simulated'].includes(containmentState(state.containment));
       await publishApprovalProgress(input, state, contained ? 'contained' : 'containment-failed');
+      state.outcome = outcomeOf(state);
+      // Hold for release (if configured): the report so far is published, and the run stays open for the undo.
+      await holdForRelease(input, state, {
+        onHold: async () => {
+          setStage('contained');
+          state.report = buildReport(state);
+          await notificationActivities.publishReport.executeWithOptions({ summary: 'Publish the case report (contained)' }, [state]);
+        },
+        onRelease: () => setStage('releasing'),
+      });
     } else {
       await told;
     }
@@ -95,6 +110,7 @@ function outcomeOf(state: RunState): RunOutcome {
       return 'approval-expired';
     default: {
       const results = state.containment;
+      if (results.length > 0 && results.every((r) => r.status === 'refused')) return 'containment-refused';
       const succeeded = results.filter((r) => r.status === 'done' || r.status === 'simulated');
       if (succeeded.length === 0) return 'containment-failed';
       if (succeeded.length < results.length) return 'partially-contained';

@@ -28,6 +28,7 @@ import type { ApprovalProgress, ApprovalRequest } from '../../src/contracts/port
 import { SA } from '../../src/contracts/search-attributes';
 import { decideApprovalUpdate } from '../messages';
 import { failureReason, progressActivities, type Activities } from './activities';
+import { containmentPolicyOf } from './containment';
 
 export const NO_APPROVAL: ApprovalState = {
   status: 'not-required',
@@ -251,17 +252,22 @@ export async function requestAndAwaitApproval(input: PlaybookInput, state: RunSt
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m' },
   });
   // The digest first, on its own: it binds the request even when no message can be sent.
-  const prepared = await requestActs.prepareApproval.executeWithOptions({ summary: 'Fix the proposed actions and the digest' }, [
+  const containment = containmentPolicyOf(input);
+  approval.proposedActions = [
+    ...containment.accessProviders.map((provider) => ({ action: 'revoke-cloud-storage-access' as const, target: alert.user, provider })),
+    { action: 'isolate-endpoint', target: alert.host, provider: containment.isolationProvider },
+  ];
+  const prepared = await requestActs.prepareApproval.executeWithOptions({ summary: 'Bind the request to a digest' }, [
     {
       workflowId: workflowInfo().workflowId,
       requestId: approval.requestId ?? '',
       expiresAt: approval.expiresAt ?? '',
+      proposedActions: approval.proposedActions,
       alert,
       enrichment: state.enrichment,
       decision,
     },
   ]);
-  approval.proposedActions = prepared.proposedActions;
   approval.digest = prepared.digest;
   try {
     const approvers = await requestActs.resolveApprovers.executeWithOptions({ summary: 'Snapshot who may decide' }, []);
