@@ -46,7 +46,8 @@ const REVIEW = 'containment-review';
 function validateReviewer(input: PlaybookInput, state: RunState, review: ContainmentReviewInput): void {
   validateApprovalDecision(
     input,
-    { ...state, approval: { ...state.approval, status: 'pending', requestId: REVIEW } },
+    // The approval request's own expiry and its two-person record do not apply to a later review.
+    { ...state, approval: { ...state.approval, status: 'pending', requestId: REVIEW, expiresAt: null, decisions: [] } },
     { requestId: REVIEW, decision: 'approve', approver: review.approver, via: review.via },
   );
 }
