@@ -13,6 +13,7 @@ import { notificationActivities } from './steps/activities';
 import { NO_APPROVAL, registerApprovalHandlers, requestAndAwaitApproval } from './steps/approval';
 import { contain } from './steps/containment';
 import { enrich } from './steps/enrichment';
+import { caseAlertOf, registerEvidenceHandlers } from './steps/evidence';
 
 export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunState> {
   const { alert, policy } = input;
@@ -23,6 +24,7 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     status: 'running',
     outcome: null,
     alert,
+    alerts: [],
     enrichment: {},
     decision: null,
     approval: { ...NO_APPROVAL },
@@ -31,8 +33,10 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     closedAt: null,
     report: null,
   };
+  state.alerts.push(caseAlertOf(alert, 'opened', state));
   setHandler(getStateQuery, () => state);
   registerApprovalHandlers(input, state);
+  registerEvidenceHandlers(state);
 
   const setStage = (stage: PlaybookStage) => {
     state.stage = stage;

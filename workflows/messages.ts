@@ -1,5 +1,6 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecisionInput, ApprovalState, RunState } from '../src/contracts/playbook';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { NormalizedAlert } from '../src/contracts/alert';
+import type { ApprovalDecisionInput, ApprovalState, RouteAlertRequest, RouteAlertResult, RunState } from '../src/contracts/playbook';
 
 /** The run's current state: the same document `GET /runs/:id` returns. */
 export const getStateQuery = defineQuery<RunState>('getState');
@@ -10,3 +11,12 @@ export const getStateQuery = defineQuery<RunState>('getState');
  * current one, or when no request is pending.
  */
 export const decideApprovalUpdate = defineUpdate<ApprovalState, [ApprovalDecisionInput]>('decideApproval');
+
+/**
+ * Sent to a case's index (one per user and destination service): records the alert in the open case, opens a new
+ * case, or reports a duplicate. Completes only once the case start or the evidence signal is durably recorded.
+ */
+export const routeAlertUpdate = defineUpdate<RouteAlertResult, [RouteAlertRequest]>('routeAlert');
+
+/** From the case index to an open case: another alert for the same user and destination service. */
+export const addEvidenceSignal = defineSignal<[NormalizedAlert]>('addEvidence');
