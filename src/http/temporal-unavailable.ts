@@ -1,7 +1,13 @@
 import { isGrpcServiceError } from '@temporalio/client';
 
-/** gRPC status codes that mean "Temporal is not there right now": the SIEM should retry. */
-const UNAVAILABLE_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */, 8 /* RESOURCE_EXHAUSTED */]);
+/**
+ * gRPC status codes that mean "Temporal did not confirm in time": the SIEM should retry (deduplication makes the
+ * retry safe). CANCELLED and ABORTED come back from an update-with-start whose workflow task failed or timed out
+ * under load: the alert was not recorded.
+ */
+const UNAVAILABLE_CODES = new Set([
+  1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 10 /* ABORTED */, 14 /* UNAVAILABLE */,
+]);
 
 /**
  * Whether an error means Temporal could not be reached in time. The SDK wraps the gRPC error (a ServiceError, or a
