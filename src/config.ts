@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_DECISION_POLICY } from '../workflows/decide';
 import { isValidTimezone } from './enrichment/business-hours';
-import { INGEST_SOURCES, ingestSchema, resolveSourceAuth, type IngestSource } from './ingest/config';
+import { INGEST_SOURCES, ingestSchema, resolveSourceAuth, type IngestSource, type SourceAuth } from './ingest/config';
 
 export const DEFAULT_CONFIG_PATH = 'config/soar.yaml';
 
@@ -287,7 +287,7 @@ export function sanitizeConfig(config: Config): unknown {
   };
 }
 
-function redactAuth(auth: Config['ingest']['sources'][IngestSource] extends infer S ? (S extends { auth: infer A } ? A : never) : never) {
+function redactAuth(auth: SourceAuth): SourceAuth {
   switch (auth.type) {
     case 'standard-webhooks':
       return { ...auth, secrets: auth.secrets.map(() => '[redacted]') };
