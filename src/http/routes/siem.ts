@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config';
 import type { NormalizedAlert } from '../../contracts/alert';
-import type { CaseKeys } from '../../ingest/case-key';
+import { caseIndexIdFor, type CaseKeys } from '../../ingest/case-key';
 import { requireSourceAuth } from '../../ingest/auth';
 import { resolveSourceAuth, type IngestSource } from '../../ingest/config';
 import { normalizeElastic } from '../../ingest/elastic';
@@ -89,7 +89,7 @@ export function siemRoutes(deps: SiemRouteDeps) {
 
   /** A batch: every alert gets its own outcome; the status says whether the SIEM must retry. */
   const batch = async (request: FastifyRequest, reply: FastifyReply, items: { index: number; normalized: Normalized }[]) => {
-    const outcomes = await mapBounded(items, BATCH_CONCURRENCY, async ({ index, normalized }): Promise<AlertOutcome> => {
+    const recordOne = async ({ index, normalized }: { index: number; normalized: Normalized }): Promise<AlertOutcome> => {
       if (!normalized.ok) return { index, alertId: null, status: 'rejected', error: 'Invalid alert', details: normalized.details };
       const { alert } = normalized;
       try {
@@ -102,6 +102,17 @@ export function siemRoutes(deps: SiemRouteDeps) {
         request.log.error({ err, alertId: alert.alertId }, 'Recording an alert failed');
         return { index, alertId: alert.alertId, status: 'failed', error: 'Internal error; not recorded' };
       }
+    };
+    // Alerts for the same case are recorded in batch order (the first opens the case, the rest join it); different
+    // cases are recorded in parallel.
+    const groups = new Map<string, { position: number; item: (typeof items)[number] }[]>();
+    for (const [position, item] of items.entries()) {
+      const key = item.normalized.ok ? caseIndexIdFor(await deps.caseKeys.of(item.normalized.alert)) : `rejected-${position}`;
+      groups.set(key, [...(groups.get(key) ?? []), { position, item }]);
+    }
+    const outcomes = new Array<AlertOutcome>(items.length);
+    await mapBounded([...groups.values()], BATCH_CONCURRENCY, async (group) => {
+      for (const { position, item } of group) outcomes[position] = await recordOne(item);
     });
     const count = (status: AlertStatus) => outcomes.filter((o) => o.status === status).length;
     const summary = {
