@@ -247,6 +247,7 @@ function weekdayMorning(): string {
   const d = new Date();
   d.setUTCHours(8, 30, 0, 0);
   if (d.getTime() > Date.now()) d.setUTCDate(d.getUTCDate() - 1);
-  while (d.getUTCDay() === 0 || d.getUTCDay() === 6) d.setUTCDate(d.getUTCDate() - 1);
+  // Not a weekend, and not the fixture's holiday (Christmas Day).
+  while (d.getUTCDay() === 0 || d.getUTCDay() === 6 || (d.getUTCMonth() === 11 && d.getUTCDate() === 25)) d.setUTCDate(d.getUTCDate() - 1);
   return d.toISOString();
 }
