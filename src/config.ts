@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_DECISION_POLICY } from '../workflows/decide';
 import { isValidTimezone } from './enrichment/business-hours';
+import { sanitizeSources, sourceSecrets, sourcesSchemas } from './connectors/sources-config';
 import { INGEST_SOURCES, ingestSchema, resolveSourceAuth, type IngestSource, type SourceAuth } from './ingest/config';
 
 export const DEFAULT_CONFIG_PATH = 'config/soar.yaml';
@@ -136,6 +137,8 @@ function buildSchema(env: Env) {
   const connectorsSchema = z.strictObject({
     /** Folder of the file-backed sources (HR directory, devices, baselines, domains, changes). */
     dataDir: z.string().default('config/data'),
+    /** Enrichment sources: `file` (default) or a real HTTP source each; see src/connectors/sources-config.ts. */
+    ...sourcesSchemas(secret),
     containment: z.strictObject({ mode: z.literal('dry-run') }).default({ mode: 'dry-run' }),
   });
 
@@ -278,6 +281,7 @@ export function sanitizeConfig(config: Config): unknown {
       webhookTokens: config.http.webhookTokens.map(() => '[redacted]'),
       apiTokens: config.http.apiTokens.map(() => '[redacted]'),
     },
+    connectors: sanitizeSources(config.connectors),
     ingest: {
       ...config.ingest,
       sources: Object.fromEntries(
@@ -308,7 +312,11 @@ export function secretsOf(config: Config): string[] {
     if (auth.type === 'bearer' || auth.type === 'query-token') return auth.tokens;
     return [];
   });
-  return [config.temporal.apiKey, ...config.http.webhookTokens, ...config.http.apiTokens, ...ingestSecrets].filter(
-    (s): s is string => typeof s === 'string' && s.length > 0,
-  );
+  return [
+    config.temporal.apiKey,
+    ...config.http.webhookTokens,
+    ...config.http.apiTokens,
+    ...sourceSecrets(config.connectors),
+    ...ingestSecrets,
+  ].filter((s): s is string => typeof s === 'string' && s.length > 0);
 }
