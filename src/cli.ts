@@ -4,6 +4,8 @@
  *   approve <workflowId> --as <approver> [--comment <text>]
  *   deny <workflowId> --as <approver> [--comment <text>]
  *   show <workflowId> [--json]            a run's state (report as Markdown once closed)
+ *   release <workflowId> --as <approver> [--comment <text>]   undo a held containment (waits for the result)
+ *   confirm <workflowId> --as <approver> [--comment <text>]   confirm it (stops the lease re-escalation)
  */
 import { parseArgs } from 'node:util';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
@@ -11,13 +13,15 @@ import { ConfigError, loadConfig, secretsOf } from './config';
 import { createLogger } from './logger';
 import { start } from './start';
 import { connectClient } from './temporal/connection';
-import { decideApproval, getRunView } from './temporal/playbook-runs';
+import { confirmContainment, decideApproval, getRunView, releaseContainment } from './temporal/playbook-runs';
 
 const USAGE = `Usage: npm run soar -- <command>
   start [--worker-only | --http-only]
   approve <workflowId> --as <approver> [--comment <text>]
   deny <workflowId> --as <approver> [--comment <text>]
-  show <workflowId> [--json]`;
+  show <workflowId> [--json]
+  release <workflowId> --as <approver> [--comment <text>]
+  confirm <workflowId> --as <approver> [--comment <text>]`;
 
 class UsageError extends Error {}
 
@@ -57,6 +61,32 @@ async function main(argv: string[]): Promise<number> {
           ...(values.comment ? { comment: values.comment } : {}),
         });
         console.log(`${workflowId}: ${approval.status} by ${approval.decidedBy} at ${approval.decidedAt}`);
+        return 0;
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowUpdateFailedError') {
+          console.error(`Rejected: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+          return 3;
+        }
+        throw err;
+      } finally {
+        await client.connection.close();
+      }
+    }
+    case 'release':
+    case 'confirm': {
+      const workflowId = positionals[0];
+      if (!workflowId || !values.as) throw new UsageError(`${command} needs a workflow ID and --as <approver>`);
+      const client = await connectClient(config.temporal);
+      const review = { approver: values.as, via: 'cli' as const, ...(values.comment ? { comment: values.comment } : {}) };
+      try {
+        if (command === 'release') {
+          const release = await releaseContainment(client, workflowId, review);
+          console.log(`${workflowId}: ${release.status} (requested by ${release.requestedBy} at ${release.requestedAt})`);
+          for (const r of release.results) console.log(`  ${r.action} ${r.target} via ${r.provider}: ${r.status}: ${r.detail}`);
+          return release.status === 'released' ? 0 : 5;
+        }
+        const lease = await confirmContainment(client, workflowId, review);
+        console.log(`${workflowId}: containment confirmed by ${lease.confirmedBy} at ${lease.confirmedAt}`);
         return 0;
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowUpdateFailedError') {

@@ -12,6 +12,7 @@ import { buildReport } from './report';
 import { notificationActivities } from './steps/activities';
 import { NO_APPROVAL, registerApprovalHandlers, requestAndAwaitApproval } from './steps/approval';
 import { contain } from './steps/containment';
+import { holdForRelease, NO_LEASE, NO_RELEASE, registerReleaseHandlers } from './steps/release';
 import { enrich } from './steps/enrichment';
 import { caseAlertOf, registerEvidenceHandlers } from './steps/evidence';
 
@@ -29,6 +30,9 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     decision: null,
     approval: { ...NO_APPROVAL },
     containment: [],
+    escalations: [],
+    release: { ...NO_RELEASE },
+    lease: { ...NO_LEASE },
     startedAt: new Date().toISOString(),
     closedAt: null,
     report: null,
@@ -36,6 +40,7 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   state.alerts.push(caseAlertOf(alert, 'opened', state));
   setHandler(getStateQuery, () => state);
   registerApprovalHandlers(input, state);
+  registerReleaseHandlers(input, state);
   registerEvidenceHandlers(state);
 
   const setStage = (stage: PlaybookStage) => {
@@ -64,7 +69,17 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     // 4. Containment, only after an authorised human approved.
     if (state.approval.status === 'approved') {
       setStage('containing');
-      state.containment = await contain(input, state.approval.approvedActions ?? []);
+      await contain(input, state, state.approval.approvedActions ?? []);
+      state.outcome = outcomeOf(state);
+      // Hold for release (if configured): the report so far is published, and the run stays open for the undo.
+      await holdForRelease(input, state, {
+        onHold: async () => {
+          setStage('contained');
+          state.report = buildReport(state);
+          await notificationActivities.publishReport.executeWithOptions({ summary: 'Publish the case report (contained)' }, [state]);
+        },
+        onRelease: () => setStage('releasing'),
+      });
     }
   }
 
@@ -90,6 +105,7 @@ function outcomeOf(state: RunState): RunOutcome {
       return 'approval-expired';
     default: {
       const results = state.containment;
+      if (results.length > 0 && results.every((r) => r.status === 'refused')) return 'containment-refused';
       const succeeded = results.filter((r) => r.status === 'done' || r.status === 'simulated');
       if (succeeded.length === 0) return 'containment-failed';
       if (succeeded.length < results.length) return 'partially-contained';

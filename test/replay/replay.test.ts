@@ -20,11 +20,7 @@ describe('replay of checked-in histories', () => {
   for (const file of files) {
     test(`${file} replays without non-determinism`, async () => {
       const history: unknown = JSON.parse(readFileSync(path.join(DIR, file), 'utf8'));
-      await Worker.runReplayHistory(
-        { workflowBundle: await workflowBundle() },
-        history,
-        file,
-      );
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
     });
   }
 });
