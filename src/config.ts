@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { DEFAULT_DECISION_POLICY } from '../workflows/decide';
 import { isValidTimezone } from './enrichment/business-hours';
 import { sanitizeSources, sourceSecrets, sourcesSchemas } from './connectors/sources-config';
+import { INGEST_SOURCES, ingestSchema, resolveSourceAuth, type IngestSource, type SourceAuth } from './ingest/config';
 
 export const DEFAULT_CONFIG_PATH = 'config/soar.yaml';
 
@@ -302,11 +303,14 @@ function buildSchema(env: Env) {
       .refine((e) => e.channel !== undefined || e.userGroup !== undefined, 'name a channel, a user group or both')
       .optional(),
   });
+  const ingest = ingestSchema(secret);
 
   return z
     .strictObject({
       temporal: temporalSchema.default(temporalSchema.parse({})),
       http: httpSchema.default(httpSchema.parse({})),
+      /** SIEM ingestion: per-source authentication and the deduplication window (see src/ingest/config.ts). */
+      ingest: ingest.default(ingest.parse({})),
       playbook: playbookSchema,
       connectors: connectorsSchema.default(connectorsSchema.parse({})),
       /** Approvals in Slack; without it the request goes to the log and approvers decide with the CLI. */
@@ -330,7 +334,25 @@ function buildSchema(env: Env) {
           message: 'the embedded dev server listens on loopback only; set temporal.address to 127.0.0.1:<port> or disable it',
         });
       }
-      for (const key of ['webhookTokens', 'apiTokens'] as const) {
+      if (!isLoopback(cfg.http.host)) {
+        // Every SIEM route must authenticate off loopback: its own `ingest.sources.<name>.auth`, or the shared
+        // `http.webhookTokens` as bearer tokens. Explicit `none` is refused too.
+        let sharedReported = false;
+        for (const source of INGEST_SOURCES) {
+          if (resolveSourceAuth(cfg, source).type !== 'none') continue;
+          const explicit = cfg.ingest.sources[source] !== undefined;
+          if (!explicit && sharedReported) continue;
+          sharedReported ||= !explicit;
+          ctx.addIssue({
+            code: 'custom',
+            path: explicit ? ['ingest', 'sources', source, 'auth'] : ['http', 'webhookTokens'],
+            message: explicit
+              ? `"none" is only allowed when http.host is a loopback address (it is ${cfg.http.host})`
+              : `required when http.host (${cfg.http.host}) is not a loopback address: nothing is unauthenticated on a network (or set ingest.sources.${source}.auth)`,
+          });
+        }
+      }
+      for (const key of ['apiTokens'] as const) {
         if (cfg.http[key].length === 0 && !isLoopback(cfg.http.host)) {
           ctx.addIssue({
             code: 'custom',
@@ -343,6 +365,7 @@ function buildSchema(env: Env) {
 }
 
 export type Config = z.infer<ReturnType<typeof buildSchema>>;
+export type { IngestSource };
 
 export class ConfigError extends Error {
   constructor(
@@ -430,6 +453,12 @@ export function sanitizeConfig(config: Config): unknown {
     },
     connectors: { ...sanitizeSources(config.connectors), containment: sanitizeContainment(config.connectors.containment) },
     slack: config.slack ? { ...config.slack, botToken: '[redacted]', signingSecret: '[redacted]' } : undefined,
+    ingest: {
+      ...config.ingest,
+      sources: Object.fromEntries(
+        Object.entries(config.ingest.sources).map(([name, source]) => [name, source && { ...source, auth: redactAuth(source.auth) }]),
+      ),
+    },
   };
 }
 
@@ -455,8 +484,27 @@ function sanitizeContainment(c: Config['connectors']['containment']): unknown {
   };
 }
 
+function redactAuth(auth: SourceAuth): SourceAuth {
+  switch (auth.type) {
+    case 'standard-webhooks':
+      return { ...auth, secrets: auth.secrets.map(() => '[redacted]') };
+    case 'bearer':
+    case 'query-token':
+      return { ...auth, tokens: auth.tokens.map(() => '[redacted]') };
+    default:
+      return auth;
+  }
+}
+
 /** Every secret value in the configuration, so loggers can redact them wherever they appear. */
 export function secretsOf(config: Config): string[] {
+  const ingestSecrets = Object.values(config.ingest.sources).flatMap((source) => {
+    if (!source) return [];
+    const auth = source.auth;
+    if (auth.type === 'standard-webhooks') return auth.secrets.flatMap((s) => [s, s.replace(/^whsec_/, '')]);
+    if (auth.type === 'bearer' || auth.type === 'query-token') return auth.tokens;
+    return [];
+  });
   const { isolation, access } = config.connectors.containment;
   return [
     config.temporal.apiKey,
@@ -472,5 +520,6 @@ export function secretsOf(config: Config): string[] {
     access.okta?.apiToken,
     access.googleWorkspace?.serviceAccountKey,
     access.dropbox?.accessToken,
+    ...ingestSecrets,
   ].filter((s): s is string => typeof s === 'string' && s.length > 0);
 }
