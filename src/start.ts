@@ -12,6 +12,7 @@ import type { Logger } from './logger';
 import { listen } from './server';
 import { connectClient, connectWorker } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
+import { ensureKeyFile } from './temporal/payload-codec';
 import { resolveTemporalCli } from './temporal/temporal-cli';
 import { createActivityDeps, createWorker, installSdkLogger } from './worker';
 
@@ -44,6 +45,10 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
       if (!cli)
         throw new Error('No Temporal CLI available and no Go toolchain to build one: install the Temporal CLI or set TEMPORAL_CLI_PATH');
       logger.info({ path: cli.path, route: cli.route }, 'Temporal CLI');
+      const codec = config.temporal.payloadCodec;
+      if (codec.enabled && codec.keys.length === 0 && ensureKeyFile(codec.keyFile)) {
+        logger.info({ keyFile: codec.keyFile }, 'Generated the payload encryption key (embedded default; keep this file)');
+      }
       devServer = await startDevServer(config.temporal, cli.path, logger);
       const server = devServer;
       stops.push(() => server.stop());

@@ -14,11 +14,16 @@ import {
 } from './connectors/local-files/client';
 import { LogApprovalNotifier } from './connectors/log-notifier/client';
 import type { Logger } from './logger';
+import type { PlaybookMetrics } from './metrics';
+import { FileAuditLog } from './audit/audit-log';
+import { AuditTrail } from './audit/trail';
+import { createAuditForwarder } from './connectors/siem-audit/client';
+import { dataConverterFor } from './temporal/payload-codec';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
 /** The connectors the configuration selects. */
-export function createActivityDeps(config: Config, logger: Logger): ActivityDeps {
+export function createActivityDeps(config: Config, logger: Logger, metrics: PlaybookMetrics | null = null): ActivityDeps {
   const dataDir = path.resolve(config.connectors.dataDir);
   return {
     cloudStorage: new FileCloudStorageCatalog(dataDir),
@@ -31,6 +36,7 @@ export function createActivityDeps(config: Config, logger: Logger): ActivityDeps
     notifier: new LogApprovalNotifier(logger.child({ component: 'approvals' }), config.temporal.uiUrl, config.temporal.namespace),
     containment: new DryRunContainment(path.resolve(config.dataDir)),
     reports: new FileReportSink(path.resolve(config.dataDir)),
+    audit: new AuditTrail(new FileAuditLog(config.audit.file), createAuditForwarder(config.audit.forward), metrics),
   };
 }
 
@@ -73,6 +79,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue ?? config.temporal.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(options.deps),
+    dataConverter: dataConverterFor(config.temporal.payloadCodec),
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
 }

@@ -6,10 +6,12 @@
 import { log, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { PlaybookInput, PlaybookStage, RunOutcome, RunState } from '../src/contracts/playbook';
 import { SA } from '../src/contracts/search-attributes';
+import { currentDetails } from './case-summary';
 import { decide } from './decide';
 import { getStateQuery } from './messages';
 import { buildReport } from './report';
 import { notificationActivities } from './steps/activities';
+import { audit } from './steps/audit';
 import { NO_APPROVAL, registerApprovalHandlers, requestAndAwaitApproval } from './steps/approval';
 import { contain } from './steps/containment';
 import { enrich } from './steps/enrichment';
@@ -36,7 +38,7 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
 
   const setStage = (stage: PlaybookStage) => {
     state.stage = stage;
-    setCurrentDetails(`Stage: ${stage}`);
+    setCurrentDetails(currentDetails(state));
     upsertSearchAttributes([{ key: SA.playbookStage, value: stage }]);
   };
 
@@ -51,16 +53,48 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   state.decision = decision;
   upsertSearchAttributes([{ key: SA.decision, value: decision.outcome }]);
   log.info('Escalation decision', { outcome: decision.outcome, reasons: decision.reasons });
+  setCurrentDetails(currentDetails(state));
+  await audit(
+    'decision',
+    'playbook',
+    { outcome: decision.outcome, ruleVersion: decision.ruleVersion, triggeredBy: decision.triggeredBy, reasons: decision.reasons },
+    `decision ${decision.outcome}`,
+  );
 
   if (decision.outcome === 'escalate') {
     // 3. Approval.
     setStage('awaiting-approval');
     await requestAndAwaitApproval(input, state, decision);
+    const approval = state.approval;
+    await audit(
+      'approval',
+      approval.decidedBy ?? 'playbook',
+      {
+        status: approval.status,
+        requestId: approval.requestId,
+        requestedAt: approval.requestedAt,
+        decidedAt: approval.decidedAt ?? (approval.status === 'expired' ? approval.expiresAt : null),
+        via: approval.via,
+        comment: approval.comment,
+        approvedActions: approval.approvedActions,
+      },
+      `approval ${approval.status}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}`,
+    );
+    setCurrentDetails(currentDetails(state));
 
     // 4. Containment, only after an authorised human approved.
     if (state.approval.status === 'approved') {
       setStage('containing');
       state.containment = await contain(input, state.approval.approvedActions ?? []);
+      for (const result of state.containment) {
+        await audit(
+          'containment',
+          'playbook',
+          { ...result, approvedBy: state.approval.decidedBy },
+          `${result.action} on ${result.target}: ${result.status}`,
+          `containment/${result.action}`,
+        );
+      }
     }
   }
 
@@ -69,6 +103,12 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   state.outcome = outcomeOf(state);
   state.report = buildReport(state);
   await notificationActivities.publishReport.executeWithOptions({ summary: 'Publish the case report' }, [state]);
+  await audit(
+    'run-closed',
+    'playbook',
+    { outcome: state.outcome, summary: state.report.summary, remainingT2Actions: state.report.remainingT2Actions },
+    `run closed: ${state.outcome}`,
+  );
   state.status = 'closed';
   state.closedAt = new Date().toISOString();
   setStage('closed');
