@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Config, sanitizeConfig } from './config';
 import { buildApp } from './http/app';
 import type { Logger } from './logger';
+import { PlaybookMetrics } from './metrics';
 import { listen } from './server';
 import { connectClient, connectWorker } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
@@ -22,7 +23,8 @@ export interface Roles {
 }
 
 export async function start(config: Config, logger: Logger, roles: Roles = { worker: true, http: true }): Promise<void> {
-  installSdkLogger(logger);
+  installSdkLogger(logger, config.metrics.sdkPrometheusAddress);
+  const metrics = new PlaybookMetrics();
   logger.info({ config: sanitizeConfig(config) }, 'Starting');
   const stops: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
@@ -49,7 +51,9 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
       if (codec.enabled && codec.keys.length === 0 && ensureKeyFile(codec.keyFile)) {
         logger.info({ keyFile: codec.keyFile }, 'Generated the payload encryption key (embedded default; keep this file)');
       }
-      devServer = await startDevServer(config.temporal, cli.path, logger);
+      const codecEndpoint =
+        roles.http && config.temporal.payloadCodec.enabled ? `http://${config.http.host}:${config.http.port}/codec` : undefined;
+      devServer = await startDevServer(config.temporal, cli.path, logger, codecEndpoint);
       const server = devServer;
       stops.push(() => server.stop());
     }
@@ -65,7 +69,7 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
       const connection: NativeConnection = await connectWorker(config.temporal);
       stops.push(() => connection.close());
       logger.info('Bundling workflows and starting the worker');
-      worker = await createWorker({ config, connection, deps: createActivityDeps(config, logger) });
+      worker = await createWorker({ config, connection, deps: createActivityDeps(config, logger, metrics) });
       const w = worker;
       workerRun = w.run();
       stops.push(async () => {
@@ -75,7 +79,7 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
     }
 
     if (roles.http && client) {
-      app = buildApp({ config, client, logger });
+      app = buildApp({ config, client, logger, metrics });
       const a = app;
       stops.push(() => a.close());
       await listen(app, config);
@@ -96,6 +100,8 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
           `  SIEM webhook      POST ${base}/webhooks/siem/generic`,
           `  Run state         GET  ${base}/runs/<workflowId>`,
           `  Health            GET  ${base}/healthz`,
+          `  Metrics           GET  ${base}/metrics`,
+          ...(config.temporal.payloadCodec.enabled ? [`  Codec (for the UI) POST ${base}/codec/{encode,decode}`] : []),
         ]
       : []),
     ...(roles.worker ? [`  Worker            ${roles.http ? 'running in this process' : 'running'}`] : []),

@@ -42,8 +42,11 @@ export function createActivityDeps(config: Config, logger: Logger, metrics: Play
 
 let runtimeInstalled = false;
 
-/** Routes the SDK's own logs (worker, workflow `log`, activity `log`) through our logger. Once per process. */
-export function installSdkLogger(logger: Logger): void {
+/**
+ * Routes the SDK's own logs (worker, workflow `log`, activity `log`) through our logger, and serves the SDK's worker
+ * metrics in Prometheus format on `sdkPrometheusAddress` when given (GET /metrics appends them). Once per process.
+ */
+export function installSdkLogger(logger: Logger, sdkPrometheusAddress?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const sdk = logger.child({ component: 'temporal-sdk' });
@@ -58,6 +61,7 @@ export function installSdkLogger(logger: Logger): void {
     logger: new DefaultLogger('INFO', (entry) => {
       sdk[levels[entry.level]](entry.meta ?? {}, entry.message);
     }),
+    ...(sdkPrometheusAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkPrometheusAddress } } } } : {}),
   });
 }
 

@@ -8,6 +8,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { HttpError } from './errors';
+import { PlaybookMetrics } from '../metrics';
+import { payloadCodecFor } from '../temporal/payload-codec';
+import { codecRoutes } from './routes/codec';
+import { metricsRoutes } from './routes/metrics';
 import { runRoutes } from './routes/runs';
 import { siemRoutes } from './routes/siem';
 
@@ -23,6 +27,8 @@ export interface AppDeps {
   client: Client;
   logger: Logger;
   now?: () => Date;
+  /** This process's metrics (shared with the worker when both run here); a fresh registry when omitted. */
+  metrics?: PlaybookMetrics;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -111,5 +117,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const now = deps.now ?? (() => new Date());
   app.register(siemRoutes({ config, client: deps.client, now }));
   app.register(runRoutes({ config, client: deps.client }));
+  // Not encapsulated, so the alert counter sees the webhook routes' answers.
+  metricsRoutes({ config, metrics: deps.metrics ?? new PlaybookMetrics({ processMetrics: false }) })(app);
+  const codec = payloadCodecFor(config.temporal.payloadCodec);
+  if (codec) app.register(codecRoutes({ config, codec }));
   return app;
 }
