@@ -12,7 +12,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { verifyAuditFile } from './audit/audit-log';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
@@ -21,6 +20,7 @@ import { createLogger } from './logger';
 import { start } from './start';
 import { connectClient } from './temporal/connection';
 import { decideApproval, getRunView } from './temporal/playbook-runs';
+import { historyToJson } from './temporal/history-json';
 import { replayHistoryFile } from './temporal/replay';
 import { formatRunTable, listRuns, runListQuery } from './temporal/run-list';
 
@@ -140,7 +140,7 @@ async function main(argv: string[]): Promise<number> {
       const client = await connectClient(config.temporal);
       try {
         const history = await client.workflow.getHandle(workflowId).fetchHistory();
-        const json = historyToJSON(history);
+        const json = historyToJson(history);
         if (values.out) {
           await writeFile(values.out, json, 'utf8');
           console.error(`Wrote ${history.events?.length ?? 0} events to ${values.out}`);
@@ -157,8 +157,8 @@ async function main(argv: string[]): Promise<number> {
         await replayHistoryFile(file, config, (line) => console.error(line));
         return 0;
       } catch (err) {
-        if (err instanceof DeterminismViolationError || (err as Error).name === 'DeterminismViolationError') {
-          console.error(`Replay failed: the current workflow code does not reproduce this history: ${(err as Error).message}`);
+        if (err instanceof DeterminismViolationError || ['DeterminismViolationError', 'ReplayError'].includes((err as Error).name)) {
+          console.error(`Replay failed: ${(err as Error).message}`);
           return 5;
         }
         throw err;
@@ -174,7 +174,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       const { line, seq, reason } = result.brokenAt;
-      console.log(`BROKEN at record ${line}${seq !== null && seq !== line ? ` (seq ${seq})` : ''}: ${reason}. ${result.records} records before it are intact.`);
+      console.log(
+        `BROKEN at record ${line}${seq !== null && seq !== line ? ` (seq ${seq})` : ''}: ${reason}. ${result.records} records before it are intact.`,
+      );
       return 5;
     }
     default:

@@ -88,7 +88,9 @@ function buildSchema(env: Env) {
     payloadCodec: z
       .strictObject({
         enabled: z.boolean().default(true),
-        keys: z.array(z.strictObject({ id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ -'), key: secret })).default([]),
+        keys: z
+          .array(z.strictObject({ id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ -'), key: secret }))
+          .default([]),
         keyFile: z.string().optional(),
       })
       .default({ enabled: true, keys: [] }),
@@ -224,7 +226,10 @@ function buildSchema(env: Env) {
       ...cfg,
       temporal: {
         ...cfg.temporal,
-        payloadCodec: { ...cfg.temporal.payloadCodec, keyFile: cfg.temporal.payloadCodec.keyFile ?? path.join(cfg.dataDir, 'payload-codec.keys') },
+        payloadCodec: {
+          ...cfg.temporal.payloadCodec,
+          keyFile: cfg.temporal.payloadCodec.keyFile ?? path.join(cfg.dataDir, 'payload-codec.keys'),
+        },
       },
       audit: { ...cfg.audit, file: cfg.audit.file ?? path.join(cfg.dataDir, 'audit', 'audit.jsonl') },
     }));
@@ -313,7 +318,10 @@ export function sanitizeConfig(config: Config): unknown {
     temporal: {
       ...config.temporal,
       apiKey: config.temporal.apiKey ? '[redacted]' : undefined,
-      payloadCodec: { ...config.temporal.payloadCodec, keys: config.temporal.payloadCodec.keys.map((k) => ({ id: k.id, key: '[redacted]' })) },
+      payloadCodec: {
+        ...config.temporal.payloadCodec,
+        keys: config.temporal.payloadCodec.keys.map((k) => ({ id: k.id, key: '[redacted]' })),
+      },
     },
     http: {
       ...config.http,
@@ -344,7 +352,5 @@ export function secretsOf(config: Config): string[] {
     ...config.http.metricsTokens,
     ...payloadKeySecrets(config.temporal.payloadCodec),
     forward?.type === 'splunk-hec' ? forward.token : forward?.apiKey,
-  ].filter(
-    (s): s is string => typeof s === 'string' && s.length > 0,
-  );
+  ].filter((s): s is string => typeof s === 'string' && s.length > 0);
 }

@@ -3,7 +3,7 @@
  * Steps mirror the seed: enrichment, the escalation decision, a human approval, containment, a report. Each step
  * lives in workflows/steps/; this file only orders them and keeps the run state. Deterministic code only.
  */
-import { log, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, log, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { PlaybookInput, PlaybookStage, RunOutcome, RunState } from '../src/contracts/playbook';
 import { SA } from '../src/contracts/search-attributes';
 import { currentDetails } from './case-summary';
@@ -64,6 +64,8 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   if (decision.outcome === 'escalate') {
     // 3. Approval.
     setStage('awaiting-approval');
+    // The UI's current details show the pending request (and its expiry) as soon as it exists.
+    void condition(() => state.approval.status === 'pending').then(() => setCurrentDetails(currentDetails(state)));
     await requestAndAwaitApproval(input, state, decision);
     const approval = state.approval;
     await audit(

@@ -72,7 +72,10 @@ export class FileAuditLog {
   private readonly keys = new Set<string>();
   private partial = '';
 
-  constructor(file: string, private readonly now: () => Date = () => new Date()) {
+  constructor(
+    file: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {
     this.file = path.resolve(file);
   }
 

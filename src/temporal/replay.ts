@@ -4,10 +4,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Config } from '../config';
 import { WORKFLOWS_PATH } from '../worker';
+import { historyFromJson } from './history-json';
 import { dataConverterFor } from './payload-codec';
 
 export async function replayHistoryFile(
@@ -18,7 +18,7 @@ export async function replayHistoryFile(
 ): Promise<{ workflowId: string; events: number }> {
   progress(`Reading ${file}`);
   const raw = JSON.parse(await readFile(file, 'utf8')) as unknown;
-  const history = historyFromJSON(raw);
+  const history = historyFromJson(raw);
   const events = history.events?.length ?? 0;
   if (events === 0) throw new Error(`${file} holds no history events`);
   const workflowId = path.basename(file).replace(/\.json$/, '');

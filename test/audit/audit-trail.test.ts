@@ -183,7 +183,10 @@ describe('audit trail', () => {
       const call = siem.calls('POST', '/_bulk').at(-1);
       assert.equal(call?.headers.authorization, 'ApiKey es-key-456');
       assert.equal(call?.headers['content-type'], 'application/x-ndjson');
-      const [action, doc] = (call?.body ?? '').trim().split('\n').map((l) => JSON.parse(l));
+      const [action, doc] = (call?.body ?? '')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown);
       const record = readRecords(file)[0];
       assert.deepEqual(action, { index: { _index: 'soar-audit', _id: record?.hash } });
       assert.deepEqual(doc, record);

@@ -13,7 +13,13 @@ const { recordAuditEvent } = proxyActivities<ReturnType<typeof createActivities>
 });
 
 /** Writes one audit record; `key` makes it unique within the run (a retried activity does not write twice). */
-export async function audit(type: AuditEventType, actor: string, data: Record<string, unknown>, summary: string, key: string = type): Promise<void> {
+export async function audit(
+  type: AuditEventType,
+  actor: string,
+  data: Record<string, unknown>,
+  summary: string,
+  key: string = type,
+): Promise<void> {
   const { workflowId, runId } = workflowInfo();
   await recordAuditEvent.executeWithOptions({ summary: `Audit: ${summary}` }, [
     { type, eventKey: `${workflowId}/${runId}/${key}`, workflowId, runId, actor, at: new Date().toISOString(), data },

@@ -14,9 +14,7 @@ import { HttpError, zodDetails } from '../errors';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 const bodySchema = z.object({
-  payloads: z
-    .array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() }))
-    .max(10_000),
+  payloads: z.array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() })).max(10_000),
 });
 
 const toPayload = (p: z.infer<typeof bodySchema>['payloads'][number]): Payload => ({
@@ -25,7 +23,9 @@ const toPayload = (p: z.infer<typeof bodySchema>['payloads'][number]): Payload =
 });
 
 const fromPayload = (p: Payload) => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+  ),
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
@@ -40,10 +40,7 @@ export function codecRoutes(deps: { config: Config; codec: AesGcmPayloadCodec })
     const origin = request.headers.origin;
     if (origin === undefined) return true; // not a browser cross-origin call
     if (!origins.has(origin)) return false;
-    void reply
-      .header('access-control-allow-origin', origin)
-      .header('access-control-allow-credentials', 'true')
-      .header('vary', 'Origin');
+    void reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true').header('vary', 'Origin');
     return true;
   };
 
