@@ -67,16 +67,18 @@ export function caseLine(state: RunState): string {
   return `${head}, ${OUTCOME_WORD[state.decision.outcome]}${reasons.length ? `: ${reasons.join(', ')}` : ''}`;
 }
 
-/** The workflow's current details (Markdown in the UI): the case line, then where the run stands. */
+/** The workflow's current details (Markdown in the UI): the case line, then where the run stands, in one line. */
 export function currentDetails(state: RunState): string {
-  const lines = [caseLine(state), '', `Stage: ${state.stage}`];
-  if (state.approval.status !== 'not-required') {
-    lines.push(
-      `Approval: ${state.approval.status}${state.approval.decidedBy ? ` by ${state.approval.decidedBy}` : ''}` +
-        (state.approval.status === 'pending' && state.approval.expiresAt ? ` (expires ${state.approval.expiresAt})` : ''),
+  const status = [`Stage: ${state.stage}`];
+  const approval = state.approval;
+  if (approval.status !== 'not-required') {
+    status.push(
+      `Approval: ${approval.status}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}` +
+        (approval.status === 'pending' && approval.expiresAt ? ` until ${utcTime(approval.expiresAt)}` : ''),
     );
   }
-  if (state.containment.length) lines.push(`Containment: ${state.containment.map((c) => `${c.action} ${c.status}`).join(', ')}`);
-  if (state.outcome) lines.push(`Outcome: ${state.outcome}`);
-  return lines.join('\n');
+  if (state.containment.length) status.push(`Containment: ${state.containment.map((c) => `${c.action} ${c.status}`).join(', ')}`);
+  if (state.outcome) status.push(`Outcome: ${state.outcome}`);
+  // A blank line: the UI renders the details as Markdown, which joins single line breaks.
+  return `${caseLine(state)}\n\n${status.join(' · ')}`;
 }

@@ -123,12 +123,8 @@ describe('the Temporal UI as a case view', () => {
     );
     assert.equal(
       details,
-      [
-        'jdoe uploaded 700.0 MiB to dropbox.com from LAPTOP-JD01 at 02:14 local, escalated: 340.0 sigma, off-hours',
-        '',
-        'Stage: awaiting-approval',
-        `Approval: pending (expires ${(await handle.query(getStateQuery)).approval.expiresAt})`,
-      ].join('\n'),
+      'jdoe uploaded 700.0 MiB to dropbox.com from LAPTOP-JD01 at 02:14 local, escalated: 340.0 sigma, off-hours\n\n' +
+        `Stage: awaiting-approval · Approval: pending until ${((await handle.query(getStateQuery)).approval.expiresAt ?? '').slice(0, 16).replace('T', ' ')} UTC`,
     );
 
     await decideApproval(env.client, workflowId, { decision: 'approve', approver: 'alice', via: 'cli', comment: 'confirmed' });
@@ -138,7 +134,10 @@ describe('the Temporal UI as a case view', () => {
     assert.equal(closed.get(SA.approvalState), 'approved');
     assert.equal(closed.get(SA.containmentState), 'simulated');
     assert.equal(closed.get(SA.playbookStage), 'closed');
-    assert.match(await currentDetails(handle), /Outcome: containment-simulated$/);
+    assert.match(
+      await currentDetails(handle),
+      / · Approval: approved by alice · Containment: revoke-cloud-storage-access simulated, isolate-endpoint simulated · Outcome: containment-simulated$/,
+    );
 
     // The audit trail holds the decision, the approval, both actions and the close, chained.
     const records = readFileSync(config.audit.file, 'utf8')
