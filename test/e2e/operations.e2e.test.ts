@@ -165,5 +165,8 @@ describe('operations: metrics, logs and secrets of a real run', () => {
       assert.ok(!output.includes(value), `${name} must not appear in the logs`);
     }
     assert.ok(output.includes('[redacted]'), 'the sanitized configuration is logged with secrets replaced');
+    const activityLine = forRun.find((r) => r.msg === 'Audit record');
+    assert.equal(activityLine?.taskToken, '[redacted]', 'the activity task token is not logged');
+    assert.equal(activityLine?.activityType, 'recordAuditEvent');
   });
 });
