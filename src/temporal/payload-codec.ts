@@ -51,39 +51,38 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     return this.current.id;
   }
 
-  encode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.resolve(
-      payloads.map((payload) => {
-        const plain = temporal.api.common.v1.Payload.encode(payload).finish();
-        const iv = randomBytes(IV_BYTES);
-        const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
-        const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-        return {
-          metadata: { encoding: enc.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: enc.encode(this.current.id) },
-          data: Buffer.concat([iv, body, cipher.getAuthTag()]),
-        };
-      }),
-    );
+  // async (not Promise.resolve(...)) so that a failure is a rejected promise, never a synchronous throw.
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((payload) => {
+      const plain = temporal.api.common.v1.Payload.encode(payload).finish();
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
+      const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+      return {
+        metadata: { encoding: enc.encode(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: enc.encode(this.current.id) },
+        data: Buffer.concat([iv, body, cipher.getAuthTag()]),
+      };
+    });
   }
 
-  decode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.resolve(
-      payloads.map((payload) => {
-        const encoding = payload.metadata?.encoding;
-        if (!encoding || dec.decode(encoding) !== ENCRYPTED_ENCODING) return payload;
-        const idBytes = payload.metadata?.[KEY_ID_METADATA];
-        const keyId = idBytes ? dec.decode(idBytes) : '';
-        const key = this.byId.get(keyId);
-        // Fail closed: a payload we cannot decrypt is an error, never passed through as if it were plain.
-        if (!key) throw new Error(`payload encrypted with unknown key "${keyId}"; configure it under temporal.payloadCodec`);
-        const data = Buffer.from(payload.data ?? new Uint8Array());
-        if (data.length < IV_BYTES + TAG_BYTES) throw new Error('encrypted payload is truncated');
-        const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
-        decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-        const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
-        return temporal.api.common.v1.Payload.decode(plain);
-      }),
-    );
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((payload) => {
+      const encoding = payload.metadata?.encoding;
+      if (!encoding || dec.decode(encoding) !== ENCRYPTED_ENCODING) return payload;
+      const idBytes = payload.metadata?.[KEY_ID_METADATA];
+      const keyId = idBytes ? dec.decode(idBytes) : '';
+      const key = this.byId.get(keyId);
+      // Fail closed: a payload we cannot decrypt is an error, never passed through as if it were plain.
+      if (!key) throw new Error(`payload encrypted with unknown key "${keyId}"; configure it under temporal.payloadCodec`);
+      const data = Buffer.from(payload.data ?? new Uint8Array());
+      if (data.length < IV_BYTES + TAG_BYTES) throw new Error('encrypted payload is truncated');
+      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
+      decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+      const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      return temporal.api.common.v1.Payload.decode(plain);
+    });
   }
 }
 

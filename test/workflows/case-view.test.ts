@@ -6,12 +6,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { verifyAuditFile } from '../../src/audit/audit-log';
-import type { Config } from '../../src/config';
+import { parseConfig, type Config } from '../../src/config';
 import type { RunState } from '../../src/contracts/playbook';
 import { SA } from '../../src/contracts/search-attributes';
 import { createLogger } from '../../src/logger';
@@ -22,10 +25,12 @@ import { replayHistoryFile } from '../../src/temporal/replay';
 import { listRuns, runListQuery } from '../../src/temporal/run-list';
 import { createActivityDeps, createWorker } from '../../src/worker';
 import { getStateQuery } from '../../workflows/messages';
-import { escalatingAlert, TEST_PAYLOAD_KEY, testConfig, tempDir, unique } from '../helpers/fixtures';
+import { escalatingAlert, rawTestConfig, TEST_PAYLOAD_KEY, testConfig, tempDir, unique } from '../helpers/fixtures';
 import { eventually, startTestServer, workflowBundle } from '../helpers/temporal';
 
 const silent = createLogger({ level: 'silent' });
+const execFileAsync = promisify(execFile);
+const ROOT = path.resolve(__dirname, '../..');
 
 interface RawPayload {
   metadata?: Record<string, Uint8Array>;
@@ -49,10 +54,26 @@ describe('the Temporal UI as a case view', () => {
   let worker: Worker;
   let running: Promise<void>;
   let config: Config;
+  let configFile: string;
+  const cli = async (...args: string[]) => {
+    try {
+      const out = await execFileAsync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), ...args], {
+        cwd: ROOT,
+        env: { ...process.env, SOAR_CONFIG: configFile },
+      });
+      return { code: 0, stdout: out.stdout, stderr: out.stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
 
   before(async () => {
     env = await startTestServer();
-    config = testConfig({ taskQueue: unique('case-view') });
+    const raw = rawTestConfig({ address: env.address, taskQueue: unique('case-view') });
+    config = parseConfig(raw, {});
+    configFile = path.join(tempDir('soar-case-view-'), 'soar.yaml');
+    writeFileSync(configFile, stringify(raw));
     worker = await createWorker({
       config,
       connection: env.nativeConnection,
@@ -190,6 +211,27 @@ describe('the Temporal UI as a case view', () => {
     const replayed = await replayHistoryFile(file, config, (l) => progress.push(l), await workflowBundle());
     assert.equal(replayed.workflowId, workflowId);
     assert.match(progress.at(-1) ?? '', /^Replayed \d+ events in \d+ ms: the current workflow code reproduces this history$/);
+
+    // The same through the CLI: list by search attributes, export the history, replay it.
+    const listed2 = await cli('list', '--decision', 'escalate', '--user', 'jdoe', '--status', 'closed', '--limit', '1000');
+    assert.equal(listed2.code, 0, listed2.stderr);
+    assert.match(
+      listed2.stderr,
+      /^Listing runs where WorkflowType = "exfilToCloudStorage" AND Decision = "escalate" AND AlertUser = "jdoe" AND ExecutionStatus != "Running"$/m,
+    );
+    assert.match(
+      listed2.stdout,
+      new RegExp(
+        `^${workflowId}\\s+COMPLETED\\s+\\S+ \\S+\\s+escalate\\s+approved\\s+simulated\\s+closed\\s+jdoe\\s+LAPTOP-JD01\\s+dropbox.com$`,
+        'm',
+      ),
+    );
+    const exported = path.join(tempDir('soar-history-'), 'exported.json');
+    const history2 = await cli('history', workflowId, '--out', exported);
+    assert.equal(history2.code, 0, history2.stderr);
+    const replayCli = await cli('replay', exported);
+    assert.equal(replayCli.code, 0, replayCli.stderr);
+    assert.match(replayCli.stderr, /Bundling the workflows[\s\S]*Replaying \d+ events[\s\S]*Replayed \d+ events in \d+ ms/);
     const wrongKey = testConfig({ extra: {} });
     wrongKey.temporal.payloadCodec.keys = [{ id: 'other', key: Buffer.alloc(32, 9).toString('base64') }];
     await assert.rejects(
