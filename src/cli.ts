@@ -10,6 +10,7 @@
  *   replay <history.json>                 replays a history against the current workflow code
  *   audit verify [--file <audit.jsonl>]   checks the audit trail's hash chain
  */
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DeterminismViolationError } from '@temporalio/workflow';
@@ -167,6 +168,10 @@ async function main(argv: string[]): Promise<number> {
     case 'audit': {
       if (positionals[0] !== 'verify') throw new UsageError('audit takes one subcommand: verify');
       const file = values.file ?? config.audit.file;
+      if (!existsSync(file)) {
+        console.error(`No audit file at ${file}: nothing has been recorded there (check audit.file).`);
+        return 4;
+      }
       console.error(`Verifying ${file}`);
       const result = await verifyAuditFile(file, (n) => console.error(`  ${n} records checked`));
       if (result.ok) {

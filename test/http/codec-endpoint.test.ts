@@ -86,6 +86,9 @@ describe('codec endpoint', () => {
     assert.equal(preflight.headers['access-control-allow-credentials'], 'true');
     assert.match(String(preflight.headers['access-control-allow-headers']), /x-namespace/);
 
+    const twin = await server.inject({ method: 'OPTIONS', url: '/codec/encode', headers: { origin: 'http://localhost:8233' } });
+    assert.equal(twin.headers['access-control-allow-origin'], 'http://localhost:8233', 'the loopback twin of the UI origin');
+
     const evil = await server.inject({
       method: 'POST',
       url: '/codec/decode',

@@ -29,9 +29,19 @@ const fromPayload = (p: Payload) => ({
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
-/** The origins allowed to call the codec from a browser: the configured Web UI. */
+/**
+ * The origins allowed to call the codec from a browser: the configured Web UI; on loopback also its
+ * `localhost` / `127.0.0.1` twin (the dev server prints one, the config usually names the other).
+ */
 export function codecOrigins(config: Config): string[] {
-  return [new URL(config.temporal.uiUrl).origin];
+  const ui = new URL(config.temporal.uiUrl);
+  const origins = [ui.origin];
+  const twin = ui.hostname === 'localhost' ? '127.0.0.1' : ui.hostname === '127.0.0.1' ? 'localhost' : null;
+  if (twin) {
+    ui.hostname = twin;
+    origins.push(ui.origin);
+  }
+  return origins;
 }
 
 export function codecRoutes(deps: { config: Config; codec: AesGcmPayloadCodec }) {
