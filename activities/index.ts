@@ -82,8 +82,8 @@ export function createActivities(deps: ActivityDeps) {
     }),
 
     /** The user's normal daily upload volume to cloud storage. */
-    getUploadBaseline: translated(async (input: { user: string }): Promise<Sourced<BaselineFinding>> => {
-      const baseline = await deps.baselines.baselineFor(input.user);
+    getUploadBaseline: translated(async (input: { user: string; eventTime?: string }): Promise<Sourced<BaselineFinding>> => {
+      const baseline = await deps.baselines.baselineFor(input.user, input.eventTime);
       if (!baseline) throw new ConnectorNotFoundError(deps.baselines.name, `no upload history for user "${input.user}"`);
       return { source: deps.baselines.name, value: baseline };
     }),

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_DECISION_POLICY } from '../workflows/decide';
 import { isValidTimezone } from './enrichment/business-hours';
+import { sanitizeSources, sourceSecrets, sourcesSchemas } from './connectors/sources-config';
 import { payloadKeySecrets } from './temporal/payload-codec';
 
 export const DEFAULT_CONFIG_PATH = 'config/soar.yaml';
@@ -152,6 +153,8 @@ function buildSchema(env: Env) {
   const connectorsSchema = z.strictObject({
     /** Folder of the file-backed sources (HR directory, devices, baselines, domains, changes). */
     dataDir: z.string().default('config/data'),
+    /** Enrichment sources: `file` (default) or a real HTTP source each; see src/connectors/sources-config.ts. */
+    ...sourcesSchemas(secret),
     containment: z.strictObject({ mode: z.literal('dry-run') }).default({ mode: 'dry-run' }),
   });
 
@@ -329,6 +332,7 @@ export function sanitizeConfig(config: Config): unknown {
       apiTokens: config.http.apiTokens.map(() => '[redacted]'),
       metricsTokens: config.http.metricsTokens.map(() => '[redacted]'),
     },
+    connectors: sanitizeSources(config.connectors),
     audit: config.audit.forward
       ? {
           ...config.audit,
@@ -352,5 +356,6 @@ export function secretsOf(config: Config): string[] {
     ...config.http.metricsTokens,
     ...payloadKeySecrets(config.temporal.payloadCodec),
     forward?.type === 'splunk-hec' ? forward.token : forward?.apiKey,
+    ...sourceSecrets(config.connectors),
   ].filter((s): s is string => typeof s === 'string' && s.length > 0);
 }

@@ -5,13 +5,8 @@ import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from './config';
 import { DryRunContainment } from './connectors/dry-run/client';
 import { FileReportSink } from './connectors/file-reports/client';
-import {
-  FileChangeRecords,
-  FileCloudStorageCatalog,
-  FileDeviceInventory,
-  FileHrDirectory,
-  FileUploadBaselines,
-} from './connectors/local-files/client';
+import { FileCloudStorageCatalog } from './connectors/local-files/client';
+import { createEnrichmentSources } from './connectors/sources';
 import { LogApprovalNotifier } from './connectors/log-notifier/client';
 import type { Logger } from './logger';
 import type { PlaybookMetrics } from './metrics';
@@ -27,10 +22,7 @@ export function createActivityDeps(config: Config, logger: Logger, metrics: Play
   const dataDir = path.resolve(config.connectors.dataDir);
   return {
     cloudStorage: new FileCloudStorageCatalog(dataDir),
-    hr: new FileHrDirectory(dataDir),
-    changes: new FileChangeRecords(dataDir),
-    devices: new FileDeviceInventory(dataDir),
-    baselines: new FileUploadBaselines(dataDir),
+    ...createEnrichmentSources(config),
     businessHours: config.playbook.businessHours,
     policyChangeWindowDays: config.playbook.policyChangeWindowDays,
     notifier: new LogApprovalNotifier(logger.child({ component: 'approvals' }), config.temporal.uiUrl, config.temporal.namespace),

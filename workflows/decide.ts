@@ -104,10 +104,18 @@ function deviceRule(enrichment: Enrichment): RuleEvaluation {
   return {
     ...base,
     verdict: authorized ? 'not-fired' : 'fired',
-    inputs: { host: d.host, managed: d.managed, cloudStorageAllowed: d.cloudStorageAllowed, owner: d.owner },
-    explanation: authorized
-      ? `${d.host} is a managed device allowed to use cloud storage.`
-      : `${d.host} is ${d.managed ? 'managed but not allowed to use cloud storage' : 'not a managed device'}.`,
+    inputs: {
+      host: d.host,
+      managed: d.managed,
+      cloudStorageAllowed: d.cloudStorageAllowed,
+      owner: d.owner,
+      ...(d.detail ? { inventory: d.detail } : {}),
+    },
+    explanation:
+      (authorized
+        ? `${d.host} is a managed device allowed to use cloud storage`
+        : `${d.host} is ${d.managed ? 'managed but not allowed to use cloud storage' : 'not a managed device'}`) +
+      (d.detail ? ` (${d.detail}).` : '.'),
   };
 }
 
@@ -284,6 +292,15 @@ function hrAuthorizationRule(enrichment: Enrichment): RuleEvaluation {
       ? `${h.user} (${h.title}, ${h.department}) is authorized to use cloud storage.`
       : `${h.user} is ${h.cloudStorageAuthorized ? `authorized but ${h.employmentStatus}` : 'not authorized to use cloud storage'}.`,
   };
+}
+
+/**
+ * The destination as approvers must see it: the parsed, lowercased punycode (A-label) host from the decision record,
+ * so a homograph such as "drоpbox.com" shows as "xn--drpbox-xqf.com". Null when the domain check had no answer.
+ */
+export function destinationHostShown(decision: DecisionRecord): string | null {
+  const host = decision.rules.find((r) => r.rule === 'domain-not-approved')?.inputs.host;
+  return typeof host === 'string' ? host : null;
 }
 
 const counts = (r: RuleEvaluation): boolean => r.verdict !== 'not-fired';

@@ -102,9 +102,23 @@ export async function requestJson<S extends z.ZodType>(
   config: AxiosRequestConfig,
   schema: S,
 ): Promise<z.infer<S>> {
+  return (await requestJsonWithHeaders(client, provider, what, config, schema)).data;
+}
+
+/** Like requestJson, and also returns the response headers (for Link or nextLink pagination, rate-limit state). */
+export async function requestJsonWithHeaders<S extends z.ZodType>(
+  client: AxiosInstance,
+  provider: string,
+  what: string,
+  config: AxiosRequestConfig,
+  schema: S,
+): Promise<{ data: z.infer<S>; headers: Record<string, unknown> }> {
   let data: unknown;
+  let headers: Record<string, unknown>;
   try {
-    data = (await client.request(config)).data;
+    const response = await client.request(config);
+    data = response.data;
+    headers = { ...(response.headers as Record<string, unknown>) };
   } catch (err) {
     throw toConnectorError(provider, what, err);
   }
@@ -113,5 +127,10 @@ export async function requestJson<S extends z.ZodType>(
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
     throw new ConnectorInvalidResponseError(provider, `${what}: unexpected response (${issues})`);
   }
-  return parsed.data;
+  return { data: parsed.data, headers };
+}
+
+/** A response header as a string (axios lowercases names). */
+export function headerValue(headers: Headers | undefined, name: string): string | undefined {
+  return header(headers, name);
 }

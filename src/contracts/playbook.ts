@@ -62,6 +62,8 @@ export interface DeviceFinding {
   managed: boolean;
   owner: string | null;
   cloudStorageAllowed: boolean;
+  /** What the inventory said that led to these verdicts (e.g. Intune compliance state), for the decision record. */
+  detail?: string;
 }
 
 export interface BaselineFinding {

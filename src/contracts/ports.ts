@@ -48,7 +48,8 @@ export interface DeviceInventory {
 
 export interface UploadBaselines {
   readonly name: string;
-  baselineFor(user: string): Promise<BaselineFinding | null>;
+  /** Daily volumes over the 30 days before `asOf` (an ISO time, the event time; default now). */
+  baselineFor(user: string, asOf?: string): Promise<BaselineFinding | null>;
 }
 
 export interface BusinessHoursPolicy {

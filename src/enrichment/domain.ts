@@ -35,7 +35,9 @@ export function parseHost(input: string): ParsedHost | null {
   }
   let host = url.hostname.toLowerCase();
   if (host.endsWith('.')) host = host.slice(0, -1);
-  if (host.length === 0) return null;
+  // Only one trailing dot is the root; an empty label anywhere else ("dropbox.com..", "x..dropbox.com") is not a
+  // DNS name and must not reach the suffix match.
+  if (host.length === 0 || host.startsWith('.') || host.endsWith('.') || host.includes('..')) return null;
   return { host, isIpLiteral: host.startsWith('[') || IPV4.test(host) };
 }
 

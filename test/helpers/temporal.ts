@@ -1,11 +1,16 @@
 /** The real Temporal dev server for tests, from the same CLI resolver `npm start` and CI use. */
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type RuntimeOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { resolveTemporalCli } from '../../src/temporal/temporal-cli';
+import type { Config } from '../../src/config';
+import { createLogger } from '../../src/logger';
 import { dataConverterFor } from '../../src/temporal/payload-codec';
-import { WORKFLOWS_PATH } from '../../src/worker';
-import { TEST_PAYLOAD_KEY } from './fixtures';
+import { decideApproval } from '../../src/temporal/playbook-runs';
+import { createActivityDeps, createWorker, WORKFLOWS_PATH } from '../../src/worker';
+import { getStateQuery } from '../../workflows/messages';
+import { TEST_PAYLOAD_KEY, testConfig, unique } from './fixtures';
 
 let runtimeInstalled = false;
 
@@ -69,4 +74,36 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** A dev server and one playbook worker with the file connectors and fixture data: for scripts and benchmarks. */
+export async function startServerWithWorker(taskQueuePrefix: string): Promise<{
+  env: TestWorkflowEnvironment;
+  config: Config;
+  stop: () => Promise<void>;
+}> {
+  const env = await startTestServer();
+  const config = testConfig({ taskQueue: unique(taskQueuePrefix) });
+  const worker = await createWorker({
+    config,
+    connection: env.nativeConnection,
+    deps: createActivityDeps(config, createLogger({ level: 'silent' })),
+    workflowBundle: await workflowBundle(),
+  });
+  const running = worker.run();
+  return {
+    env,
+    config,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+    },
+  };
+}
+
+/** Waits until the run has asked for approval, then decides as `alice`. */
+export async function decideWhenAsked(client: Client, handle: WorkflowHandle, decision: 'approve' | 'deny'): Promise<void> {
+  await eventually(async () => (await handle.query(getStateQuery)).approval.notifiedVia !== null, 30_000, 'the approval request');
+  await decideApproval(client, handle.workflowId, { decision, approver: 'alice', via: 'cli' });
 }

@@ -1,7 +1,7 @@
 /** The escalation decision over a table of cases covering every rule of the seed and every boundary. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULT_DECISION_POLICY, decide, RULE_VERSION } from '../../workflows/decide';
+import { DEFAULT_DECISION_POLICY, decide, destinationHostShown, RULE_VERSION } from '../../workflows/decide';
 import type { DecisionPolicy, Enrichment, Finding } from '../../src/contracts/playbook';
 import { escalatingAlert, MiB } from '../helpers/fixtures';
 
@@ -215,6 +215,43 @@ const cases: Case[] = [
     outcome: 'escalate',
     triggeredBy: ['volume-out-of-norm'],
   },
+  {
+    name: 'with exactly 7 days and zero deviation the multiplier applies',
+    bytesOut: 99 * MiB,
+    enrichment: { baseline: baseline(7, 10, 0) },
+    outcome: 'benign',
+    triggeredBy: [],
+  },
+  {
+    name: 'with short history a large z-score alone does not escalate (the multiplier rule applies)',
+    bytesOut: 90 * MiB,
+    enrichment: { baseline: baseline(6, 10, 1) },
+    outcome: 'benign',
+    triggeredBy: [],
+  },
+  {
+    name: 'the multiplier threshold is configurable',
+    bytesOut: 60 * MiB,
+    enrichment: { baseline: baseline(3, 10, 1) },
+    policy: { multiplierThreshold: 5 },
+    outcome: 'escalate',
+    triggeredBy: ['volume-out-of-norm'],
+  },
+  {
+    name: 'the floor is configurable',
+    bytesOut: 60 * MiB,
+    enrichment: { baseline: baseline(30, 1, 0.1) },
+    policy: { volumeFloorBytes: 100 * MiB },
+    outcome: 'benign',
+    triggeredBy: [],
+  },
+  {
+    name: 'z-score exactly at the threshold with enough history and a nonzero deviation escalates even under 10 x',
+    bytesOut: 70 * MiB,
+    enrichment: { baseline: baseline(30, 40, 10) },
+    outcome: 'escalate',
+    triggeredBy: ['volume-out-of-norm'],
+  },
   // Business hours and justification.
   {
     name: 'off hours without justification escalates',
@@ -287,6 +324,60 @@ const cases: Case[] = [
     justification: 'CHG1',
   },
   {
+    name: 'a pilot starting exactly at the event time covers it',
+    enrichment: { businessHours: offHours, domain: dropbox, policyChanges: pilot({ validFrom: '2026-11-28T01:14:00.000Z' }) },
+    outcome: 'benign',
+    triggeredBy: [],
+    justification: 'CHG1',
+  },
+  {
+    name: 'a pilot ending exactly at the event time covers it',
+    enrichment: { businessHours: offHours, domain: dropbox, policyChanges: pilot({ validTo: '2026-11-28T01:14:00.000Z' }) },
+    outcome: 'benign',
+    triggeredBy: [],
+    justification: 'CHG1',
+  },
+  {
+    name: 'a pilot ending a millisecond before the event justifies nothing',
+    enrichment: { businessHours: offHours, domain: dropbox, policyChanges: pilot({ validTo: '2026-11-28T01:13:59.999Z' }) },
+    outcome: 'escalate',
+    triggeredBy: ['off-hours-without-justification'],
+    justification: null,
+  },
+  {
+    name: "a pilot for the user's department covers them",
+    enrichment: {
+      businessHours: offHours,
+      domain: dropbox,
+      hr: hr({ department: 'Internal Audit', groups: [] }),
+      policyChanges: pilot({ groups: ['internal audit'] }),
+    },
+    outcome: 'benign',
+    triggeredBy: [],
+    justification: 'CHG1',
+  },
+  {
+    name: 'a pilot naming no users and no groups covers nobody',
+    enrichment: { businessHours: offHours, domain: dropbox, policyChanges: pilot({ users: [], groups: [] }) },
+    outcome: 'escalate',
+    triggeredBy: ['off-hours-without-justification'],
+    justification: null,
+  },
+  {
+    name: 'a pilot naming no domains covers no destination',
+    enrichment: { businessHours: offHours, domain: dropbox, policyChanges: pilot({ domains: [] }) },
+    outcome: 'escalate',
+    triggeredBy: ['off-hours-without-justification'],
+    justification: null,
+  },
+  {
+    name: 'unknown business hours with a justification do not escalate',
+    enrichment: { businessHours: unknown('hours'), domain: dropbox, policyChanges: pilot() },
+    outcome: 'benign',
+    triggeredBy: [],
+    justification: 'CHG1',
+  },
+  {
     name: 'unknown business hours without justification escalate (fail closed)',
     enrichment: { businessHours: unknown('hours') },
     outcome: 'escalate',
@@ -336,6 +427,26 @@ const cases: Case[] = [
     outcome: 'escalate',
     triggeredBy: ['departing-employee'],
   },
+  {
+    name: 'with the departing rule disabled, an unknown HR record is a review (fail closed)',
+    enrichment: { hr: unknown('hr') },
+    policy: { escalateDepartingEmployees: false },
+    outcome: 'review',
+    triggeredBy: ['user-not-authorized'],
+  },
+  {
+    name: 'an employee on leave is not departing, but HR does not authorize them: a review',
+    enrichment: { hr: hr({ employmentStatus: 'on-leave' }) },
+    outcome: 'review',
+    triggeredBy: ['user-not-authorized'],
+  },
+  {
+    name: 'a departing employee is escalated even when a pilot covers the transfer',
+    enrichment: { hr: hr({ employmentStatus: 'on-notice' }), domain: dropbox, policyChanges: pilot() },
+    outcome: 'escalate',
+    triggeredBy: ['departing-employee'],
+    justification: 'CHG1',
+  },
   // Tier 1 review.
   {
     name: 'an unapproved domain alone is a review',
@@ -361,6 +472,30 @@ const cases: Case[] = [
     outcome: 'benign',
     triggeredBy: [],
     justification: 'CHG1',
+  },
+  {
+    name: 'an unapproved domain and an unauthorized user are both named in the review',
+    enrichment: { domain: dropbox, hr: hr({ cloudStorageAuthorized: false }) },
+    outcome: 'review',
+    triggeredBy: ['domain-not-approved', 'user-not-authorized'],
+  },
+  {
+    name: 'a pilot for another user does not turn a review into benign',
+    enrichment: { domain: dropbox, policyChanges: pilot({ groups: [], users: ['someone-else'] }) },
+    outcome: 'review',
+    triggeredBy: ['domain-not-approved'],
+    justification: null,
+  },
+  {
+    name: 'several escalation rules are all named',
+    bytesOut: 700 * MiB,
+    enrichment: {
+      businessHours: offHours,
+      device: { status: 'ok', source: 't', value: { host: 'BYOD', managed: false, owner: null, cloudStorageAllowed: false } },
+      hr: hr({ employmentStatus: 'terminated' }),
+    },
+    outcome: 'escalate',
+    triggeredBy: ['device-not-authorized', 'volume-out-of-norm', 'off-hours-without-justification', 'departing-employee'],
   },
 ];
 
@@ -394,6 +529,48 @@ describe('the T1567.002 escalation decision', () => {
     assert.equal(volume?.inputs.zScore, 3);
     assert.equal(volume?.threshold, 'z-score >= 3 (30 days of history); volumes under 50.0 MiB never count');
     assert.equal(record.reasons[0], 'volume-out-of-norm: 130.0 MiB is 3.0 standard deviations from the mean of 100.0 MiB/day.');
+  });
+
+  test("the device rule shows what the inventory said (e.g. Intune's compliance state)", () => {
+    const record = decide(
+      escalatingAlert({ bytesOut: 20 * MiB }),
+      {
+        ...clean(),
+        device: {
+          status: 'ok',
+          source: 'microsoft-graph:intune-managed-devices',
+          value: {
+            host: 'LAPTOP-JD01',
+            managed: true,
+            owner: 'jdoe@acme.com',
+            cloudStorageAllowed: false,
+            detail: 'Intune: managementAgent mdm, complianceState noncompliant, owner type company',
+          },
+        },
+      },
+      DEFAULT_DECISION_POLICY,
+    );
+    const device = record.rules[0];
+    assert.equal(device?.verdict, 'fired');
+    assert.equal(device?.inputs.inventory, 'Intune: managementAgent mdm, complianceState noncompliant, owner type company');
+    assert.equal(
+      record.questionsForAnalysis.deviceAuthorized,
+      'LAPTOP-JD01 is managed but not allowed to use cloud storage (Intune: managementAgent mdm, complianceState noncompliant, owner type company).',
+    );
+  });
+
+  test('approvers are shown the punycode host from the record, not the raw field', () => {
+    const homograph: Enrichment['domain'] = {
+      status: 'ok',
+      source: 't',
+      value: { host: 'xn--drpbox-xqf.com', approved: false, matchedApprovedDomain: null, cloudStorageService: null, isIpLiteral: false },
+    };
+    const record = decide(escalatingAlert({ destDomain: 'drоpbox.com' }), { ...clean(), domain: homograph }, DEFAULT_DECISION_POLICY);
+    assert.equal(destinationHostShown(record), 'xn--drpbox-xqf.com');
+    assert.equal(
+      destinationHostShown(decide(escalatingAlert(), { ...clean(), domain: unknown('domains') }, DEFAULT_DECISION_POLICY)),
+      null,
+    );
   });
 
   test("the record answers the seed's four questions for analysis", () => {

@@ -41,7 +41,9 @@ export async function enrich(alert: NormalizedAlert): Promise<Enrichment> {
       ]),
     ),
     toFinding('baseline', () =>
-      act.getUploadBaseline.executeWithOptions({ summary: `Normal upload volume of ${alert.user}` }, [{ user: alert.user }]),
+      act.getUploadBaseline.executeWithOptions({ summary: `Normal upload volume of ${alert.user}` }, [
+        { user: alert.user, eventTime: alert.eventTime },
+      ]),
     ),
   ]);
   const timezone = hr.status === 'ok' ? hr.value.timezone : null;

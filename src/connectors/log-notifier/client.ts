@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { ApprovalNotifier, ApprovalRequest } from '../../contracts/ports';
+import { destinationHostShown } from '../../../workflows/decide';
 
 export class LogApprovalNotifier implements ApprovalNotifier {
   readonly name = 'log';
@@ -22,6 +23,8 @@ export class LogApprovalNotifier implements ApprovalNotifier {
         user: alert.user,
         host: alert.host,
         destDomain: alert.destDomain,
+        /** The host as parsed (punycode): what approvers must judge, not the raw field. */
+        destHost: destinationHostShown(decision),
         reasons: decision.reasons,
         expiresAt: request.expiresAt,
         approvers: request.approvers.map((a) => a.id),

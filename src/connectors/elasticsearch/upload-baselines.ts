@@ -1,0 +1,108 @@
+/**
+ * The user's normal daily upload volume to cloud storage from Elasticsearch: one `_search` with `size: 0`, the
+ * user's events in the 30 whole UTC days before the event's day, a daily `date_histogram` with a `sum` of the bytes
+ * field. Mean and population standard deviation are computed here over the days from the user's first upload in the
+ * window to the day before the event (days before the first upload are "no history", not zero-volume days; the
+ * event's own day is left out so the upload under review does not dilute its own baseline).
+ * Needs an API key with the `read` index privilege on the index pattern.
+ */
+import { z } from 'zod';
+import type { BaselineFinding } from '../../contracts/playbook';
+import type { UploadBaselines } from '../../contracts/ports';
+import { ConnectorInvalidResponseError } from '../errors';
+import { ELASTICSEARCH_PROVIDER, ElasticsearchClient, type ElasticsearchClientOptions } from './client';
+
+export const BASELINE_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+export interface ElasticsearchBaselineOptions extends ElasticsearchClientOptions {
+  index: string;
+  userField: string;
+  timeField: string;
+  bytesField: string;
+  /** Extra filter clauses selecting cloud-storage uploads. */
+  filter: Record<string, unknown>[];
+}
+
+const aggregationSchema = z.object({
+  aggregations: z.object({
+    daily: z.object({
+      buckets: z.array(
+        z.object({
+          key: z.number(),
+          key_as_string: z.string().optional(),
+          doc_count: z.number().int().nonnegative(),
+          uploaded_bytes: z.object({ value: z.number().nullable() }),
+        }),
+      ),
+    }),
+  }),
+});
+
+/** Mean and population standard deviation of daily totals. */
+export function dailyStats(dailyBytes: number[]): { days: number; meanBytes: number; stdDevBytes: number } {
+  const days = dailyBytes.length;
+  if (days === 0) return { days: 0, meanBytes: 0, stdDevBytes: 0 };
+  const mean = dailyBytes.reduce((a, b) => a + b, 0) / days;
+  const variance = dailyBytes.reduce((a, b) => a + (b - mean) ** 2, 0) / days;
+  return { days, meanBytes: Math.round(mean), stdDevBytes: Math.round(Math.sqrt(variance)) };
+}
+
+export class ElasticsearchUploadBaselines implements UploadBaselines {
+  readonly name: string;
+  private readonly client: ElasticsearchClient;
+
+  constructor(private readonly options: ElasticsearchBaselineOptions) {
+    this.name = `${ELASTICSEARCH_PROVIDER}:${options.index}`;
+    this.client = new ElasticsearchClient(options);
+  }
+
+  /** The `_search` body for the 30 days before `asOf`'s UTC day. */
+  searchBody(user: string, asOf: Date): Record<string, unknown> {
+    const end = Math.floor(asOf.getTime() / DAY_MS) * DAY_MS;
+    const start = end - BASELINE_DAYS * DAY_MS;
+    const o = this.options;
+    return {
+      size: 0,
+      track_total_hits: false,
+      query: {
+        bool: {
+          filter: [
+            { term: { [o.userField]: user } },
+            { range: { [o.timeField]: { gte: new Date(start).toISOString(), lt: new Date(end).toISOString() } } },
+            ...o.filter,
+          ],
+        },
+      },
+      aggs: {
+        daily: {
+          date_histogram: {
+            field: o.timeField,
+            calendar_interval: '1d',
+            time_zone: 'UTC',
+            min_doc_count: 0,
+            extended_bounds: { min: start, max: end - DAY_MS },
+          },
+          aggs: { uploaded_bytes: { sum: { field: o.bytesField } } },
+        },
+      },
+    };
+  }
+
+  async baselineFor(user: string, asOf?: string): Promise<BaselineFinding | null> {
+    const at = asOf === undefined ? new Date() : new Date(asOf);
+    if (Number.isNaN(at.getTime())) throw new ConnectorInvalidResponseError(ELASTICSEARCH_PROVIDER, `invalid time "${asOf}"`);
+    const body = this.searchBody(user, at);
+    const result = await this.client.search(`daily upload volume of ${user}`, this.options.index, body, aggregationSchema);
+    const buckets = [...result.aggregations.daily.buckets].sort((a, b) => a.key - b.key);
+    if (buckets.length > BASELINE_DAYS) {
+      throw new ConnectorInvalidResponseError(
+        ELASTICSEARCH_PROVIDER,
+        `expected at most ${BASELINE_DAYS} daily buckets, got ${buckets.length}`,
+      );
+    }
+    const first = buckets.findIndex((b) => b.doc_count > 0);
+    const history = first === -1 ? [] : buckets.slice(first);
+    return { user, ...dailyStats(history.map((b) => b.uploaded_bytes.value ?? 0)) };
+  }
+}
