@@ -1,9 +1,10 @@
 /**
  * History JSON in the format other Temporal tools write (`temporal workflow show --output json`): proto3 JSON.
  *
- * Why not `historyToJSON` / `historyFromJSON` from @temporalio/common: with the SDK's packages each holding their own
- * copy of protobufjs (as npm installs them next to @grpc/proto-loader's older one), those helpers pair one copy's
- * JSON codec with another copy's types and throw "type must be a Type". Here both come from @temporalio/proto's copy.
+ * Why not `historyToJSON` / `historyFromJSON` from @temporalio/common: when npm installs the SDK packages with their
+ * own copies of protobufjs (as it did here before protobufjs 8 became a direct dependency), those helpers pair one
+ * copy's JSON codec with another copy's types and throw "type must be a Type". Here both always come from
+ * @temporalio/proto's copy, whatever the install layout.
  */
 import type { History } from '@temporalio/common/lib/proto-utils';
 import * as proto from '@temporalio/proto';
