@@ -2,7 +2,7 @@
  * Activities: thin adapters from the workflow to the injected connectors. They validate nothing the connectors
  * already validated, and translate connector errors into Temporal failures (see failures.ts).
  */
-import { log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import type {
   BaselineFinding,
   BusinessHoursFinding,
@@ -20,7 +20,12 @@ import type {
   BusinessHoursPolicy,
   ChangeRecords,
   CloudStorageCatalog,
-  ContainmentProvider,
+  ActionContext,
+  AccessRevocationProvider,
+  ContainmentEscalation,
+  EndpointIsolationProvider,
+  EscalationNotifier,
+  ProviderOutcome,
   DeviceInventory,
   HrDirectory,
   ReportSink,
@@ -43,10 +48,52 @@ export interface ActivityDeps {
   businessHours: BusinessHoursPolicy;
   policyChangeWindowDays: number;
   notifier: ApprovalNotifier;
-  containment: ContainmentProvider;
+  containment: ContainmentProviders;
+  escalations: EscalationNotifier;
   reports: ReportSink;
   /** The hash-chained audit trail (and its SIEM forwarding). */
   audit: AuditTrail;
+}
+
+/** The configured containment providers by name: one isolation provider, any number of access providers. */
+export interface ContainmentProviders {
+  isolation: Record<string, EndpointIsolationProvider>;
+  access: Record<string, AccessRevocationProvider>;
+}
+
+/** Heartbeat details of an earlier attempt, heartbeats and a cancellable sleep, from Temporal's activity context. */
+function actionContext(): ActionContext {
+  const ctx = Context.current();
+  return {
+    resume: ctx.info.heartbeatDetails as unknown,
+    heartbeat: (details) => ctx.heartbeat(details),
+    sleep: (ms) => ctx.sleep(ms),
+    now: () => Date.now(),
+  };
+}
+
+function pick<T>(providers: Record<string, T>, name: string, kind: string): T {
+  const provider = Object.hasOwn(providers, name) ? providers[name] : undefined;
+  if (!provider) throw new ConnectorConfigurationError(name, `no ${kind} provider "${name}" is configured on this worker`);
+  return provider;
+}
+
+function toResult(
+  action: ContainmentActionResult['action'],
+  target: string,
+  provider: string,
+  outcome: ProviderOutcome,
+): ContainmentActionResult {
+  return {
+    action,
+    target,
+    provider,
+    status: outcome.status,
+    detail: outcome.detail,
+    at: new Date().toISOString(),
+    ...(outcome.alreadyInState !== undefined ? { alreadyInState: outcome.alreadyInState } : {}),
+    ...(outcome.ref ? { ref: outcome.ref } : {}),
+  };
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -111,17 +158,64 @@ export function createActivities(deps: ActivityDeps) {
       return result;
     }),
 
-    /** Revokes the user's cloud-storage access. Idempotent per run. */
+    /** Revokes the user's cloud-storage access at one provider. Idempotent; verified where the vendor allows. */
     revokeCloudStorageAccess: translated(async (request: ContainmentRequest): Promise<ContainmentActionResult> => {
-      const result = await deps.containment.revokeCloudStorageAccess(request);
-      log.info('Cloud-storage access revocation', { status: result.status, provider: result.provider, target: result.target });
-      return result;
+      const provider = pick(deps.containment.access, request.provider, 'access');
+      const outcome = await provider.revoke(
+        { workflowId: request.workflowId, user: request.user, destDomain: request.destDomain },
+        actionContext(),
+      );
+      log.info('Cloud-storage access revocation', { status: outcome.status, provider: provider.name, target: request.user });
+      return toResult('revoke-cloud-storage-access', request.user, provider.name, outcome);
     }),
 
-    /** Requests network isolation of the endpoint. Idempotent per run. */
+    /** Isolates the endpoint and polls until the vendor reports it isolated; resumes from heartbeats after a retry. */
     isolateEndpoint: translated(async (request: ContainmentRequest): Promise<ContainmentActionResult> => {
-      const result = await deps.containment.isolateEndpoint(request);
-      log.info('Endpoint isolation', { status: result.status, provider: result.provider, target: result.target });
+      const provider = pick(deps.containment.isolation, request.provider, 'isolation');
+      const outcome = await provider.isolate(
+        { workflowId: request.workflowId, host: request.host, maxDevices: request.maxDevices },
+        actionContext(),
+      );
+      log.info('Endpoint isolation', { status: outcome.status, provider: provider.name, target: request.host });
+      return toResult('isolate-endpoint', request.host, provider.name, outcome);
+    }),
+
+    /** Undo of isolateEndpoint: lifts the isolation of the devices it isolated, verified. */
+    liftEndpointIsolation: translated(async (request: ContainmentRequest): Promise<ContainmentActionResult> => {
+      const provider = pick(deps.containment.isolation, request.provider, 'isolation');
+      const outcome = await provider.release(
+        {
+          workflowId: request.workflowId,
+          host: request.host,
+          maxDevices: request.maxDevices,
+          ...(request.ref ? { ref: request.ref } : {}),
+        },
+        actionContext(),
+      );
+      log.info('Endpoint isolation lifted', { status: outcome.status, provider: provider.name, target: request.host });
+      return toResult('lift-endpoint-isolation', request.host, provider.name, outcome);
+    }),
+
+    /** Undo of revokeCloudStorageAccess: restores what the revocation removed (where anything can be restored). */
+    restoreCloudStorageAccess: translated(async (request: ContainmentRequest): Promise<ContainmentActionResult> => {
+      const provider = pick(deps.containment.access, request.provider, 'access');
+      const outcome = await provider.restore(
+        {
+          workflowId: request.workflowId,
+          user: request.user,
+          destDomain: request.destDomain,
+          ...(request.ref ? { ref: request.ref } : {}),
+        },
+        actionContext(),
+      );
+      log.info('Cloud-storage access restored', { status: outcome.status, provider: provider.name, target: request.user });
+      return toResult('restore-cloud-storage-access', request.user, provider.name, outcome);
+    }),
+
+    /** Escalates a containment question to Tier 2 (guard rail refusal, unconfirmed lease). */
+    escalateToTier2: translated(async (notice: ContainmentEscalation): Promise<{ via: string }> => {
+      const result = await deps.escalations.escalate(notice);
+      log.warn('Escalated to Tier 2', { via: result.via, reason: notice.reason });
       return result;
     }),
 

@@ -1,5 +1,7 @@
 /**
- * Records the histories that test/replay/ replays: one benign run, one approved-and-contained run, one denied run.
+ * Records the histories that test/replay/ replays: one benign run, one approved-and-contained run, one denied run,
+ * and one contained run that held for release, was confirmed and then released. Names given on the command line
+ * record only those (`npm run record:histories -- escalated-released`).
  * Run after a release of the playbook (`npm run record:histories`) and commit the files, so every later change to
  * workflow code must still replay the runs that may be in flight (or use patched()).
  */
@@ -7,9 +9,11 @@ import { writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import path from 'node:path';
 import { exfilToCloudStorage } from '../workflows';
-import { playbookInput } from '../src/temporal/playbook-runs';
+import type { WorkflowHandle } from '@temporalio/client';
+import { getStateQuery } from '../workflows/messages';
+import { confirmContainment, playbookInput, releaseContainment } from '../src/temporal/playbook-runs';
 import { benignAlert, escalatingAlert } from '../test/helpers/fixtures';
-import { decideWhenAsked, startServerWithWorker } from '../test/helpers/temporal';
+import { decideWhenAsked, eventually, startServerWithWorker } from '../test/helpers/temporal';
 
 const OUT = path.resolve(__dirname, '../test/replay/histories');
 
@@ -17,13 +21,23 @@ async function main() {
   const { env, config, stop } = await startServerWithWorker('record');
   const version = new Date().toISOString().slice(0, 10);
 
-  const record = async (name: string, alert: ReturnType<typeof benignAlert>, decide?: 'approve' | 'deny') => {
+  const only = process.argv.slice(2);
+  const record = async (
+    name: string,
+    alert: ReturnType<typeof benignAlert>,
+    decide?: 'approve' | 'deny',
+    hold?: (handle: WorkflowHandle) => Promise<void>,
+  ) => {
+    if (only.length > 0 && !only.includes(name)) return;
+    const input = playbookInput(config, alert);
+    if (hold) input.policy.containment = { ...input.policy.containment, releaseWindowMs: 3_600_000, leaseMs: 1_800_000 };
     const handle = await env.client.workflow.start(exfilToCloudStorage, {
       taskQueue: config.temporal.taskQueue,
       workflowId: `${name}-${version}`,
-      args: [playbookInput(config, alert)],
+      args: [input],
     });
     if (decide) await decideWhenAsked(env.client, handle, decide);
+    if (hold) await hold(handle);
     await handle.result();
     const history = await handle.fetchHistory();
     const file = path.join(OUT, `${name}.json`);
@@ -35,6 +49,11 @@ async function main() {
   await record('benign', benignAlert());
   await record('escalated-approved', escalatingAlert(), 'approve');
   await record('escalated-denied', escalatingAlert(), 'deny');
+  await record('escalated-released', escalatingAlert(), 'approve', async (handle) => {
+    await eventually(async () => (await handle.query(getStateQuery)).stage === 'contained', 30_000, 'the hold');
+    await confirmContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli' });
+    await releaseContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli', comment: 'false positive' });
+  });
   await stop();
 }
 

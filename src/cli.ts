@@ -9,6 +9,8 @@
  *   history <workflowId> [--out <file.json>]   a run's event history as JSON (input for replay)
  *   replay <history.json>                 replays a history against the current workflow code
  *   audit verify [--file <audit.jsonl>]   checks the audit trail's hash chain
+ *   release <workflowId> --as <approver> [--comment <text>]   undo a held containment (waits for the result)
+ *   confirm <workflowId> --as <approver> [--comment <text>]   confirm it (stops the lease re-escalation)
  */
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -20,7 +22,7 @@ import { ConfigError, loadConfig, secretsOf } from './config';
 import { createLogger } from './logger';
 import { start } from './start';
 import { connectClient } from './temporal/connection';
-import { decideApproval, getRunView } from './temporal/playbook-runs';
+import { confirmContainment, decideApproval, getRunView, releaseContainment } from './temporal/playbook-runs';
 import { historyToJson } from './temporal/history-json';
 import { replayHistoryFile } from './temporal/replay';
 import { formatRunTable, listRuns, runListQuery } from './temporal/run-list';
@@ -34,7 +36,10 @@ const USAGE = `Usage: npm run soar -- <command>
        [--severity ..] [--containment ..] [--status running|closed] [--query '<visibility query>'] [--limit 50] [--json]
   history <workflowId> [--out <file.json>]
   replay <history.json>
-  audit verify [--file <audit.jsonl>]`;
+  audit verify [--file <audit.jsonl>]
+
+  release <workflowId> --as <approver> [--comment <text>]
+  confirm <workflowId> --as <approver> [--comment <text>]`;
 
 class UsageError extends Error {}
 
@@ -88,6 +93,32 @@ async function main(argv: string[]): Promise<number> {
           ...(values.comment ? { comment: values.comment } : {}),
         });
         console.log(`${workflowId}: ${approval.status} by ${approval.decidedBy} at ${approval.decidedAt}`);
+        return 0;
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowUpdateFailedError') {
+          console.error(`Rejected: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+          return 3;
+        }
+        throw err;
+      } finally {
+        await client.connection.close();
+      }
+    }
+    case 'release':
+    case 'confirm': {
+      const workflowId = positionals[0];
+      if (!workflowId || !values.as) throw new UsageError(`${command} needs a workflow ID and --as <approver>`);
+      const client = await connectClient(config.temporal);
+      const review = { approver: values.as, via: 'cli' as const, ...(values.comment ? { comment: values.comment } : {}) };
+      try {
+        if (command === 'release') {
+          const release = await releaseContainment(client, workflowId, review);
+          console.log(`${workflowId}: ${release.status} (requested by ${release.requestedBy} at ${release.requestedAt})`);
+          for (const r of release.results) console.log(`  ${r.action} ${r.target} via ${r.provider}: ${r.status}: ${r.detail}`);
+          return release.status === 'released' ? 0 : 5;
+        }
+        const lease = await confirmContainment(client, workflowId, review);
+        console.log(`${workflowId}: containment confirmed by ${lease.confirmedBy} at ${lease.confirmedAt}`);
         return 0;
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowUpdateFailedError') {

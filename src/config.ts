@@ -54,6 +54,12 @@ const secretFrom = (env: Env) =>
       return v;
     });
 
+/** A duration that may be 0 (off). */
+const optionalDurationMs = z.union([z.literal(0), z.literal('0'), durationMs]).transform((v) => (v === '0' ? 0 : v));
+
+export const ISOLATION_PROVIDERS = ['dry-run', 'crowdstrike', 'microsoft-defender', 'sentinelone'] as const;
+export const ACCESS_PROVIDERS = ['dry-run', 'microsoft-graph', 'okta', 'google-workspace', 'dropbox'] as const;
+
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time like 09:00');
 const timezone = z.string().refine(isValidTimezone, 'must be an IANA time zone such as Europe/Berlin');
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -148,14 +154,120 @@ function buildSchema(env: Env) {
     }),
     /** How far back policy changes, exceptions and pilots are considered. */
     policyChangeWindowDays: z.number().int().positive().default(90),
+    containment: z
+      .strictObject({
+        /** Accounts never contained (executives, break-glass): refused and escalated to Tier 2. `*` is a wildcard. */
+        protectedAccounts: z.array(z.string().min(1)).default([]),
+        /** Devices never isolated (domain controllers, servers): refused and escalated. `*` is a wildcard. */
+        protectedDevices: z.array(z.string().min(1)).default([]),
+        /** A host name matching more devices than this at the EDR is refused (a human picks the device). */
+        maxDevicesPerRun: z.number().int().min(1).max(10).default(1),
+        /** How long a run stays open after containment so it can be released; 0 closes it right away. */
+        releaseWindow: optionalDurationMs.default(0),
+        /** Re-escalate to Tier 2 when no one confirmed the containment within this; 0: no lease. */
+        lease: optionalDurationMs.default(0),
+      })
+      .default({ protectedAccounts: [], protectedDevices: [], maxDevicesPerRun: 1, releaseWindow: 0, lease: 0 }),
   });
+
+  const url = z.url();
+  const template = z.string().includes('{user}', { message: 'must contain {user}' }).default('{user}');
+  const entraApp = {
+    tenantId: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a tenant ID or domain'),
+    clientId: z.string().min(1),
+    clientSecret: secret,
+    /** Default https://login.microsoftonline.com/<tenantId>/oauth2/v2.0/token (sovereign clouds differ). */
+    tokenUrl: url.optional(),
+  };
+  const containmentConnectorsSchema = z
+    .strictObject({
+      /** Per-request HTTP timeout for vendor calls. */
+      requestTimeout: durationMs.default(15_000),
+      isolation: z
+        .strictObject({
+          provider: z.enum(ISOLATION_PROVIDERS).default('dry-run'),
+          /** How often the vendor is asked whether the device is isolated yet. */
+          pollInterval: durationMs.default(5_000),
+          /** Isolation not reported final within this is a failure ("requested, not verified"). */
+          verifyTimeout: durationMs.default(10 * 60_000),
+          /** A worker that stops heartbeating for this long is presumed dead; another resumes the polling. */
+          heartbeatTimeout: durationMs.default(30_000),
+          crowdstrike: z
+            .strictObject({
+              baseUrl: url.default('https://api.crowdstrike.com'),
+              clientId: z.string().min(1),
+              clientSecret: secret,
+              memberCid: z.string().optional(),
+            })
+            .optional(),
+          microsoftDefender: z
+            .strictObject({
+              ...entraApp,
+              baseUrl: url.default('https://api.securitycenter.microsoft.com'),
+              scope: z.string().default('https://api.securitycenter.microsoft.com/.default'),
+              isolationType: z.enum(['Full', 'Selective']).default('Full'),
+            })
+            .optional(),
+          sentinelone: z.strictObject({ baseUrl: url, apiToken: secret }).optional(),
+        })
+        .default({ provider: 'dry-run', pollInterval: 5_000, verifyTimeout: 600_000, heartbeatTimeout: 30_000 }),
+      access: z
+        .strictObject({
+          /** Several may run; each is its own durable step. */
+          providers: z.array(z.enum(ACCESS_PROVIDERS)).min(1).default(['dry-run']),
+          microsoftGraph: z
+            .strictObject({ ...entraApp, baseUrl: url.default('https://graph.microsoft.com'), userTemplate: template })
+            .optional(),
+          okta: z
+            .strictObject({ orgUrl: url, apiToken: secret, userTemplate: template, unassignAppId: z.string().min(1).optional() })
+            .optional(),
+          googleWorkspace: z
+            .strictObject({
+              baseUrl: url.default('https://admin.googleapis.com'),
+              /** The service-account key JSON; write it as file:/path/key.json or env:NAME. */
+              serviceAccountKey: secret,
+              /** The admin the service account acts as (domain-wide delegation). */
+              subject: z.string().min(1),
+              tokenUri: url.optional(),
+              userTemplate: template,
+            })
+            .optional(),
+          dropbox: z
+            .strictObject({ baseUrl: url.default('https://api.dropboxapi.com'), accessToken: secret, userTemplate: template })
+            .optional(),
+        })
+        .default({ providers: ['dry-run'] }),
+    })
+    .superRefine((c, ctx) => {
+      const blocks: Record<string, string> = {
+        crowdstrike: 'crowdstrike',
+        'microsoft-defender': 'microsoftDefender',
+        sentinelone: 'sentinelone',
+        'microsoft-graph': 'microsoftGraph',
+        okta: 'okta',
+        'google-workspace': 'googleWorkspace',
+        dropbox: 'dropbox',
+      };
+      const iso = c.isolation.provider;
+      if (iso !== 'dry-run' && !(c.isolation as Record<string, unknown>)[blocks[iso] ?? '']) {
+        ctx.addIssue({ code: 'custom', path: ['isolation', blocks[iso] ?? iso], message: `required when isolation.provider is ${iso}` });
+      }
+      for (const p of c.access.providers) {
+        if (p !== 'dry-run' && !(c.access as Record<string, unknown>)[blocks[p] ?? '']) {
+          ctx.addIssue({ code: 'custom', path: ['access', blocks[p] ?? p], message: `required when access.providers lists ${p}` });
+        }
+      }
+      if (new Set(c.access.providers).size !== c.access.providers.length) {
+        ctx.addIssue({ code: 'custom', path: ['access', 'providers'], message: 'lists a provider twice' });
+      }
+    });
 
   const connectorsSchema = z.strictObject({
     /** Folder of the file-backed sources (HR directory, devices, baselines, domains, changes). */
     dataDir: z.string().default('config/data'),
     /** Enrichment sources: `file` (default) or a real HTTP source each; see src/connectors/sources-config.ts. */
     ...sourcesSchemas(secret),
-    containment: z.strictObject({ mode: z.literal('dry-run') }).default({ mode: 'dry-run' }),
+    containment: containmentConnectorsSchema.default(containmentConnectorsSchema.parse({})),
   });
 
   const auditSchema = z.strictObject({
@@ -332,7 +444,7 @@ export function sanitizeConfig(config: Config): unknown {
       apiTokens: config.http.apiTokens.map(() => '[redacted]'),
       metricsTokens: config.http.metricsTokens.map(() => '[redacted]'),
     },
-    connectors: sanitizeSources(config.connectors),
+    connectors: { ...sanitizeSources(config.connectors), containment: sanitizeContainment(config.connectors.containment) },
     audit: config.audit.forward
       ? {
           ...config.audit,
@@ -346,9 +458,32 @@ export function sanitizeConfig(config: Config): unknown {
   };
 }
 
+/** Every containment secret replaced, the rest kept for the log. */
+function sanitizeContainment(c: Config['connectors']['containment']): unknown {
+  const r = '[redacted]';
+  const { isolation, access } = c;
+  return {
+    ...c,
+    isolation: {
+      ...isolation,
+      crowdstrike: isolation.crowdstrike && { ...isolation.crowdstrike, clientSecret: r },
+      microsoftDefender: isolation.microsoftDefender && { ...isolation.microsoftDefender, clientSecret: r },
+      sentinelone: isolation.sentinelone && { ...isolation.sentinelone, apiToken: r },
+    },
+    access: {
+      ...access,
+      microsoftGraph: access.microsoftGraph && { ...access.microsoftGraph, clientSecret: r },
+      okta: access.okta && { ...access.okta, apiToken: r },
+      googleWorkspace: access.googleWorkspace && { ...access.googleWorkspace, serviceAccountKey: r },
+      dropbox: access.dropbox && { ...access.dropbox, accessToken: r },
+    },
+  };
+}
+
 /** Every secret value in the configuration, so loggers can redact them wherever they appear. */
 export function secretsOf(config: Config): string[] {
   const forward = config.audit.forward;
+  const { isolation, access } = config.connectors.containment;
   return [
     config.temporal.apiKey,
     ...config.http.webhookTokens,
@@ -357,5 +492,12 @@ export function secretsOf(config: Config): string[] {
     ...payloadKeySecrets(config.temporal.payloadCodec),
     forward?.type === 'splunk-hec' ? forward.token : forward?.apiKey,
     ...sourceSecrets(config.connectors),
+    isolation.crowdstrike?.clientSecret,
+    isolation.microsoftDefender?.clientSecret,
+    isolation.sentinelone?.apiToken,
+    access.microsoftGraph?.clientSecret,
+    access.okta?.apiToken,
+    access.googleWorkspace?.serviceAccountKey,
+    access.dropbox?.accessToken,
   ].filter((s): s is string => typeof s === 'string' && s.length > 0);
 }

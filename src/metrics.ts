@@ -42,7 +42,7 @@ export class PlaybookMetrics {
   });
   readonly containmentActions = new Counter({
     name: 'soar_containment_actions_total',
-    help: 'Containment actions, by provider, action and result',
+    help: 'Containment and release (undo) actions, by provider, action and result',
     labelNames: ['provider', 'action', 'result'] as const,
     registers: [this.registry],
   });
@@ -74,6 +74,7 @@ export class PlaybookMetrics {
         break;
       }
       case 'containment':
+      case 'release':
         this.containmentActions.inc({ provider: String(d.provider), action: String(d.action), result: String(d.status) });
         break;
       default:

@@ -3,11 +3,12 @@ import path from 'node:path';
 import { DefaultLogger, type LogLevel, Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from './config';
-import { DryRunContainment } from './connectors/dry-run/client';
 import { FileReportSink } from './connectors/file-reports/client';
 import { FileCloudStorageCatalog } from './connectors/local-files/client';
 import { createEnrichmentSources } from './connectors/sources';
 import { LogApprovalNotifier } from './connectors/log-notifier/client';
+import { LogEscalationNotifier } from './connectors/log-notifier/escalations';
+import { createContainmentProviders } from './containment/providers';
 import type { Logger } from './logger';
 import type { PlaybookMetrics } from './metrics';
 import { FileAuditLog } from './audit/audit-log';
@@ -26,7 +27,8 @@ export function createActivityDeps(config: Config, logger: Logger, metrics: Play
     businessHours: config.playbook.businessHours,
     policyChangeWindowDays: config.playbook.policyChangeWindowDays,
     notifier: new LogApprovalNotifier(logger.child({ component: 'approvals' }), config.temporal.uiUrl, config.temporal.namespace),
-    containment: new DryRunContainment(path.resolve(config.dataDir)),
+    containment: createContainmentProviders(config),
+    escalations: new LogEscalationNotifier(logger.child({ component: 'escalations' })),
     reports: new FileReportSink(path.resolve(config.dataDir)),
     audit: new AuditTrail(new FileAuditLog(config.audit.file), createAuditForwarder(config.audit.forward), metrics),
   };

@@ -14,6 +14,7 @@ import { notificationActivities } from './steps/activities';
 import { audit } from './steps/audit';
 import { NO_APPROVAL, registerApprovalHandlers, requestAndAwaitApproval } from './steps/approval';
 import { contain } from './steps/containment';
+import { holdForRelease, NO_LEASE, NO_RELEASE, registerReleaseHandlers } from './steps/release';
 import { enrich } from './steps/enrichment';
 
 export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunState> {
@@ -29,12 +30,16 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     decision: null,
     approval: { ...NO_APPROVAL },
     containment: [],
+    escalations: [],
+    release: { ...NO_RELEASE },
+    lease: { ...NO_LEASE },
     startedAt: new Date().toISOString(),
     closedAt: null,
     report: null,
   };
   setHandler(getStateQuery, () => state);
   registerApprovalHandlers(input, state);
+  registerReleaseHandlers(input, state);
 
   const setStage = (stage: PlaybookStage) => {
     state.stage = stage;
@@ -87,7 +92,7 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     // 4. Containment, only after an authorised human approved.
     if (state.approval.status === 'approved') {
       setStage('containing');
-      state.containment = await contain(input, state.approval.approvedActions ?? []);
+      await contain(input, state, state.approval.approvedActions ?? []);
       for (const result of state.containment) {
         await audit(
           'containment',
@@ -95,6 +100,25 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
           { ...result, approvedBy: state.approval.decidedBy },
           `${result.action} on ${result.target}: ${result.status}`,
           `containment/${result.action}`,
+        );
+      }
+      state.outcome = outcomeOf(state);
+      // Hold for release (if configured): the report so far is published, and the run stays open for the undo.
+      await holdForRelease(input, state, {
+        onHold: async () => {
+          setStage('contained');
+          state.report = buildReport(state);
+          await notificationActivities.publishReport.executeWithOptions({ summary: 'Publish the case report (contained)' }, [state]);
+        },
+        onRelease: () => setStage('releasing'),
+      });
+      for (const result of state.release.results) {
+        await audit(
+          'release',
+          state.release.requestedBy ?? 'playbook',
+          { ...result, releaseStatus: state.release.status, comment: state.release.comment },
+          `release ${result.action} on ${result.target}: ${result.status}`,
+          `release/${result.action}`,
         );
       }
     }
@@ -128,6 +152,7 @@ function outcomeOf(state: RunState): RunOutcome {
       return 'approval-expired';
     default: {
       const results = state.containment;
+      if (results.length > 0 && results.every((r) => r.status === 'refused')) return 'containment-refused';
       const succeeded = results.filter((r) => r.status === 'done' || r.status === 'simulated');
       if (succeeded.length === 0) return 'containment-failed';
       if (succeeded.length < results.length) return 'partially-contained';

@@ -1,5 +1,12 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecisionInput, ApprovalState, RunState } from '../src/contracts/playbook';
+import type {
+  ApprovalDecisionInput,
+  ApprovalState,
+  ContainmentReviewInput,
+  LeaseState,
+  ReleaseState,
+  RunState,
+} from '../src/contracts/playbook';
 
 /** The run's current state: the same document `GET /runs/:id` returns. */
 export const getStateQuery = defineQuery<RunState>('getState');
@@ -10,3 +17,13 @@ export const getStateQuery = defineQuery<RunState>('getState');
  * current one, or when no request is pending.
  */
 export const decideApprovalUpdate = defineUpdate<ApprovalState, [ApprovalDecisionInput]>('decideApproval');
+
+/**
+ * Release the containment (lift isolation, restore access) of a contained run that holds for release. The validator
+ * applies the approver rules of `decideApproval`; the Update completes when the release steps have finished and
+ * returns what was and was not undone.
+ */
+export const releaseContainmentUpdate = defineUpdate<ReleaseState, [ContainmentReviewInput]>('releaseContainment');
+
+/** Confirm the containment: stops the lease from re-escalating it to Tier 2. Same approver rules. */
+export const confirmContainmentUpdate = defineUpdate<LeaseState, [ContainmentReviewInput]>('confirmContainment');

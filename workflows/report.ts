@@ -99,6 +99,31 @@ export function buildReport(state: RunState): PlaybookReport {
       ? state.containment.map((c) => `- ${c.action} on ${c.target} via ${c.provider}: **${c.status}**: ${c.detail}`)
       : ['None performed.']),
     ...(simulated ? ['', '_Simulated: dry-run containment recorded what it would do; no vendor was called._'] : []),
+    ...(state.escalations.length
+      ? [
+          '',
+          '### Refused by a guard rail (escalated to Tier 2)',
+          ...state.escalations.map((e) => `- ${e.action} on ${e.target}: ${e.reason}`),
+        ]
+      : []),
+    ...(state.release.windowEndsAt
+      ? [
+          '',
+          '## Release',
+          `${state.release.status}${state.release.requestedBy ? ` (requested by ${state.release.requestedBy} via ${state.release.via} at ${state.release.requestedAt})` : ''}; release possible until ${state.release.windowEndsAt}.`,
+          ...state.release.results.map((r) => `- ${r.action} on ${r.target} via ${r.provider}: **${r.status}**: ${r.detail}`),
+        ]
+      : []),
+    ...(state.lease.status !== 'none'
+      ? [
+          '',
+          '## Containment lease',
+          `${state.lease.status}; expires ${state.lease.expiresAt}` +
+            (state.lease.confirmedBy ? `; confirmed by ${state.lease.confirmedBy} at ${state.lease.confirmedAt}` : '') +
+            (state.lease.escalatedAt ? `; re-escalated to Tier 2 at ${state.lease.escalatedAt} via ${state.lease.escalatedVia}` : '') +
+            '.',
+        ]
+      : []),
     '',
     '## Remaining Tier 2 actions',
     ...(remainingT2Actions.length ? remainingT2Actions.map((a) => `- [ ] ${a}`) : ['None.']),

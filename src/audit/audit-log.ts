@@ -16,7 +16,7 @@ import path from 'node:path';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-export type AuditEventType = 'decision' | 'approval' | 'containment' | 'run-closed';
+export type AuditEventType = 'decision' | 'approval' | 'containment' | 'release' | 'run-closed';
 
 /** What the playbook reports; the log adds the chain fields. */
 export interface AuditEvent {

@@ -3,7 +3,7 @@
  * Temporal's terms. `XxxError` never crosses the Temporal boundary: see activities/failures.ts.
  */
 export abstract class ConnectorError extends Error {
-  abstract readonly kind: 'auth' | 'not-found' | 'rate-limited' | 'unavailable' | 'invalid-response' | 'configuration';
+  abstract readonly kind: 'auth' | 'not-found' | 'rate-limited' | 'unavailable' | 'invalid-response' | 'configuration' | 'action-failed';
   constructor(
     readonly provider: string,
     message: string,
@@ -50,4 +50,9 @@ export class ConnectorInvalidResponseError extends ConnectorError {
 /** Our own configuration or data file is wrong. */
 export class ConnectorConfigurationError extends ConnectorError {
   readonly kind = 'configuration';
+}
+
+/** The vendor accepted the request but reports that the action itself failed (e.g. a machine action `Failed`). */
+export class ConnectorActionFailedError extends ConnectorError {
+  readonly kind = 'action-failed';
 }

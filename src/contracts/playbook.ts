@@ -159,19 +159,88 @@ export interface ApprovalState {
 
 export const CONTAINMENT_ACTIONS = ['revoke-cloud-storage-access', 'isolate-endpoint'] as const;
 export type ContainmentActionName = (typeof CONTAINMENT_ACTIONS)[number];
-/** `simulated`: a dry-run connector recorded what it would do and called nothing real. */
-export type ContainmentStatus = 'done' | 'simulated' | 'failed' | 'skipped';
+/** The undo of each containment action (the release path). */
+export const RELEASE_ACTIONS = ['restore-cloud-storage-access', 'lift-endpoint-isolation'] as const;
+export type ReleaseActionName = (typeof RELEASE_ACTIONS)[number];
+
+/**
+ * `done`: the vendor reports the final state (verified, not merely accepted). `simulated`: a dry-run connector
+ * recorded what it would do and called nothing real. `refused`: a guard rail (protected account or device, too many
+ * devices) stopped the action and the case was escalated; nothing was changed. `failed`: permanently failed.
+ */
+export type ContainmentStatus = 'done' | 'simulated' | 'failed' | 'skipped' | 'refused';
 
 export interface ContainmentActionResult {
-  action: ContainmentActionName;
+  action: ContainmentActionName | ReleaseActionName;
   target: string;
   provider: string;
   status: ContainmentStatus;
   detail: string;
   at: string;
+  /** True when the target was already in the final state before this run acted (counts as done). */
+  alreadyInState?: boolean;
+  /** What the undo needs (vendor device IDs, a removed app assignment). Never a secret. */
+  ref?: Record<string, string>;
 }
 
-export type PlaybookStage = 'enriching' | 'deciding' | 'awaiting-approval' | 'containing' | 'reporting' | 'closed';
+/** The release (undo) path: requested through an Update with the approver rules, run as durable steps. */
+export interface ReleaseState {
+  status: 'not-requested' | 'releasing' | 'released' | 'partially-released' | 'release-failed' | 'window-closed';
+  requestedBy: string | null;
+  requestedAt: string | null;
+  via: 'cli' | 'slack' | null;
+  comment: string | null;
+  /** Until when a release may be requested; null when the run does not hold for release. */
+  windowEndsAt: string | null;
+  results: ContainmentActionResult[];
+}
+
+/** The containment lease: containment no one confirmed within the lease is re-escalated to Tier 2. */
+export interface LeaseState {
+  status: 'none' | 'unconfirmed' | 'confirmed' | 're-escalated';
+  expiresAt: string | null;
+  confirmedBy: string | null;
+  confirmedAt: string | null;
+  escalatedAt: string | null;
+  escalatedVia: string | null;
+}
+
+/** A protected target the playbook refused to contain, escalated to Tier 2 instead. */
+export interface GuardRailEscalation {
+  action: ContainmentActionName;
+  target: string;
+  reason: string;
+  at: string;
+}
+
+/** Containment settings snapshotted into each run. */
+export interface ContainmentPolicy {
+  /** The configured isolation provider and access providers (several may run). */
+  isolationProvider: string;
+  accessProviders: string[];
+  /** Accounts and devices never contained (exact, case-insensitive; `*` matches any run of characters). */
+  protectedAccounts: string[];
+  protectedDevices: string[];
+  maxDevicesPerRun: number;
+  /** How long the run stays open after containment so it can be released; 0: it closes right away. */
+  releaseWindowMs: number;
+  /** Re-escalate to Tier 2 if no one confirmed containment within this; 0: no lease. */
+  leaseMs: number;
+  /** How the containment activities are timed: heartbeat timeout and the overall verification budget. */
+  heartbeatTimeoutMs: number;
+  verifyTimeoutMs: number;
+}
+
+export type PlaybookStage =
+  | 'enriching'
+  | 'deciding'
+  | 'awaiting-approval'
+  | 'containing'
+  /** Contained and holding: a release may be requested, the lease may run. */
+  | 'contained'
+  | 'releasing'
+  | 'reporting'
+  | 'closed';
 
 export type RunOutcome =
   | 'benign'
@@ -181,6 +250,8 @@ export type RunOutcome =
   | 'containment-simulated'
   | 'partially-contained'
   | 'containment-failed'
+  /** Every approved action was refused by a guard rail (protected target): escalated to Tier 2, nothing changed. */
+  | 'containment-refused'
   | 'denied'
   | 'approval-expired';
 
@@ -196,6 +267,10 @@ export interface RunState {
   decision: DecisionRecord | null;
   approval: ApprovalState;
   containment: ContainmentActionResult[];
+  /** Protected targets the playbook refused to contain. */
+  escalations: GuardRailEscalation[];
+  release: ReleaseState;
+  lease: LeaseState;
   startedAt: string;
   closedAt: string | null;
   report: PlaybookReport | null;
@@ -222,6 +297,7 @@ export interface PlaybookPolicy {
     timeoutMs: number;
     approvers: ApproverRef[];
   };
+  containment: ContainmentPolicy;
 }
 
 export interface PlaybookInput {
@@ -245,4 +321,16 @@ export interface ContainmentRequest {
   user: string;
   host: string;
   destDomain: string;
+  /** The configured provider that performs this action. */
+  provider: string;
+  maxDevices: number;
+  /** On release: the `ref` of the containment result being undone. */
+  ref?: Record<string, string>;
+}
+
+/** A release (or a confirmation) of the containment by a human, checked with the approver rules. */
+export interface ContainmentReviewInput {
+  approver: string;
+  via: 'cli' | 'slack';
+  comment?: string;
 }

@@ -8,7 +8,6 @@ import type {
   ApproverRef,
   BaselineFinding,
   ContainmentActionResult,
-  ContainmentRequest,
   DecisionRecord,
   DeviceFinding,
   HrFinding,
@@ -75,11 +74,73 @@ export interface ApprovalNotifier {
   requestApproval(request: ApprovalRequest): Promise<{ via: string }>;
 }
 
-export interface ContainmentProvider {
+/**
+ * What a containment provider may use while it works: heartbeat details of an earlier attempt of the same activity
+ * (so a retry or a new worker resumes instead of acting again), heartbeats, a cancellable sleep and the clock.
+ * Activities build it from Temporal's activity context; tests build it directly.
+ */
+export interface ActionContext {
+  /** The details of the last heartbeat an earlier attempt recorded, or undefined on a first attempt. */
+  readonly resume: unknown;
+  heartbeat(details: unknown): void;
+  sleep(ms: number): Promise<void>;
+  now(): number;
+}
+
+/**
+ * A provider's answer. `done`: the vendor reports the final state now (`alreadyInState` when it was so before we
+ * acted); `simulated`: dry run, nothing called; `refused`: a guard rail stopped it, nothing called that changes state.
+ * `ref` carries what the undo needs (device IDs, a removed app assignment); never a secret.
+ */
+export interface ProviderOutcome {
+  status: 'done' | 'simulated' | 'refused';
+  detail: string;
+  alreadyInState?: boolean;
+  ref?: Record<string, string>;
+}
+
+export interface IsolationTarget {
+  workflowId: string;
+  host: string;
+  /** The most devices one run may isolate; more matches than this refuse the action (guard rail). */
+  maxDevices: number;
+  /** On release: the `ref` the isolation returned. */
+  ref?: Record<string, string>;
+}
+
+/** Endpoint isolation (EDR): verified, idempotent, resumable. */
+export interface EndpointIsolationProvider {
   readonly name: string;
-  /** Idempotent: a second call for the same run returns the first call's result and acts no more. */
-  revokeCloudStorageAccess(request: ContainmentRequest): Promise<ContainmentActionResult>;
-  isolateEndpoint(request: ContainmentRequest): Promise<ContainmentActionResult>;
+  isolate(target: IsolationTarget, ctx: ActionContext): Promise<ProviderOutcome>;
+  release(target: IsolationTarget, ctx: ActionContext): Promise<ProviderOutcome>;
+}
+
+export interface AccessTarget {
+  workflowId: string;
+  user: string;
+  destDomain: string;
+  /** On restore: the `ref` the revocation returned. */
+  ref?: Record<string, string>;
+}
+
+/** Cloud-storage access revocation at an identity provider or the storage service itself. */
+export interface AccessRevocationProvider {
+  readonly name: string;
+  revoke(target: AccessTarget, ctx: ActionContext): Promise<ProviderOutcome>;
+  restore(target: AccessTarget, ctx: ActionContext): Promise<ProviderOutcome>;
+}
+
+/** Where a containment that nobody confirmed in time is re-escalated (Tier 2). */
+export interface EscalationNotifier {
+  readonly name: string;
+  escalate(notice: ContainmentEscalation): Promise<{ via: string }>;
+}
+
+export interface ContainmentEscalation {
+  workflowId: string;
+  reason: string;
+  alert: NormalizedAlert;
+  containment: ContainmentActionResult[];
 }
 
 export interface ReportSink {

@@ -4,10 +4,19 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { exfilToCloudStorage } from '../../workflows';
 import { startDetails, startSummary } from '../../workflows/case-summary';
-import { decideApprovalUpdate, getStateQuery } from '../../workflows/messages';
+import { confirmContainmentUpdate, decideApprovalUpdate, getStateQuery, releaseContainmentUpdate } from '../../workflows/messages';
 import type { Config } from '../config';
 import type { NormalizedAlert } from '../contracts/alert';
-import type { ApprovalDecisionInput, ApprovalState, PlaybookInput, RunState } from '../contracts/playbook';
+import type {
+  ApprovalDecisionInput,
+  ApprovalState,
+  ContainmentPolicy,
+  ContainmentReviewInput,
+  LeaseState,
+  PlaybookInput,
+  ReleaseState,
+  RunState,
+} from '../contracts/playbook';
 import { SA } from '../contracts/search-attributes';
 
 export const PLAYBOOK_WORKFLOW_TYPE = 'exfilToCloudStorage';
@@ -23,7 +32,25 @@ export function playbookInput(config: Config, alert: NormalizedAlert): PlaybookI
     policy: {
       decision: config.playbook.decision,
       approval: { timeoutMs: config.playbook.approvalTimeout, approvers: config.playbook.approvers },
+      containment: containmentPolicy(config),
     },
+  };
+}
+
+/** The containment settings a run snapshots at start (providers, guard rails, release window, lease, timing). */
+export function containmentPolicy(config: Config): ContainmentPolicy {
+  const c = config.playbook.containment;
+  const { isolation, access } = config.connectors.containment;
+  return {
+    isolationProvider: isolation.provider,
+    accessProviders: [...access.providers],
+    protectedAccounts: c.protectedAccounts,
+    protectedDevices: c.protectedDevices,
+    maxDevicesPerRun: c.maxDevicesPerRun,
+    releaseWindowMs: c.releaseWindow,
+    leaseMs: c.lease,
+    heartbeatTimeoutMs: isolation.heartbeatTimeout,
+    verifyTimeoutMs: isolation.verifyTimeout,
   };
 }
 
@@ -120,4 +147,17 @@ export async function decideApproval(
   const requestId = decision.requestId ?? (await handle.query(getStateQuery)).approval.requestId;
   if (!requestId) throw new Error(`Run ${workflowId} has no approval request.`);
   return handle.executeUpdate(decideApprovalUpdate, { args: [{ ...decision, requestId }] });
+}
+
+/**
+ * Releases a held containment: the workflow's validator applies the approver rules; the promise resolves when the
+ * release steps have run, with what was and was not undone.
+ */
+export function releaseContainment(client: Client, workflowId: string, review: ContainmentReviewInput): Promise<ReleaseState> {
+  return client.workflow.getHandle(workflowId).executeUpdate(releaseContainmentUpdate, { args: [review] });
+}
+
+/** Confirms a held containment, so its lease does not re-escalate it to Tier 2. */
+export function confirmContainment(client: Client, workflowId: string, review: ContainmentReviewInput): Promise<LeaseState> {
+  return client.workflow.getHandle(workflowId).executeUpdate(confirmContainmentUpdate, { args: [review] });
 }

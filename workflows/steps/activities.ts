@@ -1,6 +1,7 @@
 /** Activity proxies, grouped by the retry behaviour each kind of step needs. */
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
+import type { ContainmentPolicy } from '../../src/contracts/playbook';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -18,8 +19,22 @@ export const notificationActivities = proxyActivities<Activities>({
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m' },
 });
 
-/** Containment: idempotent connectors, so retries are safe; bounded so a dead vendor ends in `failed`, not limbo. */
-export const containmentActivities = proxyActivities<Activities>({
+/**
+ * Endpoint isolation and its release: verified by polling the vendor, so the attempt may run for the whole
+ * verification budget; it heartbeats every poll, so a dead worker is noticed within the heartbeat timeout and the
+ * next attempt resumes from the last heartbeat instead of asking again. Bounded: a dead vendor ends in `failed`.
+ */
+export function isolationActivities(policy: ContainmentPolicy) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: policy.verifyTimeoutMs + 2 * 60_000,
+    heartbeatTimeout: policy.heartbeatTimeoutMs,
+    scheduleToCloseTimeout: 2 * policy.verifyTimeoutMs + 10 * 60_000,
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },
+  });
+}
+
+/** Access revocation and its undo: a few short vendor calls, idempotent, retried with backoff; bounded. */
+export const accessActivities = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
   scheduleToCloseTimeout: '15m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },

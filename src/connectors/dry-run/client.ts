@@ -5,16 +5,22 @@
  */
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ContainmentActionName, ContainmentActionResult, ContainmentRequest } from '../../contracts/playbook';
-import type { ContainmentProvider } from '../../contracts/ports';
+import type { ContainmentActionName, ReleaseActionName } from '../../contracts/playbook';
+import type {
+  AccessRevocationProvider,
+  AccessTarget,
+  EndpointIsolationProvider,
+  IsolationTarget,
+  ProviderOutcome,
+} from '../../contracts/ports';
 import { ConnectorConfigurationError } from '../errors';
 
 interface LedgerEntry {
   key: string;
-  result: ContainmentActionResult;
+  result: { action: string; provider: string; status: 'simulated'; detail: string; at: string };
 }
 
-export class DryRunContainment implements ContainmentProvider {
+export class DryRunContainment {
   readonly name = 'dry-run';
   readonly ledgerFile: string;
   /** Serialises check-then-append within this process. */
@@ -42,40 +48,37 @@ export class DryRunContainment implements ContainmentProvider {
       .map((line) => JSON.parse(line) as LedgerEntry);
   }
 
-  revokeCloudStorageAccess(request: ContainmentRequest): Promise<ContainmentActionResult> {
-    return this.record(
-      request,
-      'revoke-cloud-storage-access',
-      request.user,
-      `Would revoke ${request.user}'s cloud-storage sessions and tokens (destination ${request.destDomain}).`,
-    );
-  }
+  /** The isolation port: records, never calls a vendor. */
+  readonly isolation: EndpointIsolationProvider = {
+    name: 'dry-run',
+    isolate: (target: IsolationTarget) =>
+      this.record(target.workflowId, 'isolate-endpoint', `Would request network isolation of ${target.host}.`),
+    release: (target: IsolationTarget) =>
+      this.record(target.workflowId, 'lift-endpoint-isolation', `Would lift the network isolation of ${target.host}.`),
+  };
 
-  isolateEndpoint(request: ContainmentRequest): Promise<ContainmentActionResult> {
-    return this.record(request, 'isolate-endpoint', request.host, `Would request network isolation of ${request.host}.`);
-  }
+  /** The access port: records, never calls a vendor. */
+  readonly access: AccessRevocationProvider = {
+    name: 'dry-run',
+    revoke: (target: AccessTarget) =>
+      this.record(
+        target.workflowId,
+        'revoke-cloud-storage-access',
+        `Would revoke ${target.user}'s cloud-storage sessions and tokens (destination ${target.destDomain}).`,
+      ),
+    restore: (target: AccessTarget) =>
+      this.record(target.workflowId, 'restore-cloud-storage-access', `Would restore ${target.user}'s cloud-storage access.`),
+  };
 
-  private record(
-    request: ContainmentRequest,
-    action: ContainmentActionName,
-    target: string,
-    detail: string,
-  ): Promise<ContainmentActionResult> {
-    const run = async () => {
-      const key = `${request.workflowId}:${action}`;
+  private record(workflowId: string, action: ContainmentActionName | ReleaseActionName, detail: string): Promise<ProviderOutcome> {
+    const run = async (): Promise<ProviderOutcome> => {
+      const key = `${workflowId}:${action}`;
       const existing = (await this.entries()).find((e) => e.key === key);
-      if (existing) return existing.result;
-      const result: ContainmentActionResult = {
-        action,
-        target,
-        provider: this.name,
-        status: 'simulated',
-        detail,
-        at: this.now().toISOString(),
-      };
+      if (existing) return { status: 'simulated', detail: existing.result.detail };
+      const result = { action, provider: this.name, status: 'simulated' as const, detail, at: this.now().toISOString() };
       await mkdir(path.dirname(this.ledgerFile), { recursive: true });
       await appendFile(this.ledgerFile, `${JSON.stringify({ key, result } satisfies LedgerEntry)}\n`, 'utf8');
-      return result;
+      return { status: 'simulated', detail };
     };
     const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);

@@ -1,0 +1,174 @@
+/**
+ * Microsoft Defender for Endpoint machine isolation. An Entra ID app token (client credentials, scope
+ * `https://api.securitycenter.microsoft.com/.default`), machine lookup by DNS name, `POST /api/machines/{id}/isolate`
+ * with `{Comment, IsolationType}` (or `/unisolate` with `{Comment}`), then `GET /api/machineactions/{id}` until
+ * `Succeeded`. A 400 `ActiveRequestAlreadyExists` means an isolation is already in progress: it is polled, not
+ * repeated. Needs the application permissions Machine.Isolate and Machine.Read.All.
+ */
+import { AxiosError, type AxiosInstance, type AxiosRequestConfig } from 'axios';
+import { z } from 'zod';
+import type { ActionContext, EndpointIsolationProvider, IsolationTarget, ProviderOutcome } from '../../contracts/ports';
+import {
+  runVerifiedIsolation,
+  type DeviceIsolationState,
+  type IsolationDirection,
+  type IsolationOps,
+  type IsolationTiming,
+} from '../../containment/verified-isolation';
+import { ConnectorActionFailedError, ConnectorAuthError, ConnectorConfigurationError } from '../errors';
+import { createHttpClient, toConnectorError } from '../http';
+import { clientCredentialsToken, type CachedToken } from '../oauth2';
+import { vendorJson, withPermissionHint } from '../vendor-call';
+
+export interface DefenderOptions {
+  /** https://api.securitycenter.microsoft.com (or a regional / api.security.microsoft.com endpoint) */
+  baseUrl: string;
+  /** https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token */
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  scope: string;
+  isolationType: 'Full' | 'Selective';
+  timing: IsolationTiming;
+  timeoutMs?: number;
+}
+
+const PROVIDER = 'microsoft-defender';
+const PERMISSION = 'WindowsDefenderATP application permissions Machine.Isolate and Machine.Read.All';
+
+const machinesResponse = z.object({ value: z.array(z.object({ id: z.string(), computerDnsName: z.string().nullable() })) });
+const machineAction = z.object({
+  id: z.string(),
+  type: z.string(),
+  status: z.string(),
+  machineId: z.string().nullish(),
+  creationDateTimeUtc: z.string().nullish(),
+});
+const actionsResponse = z.object({ value: z.array(machineAction) });
+
+const IN_PROGRESS = new Set(['Pending', 'InProgress']);
+const FAILED = new Set(['Failed', 'TimeOut', 'Cancelled']);
+
+function odataString(value: string): string {
+  if (!/^[A-Za-z0-9._-]{1,255}$/.test(value)) {
+    throw new ConnectorConfigurationError(PROVIDER, `refusing to build a filter from "${value}"`);
+  }
+  return `'${value}'`;
+}
+
+export class DefenderIsolation implements EndpointIsolationProvider, IsolationOps {
+  readonly name = PROVIDER;
+  readonly provider = PROVIDER;
+  private readonly http: AxiosInstance;
+  private readonly tokenHttp: AxiosInstance;
+  private readonly token: CachedToken;
+
+  constructor(private readonly options: DefenderOptions) {
+    this.http = createHttpClient({ provider: PROVIDER, baseURL: options.baseUrl, timeoutMs: options.timeoutMs });
+    this.tokenHttp = createHttpClient({ provider: PROVIDER, baseURL: options.tokenUrl, timeoutMs: options.timeoutMs });
+    this.token = clientCredentialsToken(
+      this.tokenHttp,
+      PROVIDER,
+      options.tokenUrl,
+      { grant_type: 'client_credentials', client_id: options.clientId, client_secret: options.clientSecret, scope: options.scope },
+      { provider: PROVIDER },
+    );
+  }
+
+  isolate(target: IsolationTarget, ctx: ActionContext): Promise<ProviderOutcome> {
+    return runVerifiedIsolation(this, 'isolate', target, ctx, this.options.timing);
+  }
+
+  release(target: IsolationTarget, ctx: ActionContext): Promise<ProviderOutcome> {
+    return runVerifiedIsolation(this, 'release', target, ctx, this.options.timing);
+  }
+
+  private async authed(config: AxiosRequestConfig): Promise<AxiosRequestConfig> {
+    return { ...config, headers: { ...config.headers, authorization: `Bearer ${await this.token.get()}` } };
+  }
+
+  private async call<S extends z.ZodType>(what: string, config: AxiosRequestConfig, schema: S): Promise<z.infer<S>> {
+    try {
+      return await vendorJson(this.http, PROVIDER, what, await this.authed(config), schema, PERMISSION);
+    } catch (err) {
+      if (err instanceof ConnectorAuthError) this.token.invalidate();
+      throw err;
+    }
+  }
+
+  async findDevices(host: string): Promise<{ id: string; hostname: string }[]> {
+    const body = await this.call(
+      `look up machine "${host}"`,
+      { method: 'GET', url: '/api/machines', params: { $filter: `startswith(computerDnsName,${odataString(host.toLowerCase())})` } },
+      machinesResponse,
+    );
+    const wanted = host.toLowerCase();
+    // computerDnsName is usually the FQDN: the short name must match the first label exactly.
+    return body.value
+      .filter((m) => {
+        const dns = (m.computerDnsName ?? '').toLowerCase();
+        return dns === wanted || dns.startsWith(`${wanted}.`);
+      })
+      .map((m) => ({ id: m.id, hostname: m.computerDnsName ?? host }));
+  }
+
+  private async actionsOf(machineId: string) {
+    const body = await this.call(
+      `list machine actions of ${machineId}`,
+      { method: 'GET', url: '/api/machineactions', params: { $filter: `machineId eq ${odataString(machineId)}` } },
+      actionsResponse,
+    );
+    return body.value
+      .filter((a) => a.type === 'Isolate' || a.type === 'Unisolate')
+      .sort((a, b) => (b.creationDateTimeUtc ?? '').localeCompare(a.creationDateTimeUtc ?? ''));
+  }
+
+  async state(machineId: string, actionId: string | null): Promise<DeviceIsolationState> {
+    if (actionId) {
+      const action = await this.call(
+        `read machine action ${actionId}`,
+        { method: 'GET', url: `/api/machineactions/${encodeURIComponent(actionId)}` },
+        machineAction,
+      );
+      if (FAILED.has(action.status)) {
+        throw new ConnectorActionFailedError(PROVIDER, `machine action ${actionId} (${action.type}) ended ${action.status}`);
+      }
+      const isolate = action.type === 'Isolate';
+      if (action.status === 'Succeeded') return isolate ? 'isolated' : 'normal';
+      return isolate ? 'isolating' : 'releasing';
+    }
+    // No action of ours yet: the machine's latest isolation-related action that did not fail tells its state.
+    const latest = (await this.actionsOf(machineId)).find((a) => !FAILED.has(a.status));
+    if (!latest) return 'normal';
+    const isolate = latest.type === 'Isolate';
+    if (IN_PROGRESS.has(latest.status)) return isolate ? 'isolating' : 'releasing';
+    return isolate ? 'isolated' : 'normal';
+  }
+
+  async request(direction: IsolationDirection, machineId: string, comment: string): Promise<{ actionId: string | null }> {
+    if (!machineId) throw new ConnectorConfigurationError(PROVIDER, 'refusing a machine action without a machine ID');
+    const verb = direction === 'isolate' ? 'isolate' : 'unisolate';
+    const what = `${verb} machine ${machineId}`;
+    const data = direction === 'isolate' ? { Comment: comment, IsolationType: this.options.isolationType } : { Comment: comment };
+    try {
+      const response = await this.http.request(
+        await this.authed({ method: 'POST', url: `/api/machines/${encodeURIComponent(machineId)}/${verb}`, data }),
+      );
+      const parsed = machineAction.safeParse(response.data);
+      return { actionId: parsed.success ? parsed.data.id : null };
+    } catch (err) {
+      if (err instanceof AxiosError && err.response?.status === 400) {
+        const code = (err.response.data as { error?: { code?: string } } | undefined)?.error?.code;
+        if (code === 'ActiveRequestAlreadyExists') {
+          // Already in progress (ours from a lost attempt, or an analyst's): follow that action instead.
+          const wanted = direction === 'isolate' ? 'Isolate' : 'Unisolate';
+          const active = (await this.actionsOf(machineId)).find((a) => a.type === wanted && IN_PROGRESS.has(a.status));
+          return { actionId: active?.id ?? null };
+        }
+      }
+      const mapped = toConnectorError(PROVIDER, what, err);
+      if (mapped instanceof ConnectorAuthError) this.token.invalidate();
+      throw withPermissionHint(mapped, PERMISSION);
+    }
+  }
+}

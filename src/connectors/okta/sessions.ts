@@ -1,0 +1,137 @@
+/**
+ * Okta: `DELETE /api/v1/users/{id}/sessions?oauthTokens=true` ends the user's Okta sessions and revokes the OAuth
+ * tokens issued to them; optionally the cloud-storage app is unassigned (`DELETE /api/v1/apps/{appId}/users/{id}`)
+ * so no new sign-in reaches it. The assignment is read first (a 404 means already unassigned: success) and kept in
+ * the result, so a release re-assigns exactly what was removed. Only direct (USER) assignments are removed: a
+ * group-assigned app is reported, not silently skipped. `Authorization: SSWS <API token>`. Needs an admin whose
+ * token covers okta.users.manage (and okta.apps.manage with app unassignment).
+ */
+import type { AxiosInstance, AxiosRequestConfig } from 'axios';
+import { z } from 'zod';
+import type { AccessRevocationProvider, AccessTarget, ActionContext, ProviderOutcome } from '../../contracts/ports';
+import { ConnectorActionFailedError, ConnectorNotFoundError } from '../errors';
+import { createHttpClient } from '../http';
+import { accountKey } from '../user-template';
+import { vendorJson } from '../vendor-call';
+
+export interface OktaSessionsOptions {
+  /** https://acme.okta.com */
+  orgUrl: string;
+  apiToken: string;
+  /** How the alert's user maps to an Okta login, e.g. "{user}@acme.com". */
+  userTemplate: string;
+  /** The cloud-storage app to unassign (its Okta app ID); omitted: sessions and tokens only. */
+  unassignAppId?: string;
+  timeoutMs?: number;
+}
+
+const PROVIDER = 'okta';
+const PERMISSION_USERS = 'an Okta admin API token covering okta.users.manage';
+const PERMISSION_APPS = 'an Okta admin API token covering okta.apps.manage';
+
+const user = z.object({ id: z.string(), status: z.string(), profile: z.object({ login: z.string() }).loose() });
+const appUser = z.object({ id: z.string(), scope: z.string(), status: z.string().optional() });
+const empty = z.unknown();
+
+export class OktaSessionRevocation implements AccessRevocationProvider {
+  readonly name = PROVIDER;
+  private readonly http: AxiosInstance;
+
+  constructor(private readonly options: OktaSessionsOptions) {
+    this.http = createHttpClient({
+      provider: PROVIDER,
+      baseURL: options.orgUrl,
+      timeoutMs: options.timeoutMs,
+      headers: { authorization: `SSWS ${options.apiToken}` },
+    });
+  }
+
+  private call<S extends z.ZodType>(what: string, config: AxiosRequestConfig, schema: S, permission = PERMISSION_USERS) {
+    return vendorJson(this.http, PROVIDER, what, config, schema, permission);
+  }
+
+  private async userId(login: string): Promise<string> {
+    const found = await this.call(`look up user ${login}`, { method: 'GET', url: `/api/v1/users/${encodeURIComponent(login)}` }, user);
+    return found.id;
+  }
+
+  /** The user's assignment to the app, or null when there is none. */
+  private async assignment(appId: string, userId: string) {
+    try {
+      return await this.call(
+        `read app assignment of ${userId}`,
+        { method: 'GET', url: `/api/v1/apps/${encodeURIComponent(appId)}/users/${encodeURIComponent(userId)}` },
+        appUser,
+        PERMISSION_APPS,
+      );
+    } catch (err) {
+      if (err instanceof ConnectorNotFoundError) return null;
+      throw err;
+    }
+  }
+
+  async revoke(target: AccessTarget, ctx?: ActionContext): Promise<ProviderOutcome> {
+    const login = accountKey(PROVIDER, this.options.userTemplate, target.user);
+    const id = await this.userId(login);
+    await this.call(
+      `clear sessions and OAuth tokens of ${login}`,
+      { method: 'DELETE', url: `/api/v1/users/${encodeURIComponent(id)}/sessions`, params: { oauthTokens: true } },
+      empty,
+    );
+    const ref: Record<string, string> = { account: login, oktaUserId: id };
+    let detail = `Okta sessions and OAuth tokens of ${login} cleared.`;
+    const appId = this.options.unassignAppId;
+    if (appId) {
+      ref.appId = appId;
+      const current = await this.assignment(appId, id);
+      // An earlier attempt that removed the assignment and then died must still be credited with it, or the
+      // release would not put it back: it heartbeats its intent before the DELETE.
+      const earlier = ctx?.resume as { oktaUnassigning?: string } | undefined;
+      if (!current && earlier?.oktaUnassigning === `${appId}/${id}`) {
+        ref.appAssignment = 'removed';
+        detail += ` App ${appId} unassigned (by an earlier attempt; verified).`;
+      } else if (!current) {
+        detail += ` App ${appId} was not assigned (nothing to unassign).`;
+      } else if (current.scope !== 'USER') {
+        detail += ` App ${appId} is assigned through a group (scope ${current.scope}): NOT unassigned; remove the group membership by hand.`;
+        ref.appAssignment = 'group';
+      } else {
+        ctx?.heartbeat({ oktaUnassigning: `${appId}/${id}` });
+        await this.call(
+          `unassign app ${appId} from ${login}`,
+          { method: 'DELETE', url: `/api/v1/apps/${encodeURIComponent(appId)}/users/${encodeURIComponent(id)}` },
+          empty,
+          PERMISSION_APPS,
+        );
+        if (await this.assignment(appId, id)) {
+          throw new ConnectorActionFailedError(PROVIDER, `unassign app ${appId}: it is still assigned to ${login}`);
+        }
+        ref.appAssignment = 'removed';
+        detail += ` App ${appId} unassigned (verified).`;
+      }
+    }
+    return { status: 'done', detail, ref };
+  }
+
+  async restore(target: AccessTarget): Promise<ProviderOutcome> {
+    const ref = target.ref ?? {};
+    if (ref.appAssignment !== 'removed' || !ref.appId) {
+      return {
+        status: 'done',
+        alreadyInState: true,
+        detail: 'Nothing to restore at Okta: cleared sessions end for good; the user signs in again.',
+      };
+    }
+    const id = ref.oktaUserId ?? (await this.userId(ref.account ?? target.user));
+    if (await this.assignment(ref.appId, id)) {
+      return { status: 'done', alreadyInState: true, detail: `App ${ref.appId} is already assigned to ${ref.account ?? id} again.` };
+    }
+    await this.call(
+      `re-assign app ${ref.appId} to ${ref.account ?? id}`,
+      { method: 'POST', url: `/api/v1/apps/${encodeURIComponent(ref.appId)}/users`, data: { id, scope: 'USER' } },
+      appUser,
+      PERMISSION_APPS,
+    );
+    return { status: 'done', detail: `App ${ref.appId} re-assigned to ${ref.account ?? id} (the assignment this run removed).` };
+  }
+}

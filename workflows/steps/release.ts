@@ -1,0 +1,201 @@
+/**
+ * After containment: the run holds for a release window (`playbook.containment.releaseWindow`) so the containment
+ * can be undone as durable steps recorded in this same run, and, with a lease (`playbook.containment.lease`),
+ * re-escalates to Tier 2 a containment nobody confirmed in time. Release and confirm are Workflow Updates whose
+ * validators apply the approver rules of the approval step. Only what this run changed is undone: a device that was
+ * already isolated, a member someone else suspended, a refused or failed action are left as they are.
+ */
+import { condition, log, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type {
+  ContainmentActionResult,
+  ContainmentRequest,
+  ContainmentReviewInput,
+  LeaseState,
+  PlaybookInput,
+  ReleaseState,
+  RunState,
+} from '../../src/contracts/playbook';
+import { SA } from '../../src/contracts/search-attributes';
+import { confirmContainmentUpdate, releaseContainmentUpdate } from '../messages';
+import { accessActivities, isolationActivities, notificationActivities } from './activities';
+import { validateApprovalDecision } from './approval';
+import { attempt, containmentPolicyOf } from './containment';
+
+export const NO_RELEASE: ReleaseState = {
+  status: 'not-requested',
+  requestedBy: null,
+  requestedAt: null,
+  via: null,
+  comment: null,
+  windowEndsAt: null,
+  results: [],
+};
+
+export const NO_LEASE: LeaseState = {
+  status: 'none',
+  expiresAt: null,
+  confirmedBy: null,
+  confirmedAt: null,
+  escalatedAt: null,
+  escalatedVia: null,
+};
+
+const REVIEW = 'containment-review';
+
+/** The approver rules of the approval step (approver list, not the subject, not their manager), for a review. */
+function validateReviewer(input: PlaybookInput, state: RunState, review: ContainmentReviewInput): void {
+  validateApprovalDecision(
+    input,
+    { ...state, approval: { ...state.approval, status: 'pending', requestId: REVIEW } },
+    { requestId: REVIEW, decision: 'approve', approver: review.approver, via: review.via },
+  );
+}
+
+/** What this run changed and may undo. */
+function undoable(state: RunState): ContainmentActionResult[] {
+  return state.containment.filter((r) => (r.status === 'done' && !r.alreadyInState) || r.status === 'simulated');
+}
+
+export function registerReleaseHandlers(input: PlaybookInput, state: RunState): void {
+  setHandler(
+    releaseContainmentUpdate,
+    async (review: ContainmentReviewInput) => {
+      state.release = {
+        ...state.release,
+        status: 'releasing',
+        requestedBy: review.approver,
+        requestedAt: new Date().toISOString(),
+        via: review.via,
+        comment: review.comment ?? null,
+      };
+      await condition(() => state.release.status !== 'releasing');
+      return state.release;
+    },
+    {
+      validator: (review: ContainmentReviewInput) => {
+        if (state.stage !== 'contained' || state.release.windowEndsAt === null) {
+          throw new Error(`Nothing to release: this run is not holding a containment (stage ${state.stage}).`);
+        }
+        if (state.release.status !== 'not-requested') throw new Error(`A release was already requested (${state.release.status}).`);
+        validateReviewer(input, state, review);
+      },
+    },
+  );
+  setHandler(
+    confirmContainmentUpdate,
+    (review: ContainmentReviewInput) => {
+      state.lease = { ...state.lease, status: 'confirmed', confirmedBy: review.approver, confirmedAt: new Date().toISOString() };
+      return state.lease;
+    },
+    {
+      validator: (review: ContainmentReviewInput) => {
+        if (state.stage !== 'contained')
+          throw new Error(`Nothing to confirm: this run is not holding a containment (stage ${state.stage}).`);
+        if (state.lease.status === 'confirmed') throw new Error(`Already confirmed by ${state.lease.confirmedBy}.`);
+        validateReviewer(input, state, review);
+      },
+    },
+  );
+}
+
+/** Undoes what this run changed, in parallel; each step's failure is recorded, not fatal. */
+async function release(input: PlaybookInput, state: RunState): Promise<void> {
+  const { alert } = input;
+  const policy = containmentPolicyOf(input);
+  const base = {
+    workflowId: workflowInfo().workflowId,
+    alertId: alert.alertId,
+    user: alert.user,
+    host: alert.host,
+    destDomain: alert.destDomain,
+  };
+  const isolation = isolationActivities(policy);
+  const steps = state.containment.map((r): Promise<ContainmentActionResult> => {
+    const request: ContainmentRequest = {
+      ...base,
+      provider: r.provider,
+      maxDevices: policy.maxDevicesPerRun,
+      ...(r.ref ? { ref: r.ref } : {}),
+    };
+    const undo = r.action === 'isolate-endpoint' ? 'lift-endpoint-isolation' : 'restore-cloud-storage-access';
+    if (!undoable(state).includes(r)) {
+      const why = r.alreadyInState ? 'was already in place before this run' : `was ${r.status}`;
+      return Promise.resolve({
+        action: undo,
+        target: r.target,
+        provider: r.provider,
+        status: 'skipped',
+        detail: `Not undone: ${r.action} ${why}; left as it is.`,
+        at: new Date().toISOString(),
+      });
+    }
+    if (r.action === 'isolate-endpoint') {
+      return attempt(undo, r.target, r.provider, () =>
+        isolation.liftEndpointIsolation.executeWithOptions({ summary: `Lift isolation of ${r.target} via ${r.provider}` }, [request]),
+      );
+    }
+    return attempt(undo, r.target, r.provider, () =>
+      accessActivities.restoreCloudStorageAccess.executeWithOptions({ summary: `Restore access of ${r.target} at ${r.provider}` }, [
+        request,
+      ]),
+    );
+  });
+  const results = await Promise.all(steps);
+  const attempted = results.filter((r) => r.status !== 'skipped');
+  const ok = attempted.filter((r) => r.status === 'done' || r.status === 'simulated');
+  state.release.results = results;
+  state.release.status = ok.length === attempted.length ? 'released' : ok.length > 0 ? 'partially-released' : 'release-failed';
+  upsertSearchAttributes([{ key: SA.containmentState, value: state.release.status }]);
+}
+
+/**
+ * Holds the run after containment while a release may be requested. Returns once released or when the window
+ * closes. Does nothing when the window is 0 or this run changed nothing.
+ */
+export async function holdForRelease(
+  input: PlaybookInput,
+  state: RunState,
+  hooks: { onHold: () => Promise<void>; onRelease: () => void },
+): Promise<void> {
+  const policy = containmentPolicyOf(input);
+  if (policy.releaseWindowMs <= 0 || undoable(state).length === 0) return;
+  const now = Date.now();
+  state.release.windowEndsAt = new Date(now + policy.releaseWindowMs).toISOString();
+  if (policy.leaseMs > 0) state.lease = { ...NO_LEASE, status: 'unconfirmed', expiresAt: new Date(now + policy.leaseMs).toISOString() };
+  await hooks.onHold();
+
+  let closing = false;
+  const leaseWatch = (async () => {
+    if (policy.leaseMs <= 0) return;
+    const answered = await condition(
+      () => state.lease.status === 'confirmed' || state.release.status !== 'not-requested' || closing,
+      policy.leaseMs,
+    );
+    if (answered) return;
+    state.lease.status = 're-escalated';
+    state.lease.escalatedAt = new Date().toISOString();
+    log.warn('Containment lease expired unconfirmed: re-escalating to Tier 2');
+    const notice = await notificationActivities.escalateToTier2.executeWithOptions(
+      { summary: 'Re-escalate unconfirmed containment to Tier 2' },
+      [
+        {
+          workflowId: workflowInfo().workflowId,
+          reason: `containment not confirmed within the lease (expired ${state.lease.expiresAt}); confirm it or release it`,
+          alert: input.alert,
+          containment: state.containment,
+        },
+      ],
+    );
+    state.lease.escalatedVia = notice.via;
+  })();
+
+  const requested = await condition(() => state.release.status === 'releasing', policy.releaseWindowMs);
+  closing = true;
+  if (requested) {
+    hooks.onRelease();
+    await release(input, state);
+  } else {
+    state.release.status = 'window-closed';
+  }
+  await leaseWatch;
+}
