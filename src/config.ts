@@ -11,6 +11,7 @@ import { DEFAULT_DECISION_POLICY } from '../workflows/decide';
 import { isValidTimezone } from './enrichment/business-hours';
 import { sanitizeSources, sourceSecrets, sourcesSchemas } from './connectors/sources-config';
 import { payloadKeySecrets } from './temporal/payload-codec';
+import { INGEST_SOURCES, ingestSchema, resolveSourceAuth, type IngestSource, type SourceAuth } from './ingest/config';
 
 export const DEFAULT_CONFIG_PATH = 'config/soar.yaml';
 
@@ -306,11 +307,14 @@ function buildSchema(env: Env) {
       .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
       .optional(),
   });
+  const ingest = ingestSchema(secret);
 
   return z
     .strictObject({
       temporal: temporalSchema.default(temporalSchema.parse({})),
       http: httpSchema.default(httpSchema.parse({})),
+      /** SIEM ingestion: per-source authentication and the deduplication window (see src/ingest/config.ts). */
+      ingest: ingest.default(ingest.parse({})),
       playbook: playbookSchema,
       connectors: connectorsSchema.default(connectorsSchema.parse({})),
       /** Local state: the dry-run ledger, reports. */
@@ -327,7 +331,25 @@ function buildSchema(env: Env) {
           message: 'the embedded dev server listens on loopback only; set temporal.address to 127.0.0.1:<port> or disable it',
         });
       }
-      for (const key of ['webhookTokens', 'apiTokens', 'metricsTokens'] as const) {
+      if (!isLoopback(cfg.http.host)) {
+        // Every SIEM route must authenticate off loopback: its own `ingest.sources.<name>.auth`, or the shared
+        // `http.webhookTokens` as bearer tokens. Explicit `none` is refused too.
+        let sharedReported = false;
+        for (const source of INGEST_SOURCES) {
+          if (resolveSourceAuth(cfg, source).type !== 'none') continue;
+          const explicit = cfg.ingest.sources[source] !== undefined;
+          if (!explicit && sharedReported) continue;
+          sharedReported ||= !explicit;
+          ctx.addIssue({
+            code: 'custom',
+            path: explicit ? ['ingest', 'sources', source, 'auth'] : ['http', 'webhookTokens'],
+            message: explicit
+              ? `"none" is only allowed when http.host is a loopback address (it is ${cfg.http.host})`
+              : `required when http.host (${cfg.http.host}) is not a loopback address: nothing is unauthenticated on a network (or set ingest.sources.${source}.auth)`,
+          });
+        }
+      }
+      for (const key of ['apiTokens', 'metricsTokens'] as const) {
         if (cfg.http[key].length === 0 && !isLoopback(cfg.http.host)) {
           ctx.addIssue({
             code: 'custom',
@@ -351,6 +373,7 @@ function buildSchema(env: Env) {
 }
 
 export type Config = z.infer<ReturnType<typeof buildSchema>>;
+export type { IngestSource };
 
 export class ConfigError extends Error {
   constructor(
@@ -455,6 +478,12 @@ export function sanitizeConfig(config: Config): unknown {
           },
         }
       : config.audit,
+    ingest: {
+      ...config.ingest,
+      sources: Object.fromEntries(
+        Object.entries(config.ingest.sources).map(([name, source]) => [name, source && { ...source, auth: redactAuth(source.auth) }]),
+      ),
+    },
   };
 }
 
@@ -480,9 +509,28 @@ function sanitizeContainment(c: Config['connectors']['containment']): unknown {
   };
 }
 
+function redactAuth(auth: SourceAuth): SourceAuth {
+  switch (auth.type) {
+    case 'standard-webhooks':
+      return { ...auth, secrets: auth.secrets.map(() => '[redacted]') };
+    case 'bearer':
+    case 'query-token':
+      return { ...auth, tokens: auth.tokens.map(() => '[redacted]') };
+    default:
+      return auth;
+  }
+}
+
 /** Every secret value in the configuration, so loggers can redact them wherever they appear. */
 export function secretsOf(config: Config): string[] {
   const forward = config.audit.forward;
+  const ingestSecrets = Object.values(config.ingest.sources).flatMap((source) => {
+    if (!source) return [];
+    const auth = source.auth;
+    if (auth.type === 'standard-webhooks') return auth.secrets.flatMap((s) => [s, s.replace(/^whsec_/, '')]);
+    if (auth.type === 'bearer' || auth.type === 'query-token') return auth.tokens;
+    return [];
+  });
   const { isolation, access } = config.connectors.containment;
   return [
     config.temporal.apiKey,
@@ -499,5 +547,6 @@ export function secretsOf(config: Config): string[] {
     access.okta?.apiToken,
     access.googleWorkspace?.serviceAccountKey,
     access.dropbox?.accessToken,
+    ...ingestSecrets,
   ].filter((s): s is string => typeof s === 'string' && s.length > 0);
 }

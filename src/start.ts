@@ -97,7 +97,8 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
     `  Temporal server   ${config.temporal.address} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
     ...(roles.http
       ? [
-          `  SIEM webhook      POST ${base}/webhooks/siem/generic`,
+          `  SIEM webhooks     POST ${base}/webhooks/siem/{generic,splunk,elastic,sentinel}`,
+          `  API document      GET  ${base}/openapi.json`,
           `  Run state         GET  ${base}/runs/<workflowId>`,
           `  Health            GET  ${base}/healthz`,
           `  Metrics           GET  ${base}/metrics`,

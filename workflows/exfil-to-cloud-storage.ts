@@ -16,6 +16,7 @@ import { NO_APPROVAL, registerApprovalHandlers, requestAndAwaitApproval } from '
 import { contain } from './steps/containment';
 import { holdForRelease, NO_LEASE, NO_RELEASE, registerReleaseHandlers } from './steps/release';
 import { enrich } from './steps/enrichment';
+import { caseAlertOf, registerEvidenceHandlers } from './steps/evidence';
 
 export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunState> {
   const { alert, policy } = input;
@@ -26,6 +27,7 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     status: 'running',
     outcome: null,
     alert,
+    alerts: [],
     enrichment: {},
     decision: null,
     approval: { ...NO_APPROVAL },
@@ -37,9 +39,11 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     closedAt: null,
     report: null,
   };
+  state.alerts.push(caseAlertOf(alert, 'opened', state));
   setHandler(getStateQuery, () => state);
   registerApprovalHandlers(input, state);
   registerReleaseHandlers(input, state);
+  registerEvidenceHandlers(state);
 
   const setStage = (stage: PlaybookStage) => {
     state.stage = stage;

@@ -1,10 +1,13 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { NormalizedAlert } from '../src/contracts/alert';
 import type {
   ApprovalDecisionInput,
   ApprovalState,
   ContainmentReviewInput,
   LeaseState,
   ReleaseState,
+  RouteAlertRequest,
+  RouteAlertResult,
   RunState,
 } from '../src/contracts/playbook';
 
@@ -27,3 +30,12 @@ export const releaseContainmentUpdate = defineUpdate<ReleaseState, [ContainmentR
 
 /** Confirm the containment: stops the lease from re-escalating it to Tier 2. Same approver rules. */
 export const confirmContainmentUpdate = defineUpdate<LeaseState, [ContainmentReviewInput]>('confirmContainment');
+
+/**
+ * Sent to a case's index (one per user and destination service): records the alert in the open case, opens a new
+ * case, or reports a duplicate. Completes only once the case start or the evidence signal is durably recorded.
+ */
+export const routeAlertUpdate = defineUpdate<RouteAlertResult, [RouteAlertRequest]>('routeAlert');
+
+/** From the case index to an open case: another alert for the same user and destination service. */
+export const addEvidenceSignal = defineSignal<[NormalizedAlert]>('addEvidence');

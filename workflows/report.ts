@@ -36,6 +36,7 @@ export function buildReport(state: RunState): PlaybookReport {
     `- user ${alert.user}, host ${alert.host}, source IP ${alert.srcIp}`,
     `- destination ${alert.destDomain}${alert.destUrl ? ` (${alert.destUrl})` : ''}, ${formatBytes(alert.bytesOut)} (${alert.bytesOut} bytes) at ${alert.eventTime}`,
     '',
+    ...joinedAlertLines(state),
     '## Enrichment',
     findingLine(
       'Destination domain',
@@ -130,4 +131,20 @@ export function buildReport(state: RunState): PlaybookReport {
     '',
   ];
   return { summary, markdown: lines.join('\n'), remainingT2Actions };
+}
+
+/** Alerts that joined the case after it opened: evidence for the analyst (they did not re-run the decision). */
+function joinedAlertLines(state: RunState): string[] {
+  const joined = (state.alerts ?? []).filter((a) => a.role === 'joined');
+  if (joined.length === 0) return [];
+  const total = (state.alerts ?? []).reduce((sum, a) => sum + a.bytesOut, 0);
+  return [
+    `## Alerts that joined this case (${joined.length}; ${formatBytes(total)} across all ${joined.length + 1})`,
+    ...joined.map(
+      (a) =>
+        `- ${a.source} ${a.alertId}: ${formatBytes(a.bytesOut)} to ${a.destDomain} from ${a.host} at ${a.eventTime} ` +
+        `(recorded while ${a.stageOnArrival})`,
+    ),
+    '',
+  ];
 }

@@ -255,6 +255,30 @@ export type RunOutcome =
   | 'denied'
   | 'approval-expired';
 
+/**
+ * One alert in a case. The first (`opened`) is the run's `alert`; later ones for the same user and destination
+ * service `joined` the open case as evidence (see src/ingest/README section in the main README).
+ */
+export interface CaseAlert {
+  role: 'opened' | 'joined';
+  source: NormalizedAlert['source'];
+  alertId: string;
+  eventTime: string;
+  bytesOut: number;
+  destDomain: string;
+  destUrl: string | null;
+  host: string;
+  srcIp: string;
+  severity: NormalizedAlert['severity'];
+  ruleName: string;
+  /** When the case recorded it (workflow time). */
+  recordedAt: string;
+  /** The case's stage when it arrived: an alert after `deciding` is evidence only, it did not inform the decision. */
+  stageOnArrival: PlaybookStage;
+  /** The SIEM payload of a joined alert (the opening alert's is `alert.raw`). */
+  raw?: unknown;
+}
+
 export interface RunState {
   workflowId: string;
   playbook: 'T1567.002';
@@ -263,6 +287,8 @@ export interface RunState {
   status: 'running' | 'closed';
   outcome: RunOutcome | null;
   alert: NormalizedAlert;
+  /** Every alert in this case, the opening one first. */
+  alerts: CaseAlert[];
   enrichment: Partial<Enrichment>;
   decision: DecisionRecord | null;
   approval: ApprovalState;
@@ -313,6 +339,30 @@ export interface ApprovalDecisionInput {
   approver: string;
   via: 'cli' | 'slack';
   comment?: string;
+}
+
+/** What `routeAlert` answers: the case the alert belongs to, and whether it was already known. */
+export interface RouteAlertResult {
+  workflowId: string;
+  /** The same alert (source and dedup key) was recorded before: nothing new was started or added. */
+  duplicate: boolean;
+  /** The alert joined a case that was already open, as additional evidence. */
+  joined: boolean;
+}
+
+export interface RouteAlertRequest {
+  alert: NormalizedAlert;
+  policy: PlaybookPolicy;
+}
+
+export interface CaseIndexInput {
+  /** Lowercased user and destination service: the case key. */
+  user: string;
+  service: string;
+  /** How long after the last alert the index stays, remembering what it has seen. */
+  dedupWindowMs: number;
+  /** Carried over continue-as-new: dedup key -> the case workflow ID and when it was seen (epoch ms). */
+  seen?: [string, { workflowId: string; at: number }][];
 }
 
 export interface ContainmentRequest {

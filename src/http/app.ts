@@ -2,16 +2,22 @@
  * The HTTP app: SIEM webhooks, the read API and health. Built here without listening (tests use `app.inject()`);
  * src/server.ts listens. One error handler gives every failure the same `{"error", "details"}` shape.
  */
-import { isGrpcServiceError, ServiceError, type Client } from '@temporalio/client';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import secureJson from 'secure-json-parse';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { FileCloudStorageCatalog } from '../connectors/local-files/client';
+import { CaseKeys } from '../ingest/case-key';
+import { MAX_NDJSON_LINES, parseNdjson } from '../ingest/ndjson';
 import { HttpError } from './errors';
 import { PlaybookMetrics } from '../metrics';
 import { payloadCodecFor } from '../temporal/payload-codec';
 import { codecRoutes } from './routes/codec';
 import { metricsRoutes } from './routes/metrics';
+import { temporalUnavailable } from './temporal-unavailable';
+import { openApiRoutes } from './routes/openapi';
 import { runRoutes } from './routes/runs';
 import { siemRoutes } from './routes/siem';
 
@@ -19,6 +25,15 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The exact bytes received, for signature verification. */
     rawBody?: Buffer;
+    /** A body error held back until the route has authenticated the request (routes with `deferBodyErrors`). */
+    bodyError?: HttpError;
+  }
+  interface FastifyContextConfig {
+    /**
+     * Authenticate before judging the body: a parse error is kept in `request.bodyError` for the route to throw after
+     * its authentication preHandler, so an unauthenticated caller learns nothing about what the body should be.
+     */
+    deferBodyErrors?: boolean;
   }
 }
 
@@ -29,16 +44,37 @@ export interface AppDeps {
   now?: () => Date;
   /** This process's metrics (shared with the worker when both run here); a fresh registry when omitted. */
   metrics?: PlaybookMetrics;
+  /** Case keys for ingestion (user + destination service); by default from the file-backed service catalog. */
+  caseKeys?: CaseKeys;
+  /** How long recording one alert in Temporal may take before the caller gets a 503 (default 10 s). */
+  recordDeadlineMs?: number;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** gRPC status codes that mean "Temporal is not there right now": the SIEM should retry. */
-const UNAVAILABLE_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */, 8 /* RESOURCE_EXHAUSTED */]);
+/** The URL with every query value replaced: query strings may carry tokens (`?token=`), and logs are kept. */
+export function redactQuery(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq < 0 ? pair : `${pair.slice(0, eq)}=[redacted]`;
+    });
+  return `${url.slice(0, q)}?${params.join('&')}`;
+}
 
-function temporalUnavailable(err: unknown): boolean {
-  const grpc = err instanceof ServiceError ? err.cause : err;
-  return isGrpcServiceError(grpc) && UNAVAILABLE_CODES.has(grpc.code);
+class RedactingLogController extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    if (this.isLogDisabled(request)) return;
+    request.log.info(
+      // Shaped like a request for fastify's `req` serializer, with the URL redacted.
+      { req: { method: request.method, url: redactQuery(request.url), host: request.host, ip: request.ip, socket: request.raw.socket } },
+      'incoming request',
+    );
+  }
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -47,6 +83,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // pino's Logger is a FastifyBaseLogger; widening it keeps the app's type the plain FastifyInstance.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // Fastify's own "incoming request" line logs the URL with its query string, where some SIEMs must put their
+    // token: this controller logs the same line with every query value redacted.
+    logController: new RedactingLogController(),
     bodyLimit: config.http.bodyLimitBytes,
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
@@ -60,22 +99,51 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const raw = body as Buffer;
     request.rawBody = raw;
+    const fail = (error: HttpError) => {
+      if (request.routeOptions.config?.deferBodyErrors) {
+        request.bodyError = error;
+        done(null, undefined);
+      } else done(error, undefined);
+    };
     let text: string;
     try {
       text = utf8.decode(raw);
     } catch {
-      done(new HttpError(400, 'Body is not valid UTF-8', [{ path: '', message: 'request bodies must be UTF-8 encoded JSON' }]), undefined);
+      fail(new HttpError(400, 'Body is not valid UTF-8', [{ path: '', message: 'request bodies must be UTF-8 encoded JSON' }]));
       return;
     }
     if (text.trim().length === 0) {
-      done(new HttpError(400, 'Malformed JSON body', [{ path: '', message: 'the body is empty' }]), undefined);
+      fail(new HttpError(400, 'Malformed JSON body', [{ path: '', message: 'the body is empty' }]));
       return;
     }
     try {
       done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
     } catch (err) {
-      done(new HttpError(400, 'Malformed JSON body', [{ path: '', message: (err as Error).message }]), undefined);
+      fail(new HttpError(400, 'Malformed JSON body', [{ path: '', message: (err as Error).message }]));
     }
+  });
+  // NDJSON batches (the generic SIEM route): each line is parsed on its own, so one bad line refuses one alert.
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'buffer' }, (request, body, done) => {
+    const raw = body as Buffer;
+    request.rawBody = raw;
+    let error: HttpError | null = null;
+    let batch = null;
+    try {
+      batch = parseNdjson(utf8.decode(raw));
+      if (batch.lines.length === 0) error = new HttpError(400, 'Malformed NDJSON body', [{ path: '', message: 'the body has no lines' }]);
+      else if (batch.lines.length > MAX_NDJSON_LINES) {
+        error = new HttpError(400, 'Malformed NDJSON body', [
+          { path: '', message: `at most ${MAX_NDJSON_LINES} lines per request (got ${batch.lines.length})` },
+        ]);
+      }
+    } catch {
+      error = new HttpError(400, 'Body is not valid UTF-8', [{ path: '', message: 'request bodies must be UTF-8 encoded JSON' }]);
+    }
+    if (!error) done(null, batch);
+    else if (request.routeOptions.config?.deferBodyErrors) {
+      request.bodyError = error;
+      done(null, undefined);
+    } else done(error, undefined);
   });
 
   app.setErrorHandler((error: FastifyError | HttpError | Error, request, reply) => {
@@ -115,11 +183,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   );
 
   const now = deps.now ?? (() => new Date());
-  app.register(siemRoutes({ config, client: deps.client, now }));
+  const caseKeys =
+    deps.caseKeys ??
+    new CaseKeys(new FileCloudStorageCatalog(path.resolve(config.connectors.dataDir)), (err) =>
+      deps.logger.warn({ err }, 'Cloud-storage catalog unreadable; case keys fall back to the registrable domain'),
+    );
+  app.register(siemRoutes({ config, client: deps.client, now, caseKeys, recordDeadlineMs: deps.recordDeadlineMs }));
   app.register(runRoutes({ config, client: deps.client }));
   // Not encapsulated, so the alert counter sees the webhook routes' answers.
   metricsRoutes({ config, metrics: deps.metrics ?? new PlaybookMetrics({ processMetrics: false }) })(app);
   const codec = payloadCodecFor(config.temporal.payloadCodec);
   if (codec) app.register(codecRoutes({ config, codec }));
+  app.register(openApiRoutes());
   return app;
 }

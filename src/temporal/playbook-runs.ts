@@ -18,13 +18,11 @@ import type {
   RunState,
 } from '../contracts/playbook';
 import { SA } from '../contracts/search-attributes';
+import { workflowIdFor } from '../contracts/workflow-ids';
 
 export const PLAYBOOK_WORKFLOW_TYPE = 'exfilToCloudStorage';
 
-/** One alert, one run: the workflow ID is derived from the source and the alert's own ID (the dedup key). */
-export function workflowIdFor(alert: Pick<NormalizedAlert, 'source' | 'alertId'>): string {
-  return `t1567-002-${alert.source}-${alert.alertId}`;
-}
+export { workflowIdFor };
 
 export function playbookInput(config: Config, alert: NormalizedAlert): PlaybookInput {
   return {

@@ -77,7 +77,7 @@ describe('npm start', () => {
 
     const first = await startApp();
     assert.match(first.output(), new RegExp(`Temporal Web UI   http://127.0.0.1:${uiPort}`));
-    assert.match(first.output(), new RegExp(`SIEM webhook      POST ${base}/webhooks/siem/generic`));
+    assert.match(first.output(), new RegExp(`SIEM webhooks     POST ${base}/webhooks/siem/\\{generic,splunk,elastic,sentinel\\}`));
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${uiPort}/`)).status, 200, 'the Temporal Web UI answers');
 

@@ -17,7 +17,7 @@ const logger = createLogger({ level: 'silent' });
 function app(extra: Record<string, unknown> = {}) {
   const raw = rawTestConfig();
   const config = parseConfig({ ...raw, http: { ...(raw.http as object), ...extra } }, {});
-  return buildApp({ config, client: unreachable, logger, now: () => NOW });
+  return buildApp({ config, client: unreachable, logger, now: () => NOW, recordDeadlineMs: 2_000 });
 }
 
 const valid = {

@@ -1,41 +1,194 @@
-/** SIEM webhooks: each validates its body, normalizes it, and acknowledges only once Temporal recorded the run. */
+/**
+ * SIEM webhooks, one route per source. Each authenticates the request as configured for its source, normalizes the
+ * SIEM's body into alerts, and records each alert in its case (src/temporal/ingest.ts) before answering: a 2xx is
+ * sent only for alerts Temporal has durably recorded.
+ */
 import type { Client } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config';
-import { genericWebhookBodySchema, MAX_EVENT_TIME_SKEW_MS, type NormalizedAlert } from '../../contracts/alert';
-import { startPlaybookRun } from '../../temporal/playbook-runs';
-import { requireBearer } from '../auth';
-import { HttpError, zodDetails } from '../errors';
+import type { NormalizedAlert } from '../../contracts/alert';
+import { caseIndexIdFor, type CaseKeys } from '../../ingest/case-key';
+import { requireSourceAuth } from '../../ingest/auth';
+import { resolveSourceAuth, type IngestSource } from '../../ingest/config';
+import { normalizeElastic } from '../../ingest/elastic';
+import { normalizeGeneric } from '../../ingest/generic';
+import { NdjsonBatch } from '../../ingest/ndjson';
+import type { Normalized } from '../../ingest/normalize';
+import { normalizeSentinel } from '../../ingest/sentinel';
+import { normalizeSplunk } from '../../ingest/splunk';
+import { recordAlert } from '../../temporal/ingest';
+import { temporalUnavailable } from '../temporal-unavailable';
+import { HttpError, type ErrorDetail } from '../errors';
 
 export interface SiemRouteDeps {
   config: Config;
   client: Client;
   now: () => Date;
+  caseKeys: CaseKeys;
+  /** How long recording one alert may take before the answer is a 503 (default 10 s). */
+  recordDeadlineMs?: number;
 }
 
-function checkEventTime(eventTime: string, now: Date): void {
-  const skew = Date.parse(eventTime) - now.getTime();
-  if (skew > 15 * 60_000) {
-    throw new HttpError(400, 'Invalid alert', [{ path: 'eventTime', message: 'is more than 15 minutes in the future' }]);
+export type AlertStatus = 'accepted' | 'joined' | 'duplicate' | 'rejected' | 'unavailable' | 'failed';
+
+export interface AlertOutcome {
+  /** Position in the batch: the index in Elastic's `alerts`, or the line number of an NDJSON body. */
+  index: number;
+  alertId: string | null;
+  status: AlertStatus;
+  workflowId?: string;
+  error?: string;
+  details?: ErrorDetail[];
+}
+
+const RETRY_AFTER_SECONDS = '5';
+/** Alerts of one batch recorded at once: enough to overlap round trips, few enough not to flood Temporal. */
+const BATCH_CONCURRENCY = 8;
+
+/** Like Promise.all over `items.map(fn)`, with at most `limit` calls in flight; results keep the input order. */
+async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
+function unsupportedBatch(): HttpError {
+  return new HttpError(415, 'Unsupported content type: send application/json', [
+    { path: 'content-type', message: 'application/x-ndjson is accepted only on /webhooks/siem/generic' },
+  ]);
+}
+
+function requireBody(request: FastifyRequest): unknown {
+  if (request.bodyError) throw request.bodyError;
+  if (request.body === undefined) {
+    throw new HttpError(400, 'Invalid alert', [{ path: '', message: 'a JSON object body is required' }]);
   }
-  if (-skew > MAX_EVENT_TIME_SKEW_MS) {
-    throw new HttpError(400, 'Invalid alert', [{ path: 'eventTime', message: 'is more than a year in the past' }]);
-  }
+  return request.body;
 }
 
 export function siemRoutes(deps: SiemRouteDeps) {
-  return (app: FastifyInstance) => {
-    app.post('/webhooks/siem/generic', { preHandler: requireBearer(deps.config.http.webhookTokens, 'siem') }, async (request, reply) => {
-      const parsed = genericWebhookBodySchema.safeParse(request.body);
-      if (!parsed.success) throw new HttpError(400, 'Invalid alert', zodDetails(parsed.error, request.body));
-      checkEventTime(parsed.data.eventTime, deps.now());
-      const alert: NormalizedAlert = { ...parsed.data, source: 'generic', raw: request.body };
-      // Bounded, so a hung connection becomes a 503 the SIEM retries rather than a stalled webhook.
-      const result = await deps.client.connection.withDeadline(Date.now() + 10_000, () =>
-        startPlaybookRun(deps.client, deps.config, alert),
-      );
-      request.log.info({ workflowId: result.workflowId, duplicate: result.duplicate, alertId: alert.alertId }, 'Alert accepted');
-      return reply.code(result.duplicate ? 200 : 202).send(result);
+  const record = (alert: NormalizedAlert) =>
+    recordAlert(deps.client, deps.config, deps.caseKeys, alert, { deadlineMs: deps.recordDeadlineMs });
+
+  /** One alert: 202 when a case was opened or joined, 200 for a duplicate; errors propagate (400, 503). */
+  const single = async (request: FastifyRequest, reply: FastifyReply, normalized: Normalized) => {
+    if (!normalized.ok) throw new HttpError(400, 'Invalid alert', normalized.details);
+    const { alert } = normalized;
+    const result = await record(alert);
+    request.log.info(
+      { source: alert.source, alertId: alert.alertId, workflowId: result.workflowId, duplicate: result.duplicate, joined: result.joined },
+      'Alert recorded',
+    );
+    if (result.duplicate) return reply.code(200).send({ workflowId: result.workflowId, duplicate: true });
+    return reply.code(202).send({ workflowId: result.workflowId, duplicate: false, joined: result.joined });
+  };
+
+  /** A batch: every alert gets its own outcome; the status says whether the SIEM must retry. */
+  const batch = async (request: FastifyRequest, reply: FastifyReply, items: { index: number; normalized: Normalized }[]) => {
+    const recordOne = async ({ index, normalized }: { index: number; normalized: Normalized }): Promise<AlertOutcome> => {
+      if (!normalized.ok) return { index, alertId: null, status: 'rejected', error: 'Invalid alert', details: normalized.details };
+      const { alert } = normalized;
+      try {
+        const result = await record(alert);
+        const status: AlertStatus = result.duplicate ? 'duplicate' : result.joined ? 'joined' : 'accepted';
+        return { index, alertId: alert.alertId, status, workflowId: result.workflowId };
+      } catch (err) {
+        if (temporalUnavailable(err))
+          return { index, alertId: alert.alertId, status: 'unavailable', error: 'Temporal is unavailable; not recorded, retry' };
+        request.log.error({ err, alertId: alert.alertId }, 'Recording an alert failed');
+        return { index, alertId: alert.alertId, status: 'failed', error: 'Internal error; not recorded' };
+      }
+    };
+    // Alerts for the same case are recorded in batch order (the first opens the case, the rest join it); different
+    // cases are recorded in parallel.
+    const groups = new Map<string, { position: number; item: (typeof items)[number] }[]>();
+    for (const [position, item] of items.entries()) {
+      const key = item.normalized.ok ? caseIndexIdFor(await deps.caseKeys.of(item.normalized.alert)) : `rejected-${position}`;
+      groups.set(key, [...(groups.get(key) ?? []), { position, item }]);
+    }
+    const outcomes = new Array<AlertOutcome>(items.length);
+    await mapBounded([...groups.values()], BATCH_CONCURRENCY, async (group) => {
+      for (const { position, item } of group) outcomes[position] = await recordOne(item);
     });
+    const count = (status: AlertStatus) => outcomes.filter((o) => o.status === status).length;
+    const summary = {
+      accepted: count('accepted'),
+      joined: count('joined'),
+      duplicate: count('duplicate'),
+      rejected: count('rejected'),
+      unavailable: count('unavailable'),
+      failed: count('failed'),
+    };
+    request.log.info({ ...summary }, 'Alert batch processed');
+    const body = { ...summary, results: outcomes };
+    // Retrying the whole batch is safe: what was recorded comes back as duplicates.
+    if (summary.unavailable > 0) return reply.code(503).header('retry-after', RETRY_AFTER_SECONDS).send(body);
+    if (summary.failed > 0) return reply.code(500).send(body);
+    if (summary.rejected === outcomes.length) return reply.code(400).send(body);
+    if (summary.rejected > 0) return reply.code(207).send(body);
+    return reply.code(summary.accepted + summary.joined > 0 ? 202 : 200).send(body);
+  };
+
+  const envelope = (details: ErrorDetail[]) => new HttpError(400, 'Invalid alert', details);
+
+  const routes: Record<IngestSource, (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>> = {
+    generic: async (request, reply) => {
+      const body = requireBody(request);
+      if (body instanceof NdjsonBatch) {
+        return batch(
+          request,
+          reply,
+          body.lines.map((line) => ({
+            index: line.line,
+            normalized: line.ok
+              ? normalizeGeneric(line.value, deps.now(), `line ${line.line}: `)
+              : { ok: false, details: [{ path: `line ${line.line}`, message: line.message }] },
+          })),
+        );
+      }
+      return single(request, reply, normalizeGeneric(body, deps.now()));
+    },
+    splunk: async (request, reply) => {
+      const body = requireBody(request);
+      if (body instanceof NdjsonBatch) throw unsupportedBatch();
+      const normalized = normalizeSplunk(body, deps.now());
+      if ('envelope' in normalized) throw envelope(normalized.envelope);
+      return single(request, reply, normalized);
+    },
+    sentinel: async (request, reply) => {
+      const body = requireBody(request);
+      if (body instanceof NdjsonBatch) throw unsupportedBatch();
+      const normalized = normalizeSentinel(body, deps.now());
+      if ('envelope' in normalized) throw envelope(normalized.envelope);
+      return single(request, reply, normalized);
+    },
+    elastic: async (request, reply) => {
+      const body = requireBody(request);
+      if (body instanceof NdjsonBatch) throw unsupportedBatch();
+      const normalized = normalizeElastic(body, deps.now());
+      if ('envelope' in normalized) throw envelope(normalized.envelope);
+      return batch(
+        request,
+        reply,
+        normalized.alerts.map((n, index) => ({ index, normalized: n })),
+      );
+    },
+  };
+
+  return (app: FastifyInstance) => {
+    for (const [source, handler] of Object.entries(routes) as [IngestSource, (typeof routes)[IngestSource]][]) {
+      app.post(
+        `/webhooks/siem/${source}`,
+        {
+          config: { deferBodyErrors: true },
+          preHandler: requireSourceAuth(source, resolveSourceAuth(deps.config, source)),
+        },
+        handler,
+      );
+    }
   };
 }

@@ -1,0 +1,55 @@
+/**
+ * Splunk's webhook alert action. Splunk posts one JSON object per triggered alert: the search's `sid`,
+ * `search_name`, `app`, `owner`, `results_link` and the first result row as `result`, whose values are all strings
+ * (`_time` is epoch seconds with a fraction, `bytes_out` a numeric string). The dedup key is `sid`.
+ */
+import { z } from 'zod';
+import type { ErrorDetail } from '../http/errors';
+import { zodDetails } from '../http/errors';
+import { finish, firstOf, hostOfUrl, type Normalized } from './normalize';
+import { normalizeSeverity } from './values';
+
+const text = z.string({ message: 'must be a string' }).trim().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters');
+
+export const splunkBodySchema = z.looseObject({
+  sid: text,
+  search_name: text,
+  app: text.optional(),
+  owner: text.optional(),
+  results_link: text.optional(),
+  result: z.record(z.string(), z.unknown(), { message: 'must be an object of the first result row' }),
+});
+
+/** Splunk has no severity in the envelope: a `severity` or `urgency` field in the result wins, else this. */
+export const SPLUNK_DEFAULT_SEVERITY = 'medium';
+
+export function normalizeSplunk(body: unknown, now: Date): { envelope: ErrorDetail[] } | Normalized {
+  const parsed = splunkBodySchema.safeParse(body);
+  if (!parsed.success) return { envelope: zodDetails(parsed.error, body) };
+  const { sid, search_name: searchName, result } = parsed.data;
+  const url = firstOf(result, ['url', 'uri'], 'result.');
+  const dest = firstOf(result, ['dest_host', 'dest', 'url_domain'], 'result.');
+  const severity = firstOf(result, ['severity', 'urgency'], 'result.');
+  return finish(
+    {
+      source: 'splunk',
+      raw: body,
+      fields: {
+        alertId: { value: sid, path: 'sid' },
+        user: firstOf(result, ['user', 'src_user'], 'result.'),
+        host: firstOf(result, ['src_host', 'host'], 'result.'),
+        srcIp: firstOf(result, ['src_ip', 'src'], 'result.'),
+        destDomain: dest.value === undefined ? { value: hostOfUrl(url.value), path: dest.path } : dest,
+        destUrl: url,
+        bytesOut: firstOf(result, ['bytes_out'], 'result.'),
+        eventTime: firstOf(result, ['_time'], 'result.'),
+        severity:
+          severity.value === undefined
+            ? { value: SPLUNK_DEFAULT_SEVERITY, path: severity.path }
+            : { value: normalizeSeverity(severity.value) ?? severity.value, path: severity.path },
+        ruleName: { value: searchName, path: 'search_name' },
+      },
+    },
+    now,
+  );
+}
