@@ -45,6 +45,8 @@ import { ConnectorConfigurationError, ConnectorNotFoundError } from '../src/conn
 import { evaluateBusinessHours as evaluateHours } from '../src/enrichment/business-hours';
 import { checkDomain } from '../src/enrichment/domain';
 import { translated } from './failures';
+import type { AuditEvent } from '../src/audit/audit-log';
+import type { AuditReceipt, AuditTrail } from '../src/audit/trail';
 
 export interface ActivityDeps {
   cloudStorage: CloudStorageCatalog;
@@ -58,6 +60,8 @@ export interface ActivityDeps {
   containment: ContainmentProviders;
   escalations: EscalationNotifier;
   reports: ReportSink;
+  /** The hash-chained audit trail (and its SIEM forwarding). */
+  audit: AuditTrail;
 }
 
 /** The configured containment providers by name: one isolation provider, any number of access providers. */
@@ -267,6 +271,16 @@ export function createActivities(deps: ActivityDeps) {
       log.warn('Escalated to Tier 2', { via: result.via, reason: notice.reason });
       return result;
     }),
+
+    /**
+     * Appends an audit record (idempotent per event key) and forwards it to the SIEM when configured. Every failure
+     * is retried, including a refused SIEM token: the run waits, visibly, rather than acting unrecorded.
+     */
+    recordAuditEvent: async (event: AuditEvent): Promise<AuditReceipt> => {
+      const receipt = await deps.audit.record(event);
+      log.info('Audit record', { type: event.type, seq: receipt.seq, appended: receipt.appended, forwardedTo: deps.audit.forwardsTo });
+      return receipt;
+    },
 
     /** Publishes the final case report. */
     publishReport: translated(async (state: RunState): Promise<{ location: string }> => {

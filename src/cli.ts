@@ -5,16 +5,28 @@
  *   deny <workflowId> --as <approver> [--comment <text>]
  *   false-positive <workflowId> --as <approver> [--comment <text>]   close without containment
  *   show <workflowId> [--json]            a run's state (report as Markdown once closed)
+ *   list [--decision ..] [--approval ..] [--stage ..] [--user ..] [--host ..] [--domain ..] [--source ..]
+ *        [--severity ..] [--containment ..] [--status running|closed] [--query <visibility query>] [--limit n] [--json]
+ *   history <workflowId> [--out <file.json>]   a run's event history as JSON (input for replay)
+ *   replay <history.json>                 replays a history against the current workflow code
+ *   audit verify [--file <audit.jsonl>]   checks the audit trail's hash chain
  *   release <workflowId> --as <approver> [--comment <text>]   undo a held containment (waits for the result)
  *   confirm <workflowId> --as <approver> [--comment <text>]   confirm it (stops the lease re-escalation)
  */
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { verifyAuditFile } from './audit/audit-log';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ConfigError, loadConfig, secretsOf } from './config';
 import { createLogger } from './logger';
 import { start } from './start';
 import { connectClient } from './temporal/connection';
 import { confirmContainment, decideApproval, getRunView, releaseContainment } from './temporal/playbook-runs';
+import { historyToJson } from './temporal/history-json';
+import { replayHistoryFile } from './temporal/replay';
+import { formatRunTable, listRuns, runListQuery } from './temporal/run-list';
 
 const USAGE = `Usage: npm run soar -- <command>
   start [--worker-only | --http-only]
@@ -22,6 +34,12 @@ const USAGE = `Usage: npm run soar -- <command>
   deny <workflowId> --as <approver> [--comment <text>]
   false-positive <workflowId> --as <approver> [--comment <text>]
   show <workflowId> [--json]
+  list [--decision escalate] [--approval pending] [--stage ..] [--user ..] [--host ..] [--domain ..] [--source ..]
+       [--severity ..] [--containment ..] [--status running|closed] [--query '<visibility query>'] [--limit 50] [--json]
+  history <workflowId> [--out <file.json>]
+  replay <history.json>
+  audit verify [--file <audit.jsonl>]
+
   release <workflowId> --as <approver> [--comment <text>]
   confirm <workflowId> --as <approver> [--comment <text>]`;
 
@@ -39,6 +57,20 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       'worker-only': { type: 'boolean', default: false },
       'http-only': { type: 'boolean', default: false },
+      decision: { type: 'string' },
+      approval: { type: 'string' },
+      containment: { type: 'string' },
+      stage: { type: 'string' },
+      user: { type: 'string' },
+      host: { type: 'string' },
+      domain: { type: 'string' },
+      source: { type: 'string' },
+      severity: { type: 'string' },
+      status: { type: 'string' },
+      query: { type: 'string' },
+      limit: { type: 'string' },
+      out: { type: 'string' },
+      file: { type: 'string' },
     },
   });
   const config = loadConfig();
@@ -117,6 +149,74 @@ async function main(argv: string[]): Promise<number> {
       } finally {
         await client.connection.close();
       }
+    }
+    case 'list': {
+      const limit = values.limit === undefined ? 50 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit is a number from 1 to 1000');
+      let query: string;
+      try {
+        query = values.query ?? runListQuery(values);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      const client = await connectClient(config.temporal);
+      try {
+        if (!values.json) console.error(`Listing runs where ${query}`);
+        const runs = await listRuns(client, query, limit);
+        console.log(values.json ? JSON.stringify(runs, null, 2) : runs.length ? formatRunTable(runs) : 'No runs match.');
+        return 0;
+      } finally {
+        await client.connection.close();
+      }
+    }
+    case 'history': {
+      const workflowId = positionals[0];
+      if (!workflowId) throw new UsageError('history needs a workflow ID');
+      const client = await connectClient(config.temporal);
+      try {
+        const history = await client.workflow.getHandle(workflowId).fetchHistory();
+        const json = historyToJson(history);
+        if (values.out) {
+          await writeFile(values.out, json, 'utf8');
+          console.error(`Wrote ${history.events?.length ?? 0} events to ${values.out}`);
+        } else console.log(json);
+        return 0;
+      } finally {
+        await client.connection.close();
+      }
+    }
+    case 'replay': {
+      const file = positionals[0];
+      if (!file) throw new UsageError('replay needs a history JSON file');
+      try {
+        await replayHistoryFile(file, config, (line) => console.error(line));
+        return 0;
+      } catch (err) {
+        if (err instanceof DeterminismViolationError || ['DeterminismViolationError', 'ReplayError'].includes((err as Error).name)) {
+          console.error(`Replay failed: ${(err as Error).message}`);
+          return 5;
+        }
+        throw err;
+      }
+    }
+    case 'audit': {
+      if (positionals[0] !== 'verify') throw new UsageError('audit takes one subcommand: verify');
+      const file = values.file ?? config.audit.file;
+      if (!existsSync(file)) {
+        console.error(`No audit file at ${file}: nothing has been recorded there (check audit.file).`);
+        return 4;
+      }
+      console.error(`Verifying ${file}`);
+      const result = await verifyAuditFile(file, (n) => console.error(`  ${n} records checked`));
+      if (result.ok) {
+        console.log(`OK: ${result.records} records, hash chain intact; head ${result.headHash}`);
+        return 0;
+      }
+      const { line, seq, reason } = result.brokenAt;
+      console.log(
+        `BROKEN at record ${line}${seq !== null && seq !== line ? ` (seq ${seq})` : ''}: ${reason}. ${result.records} records before it are intact.`,
+      );
+      return 5;
     }
     default:
       throw new UsageError(command ? `Unknown command "${command}"` : 'No command given');

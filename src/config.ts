@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { DEFAULT_DECISION_POLICY } from '../workflows/decide';
 import { isValidTimezone } from './enrichment/business-hours';
 import { sanitizeSources, sourceSecrets, sourcesSchemas } from './connectors/sources-config';
+import { payloadKeySecrets } from './temporal/payload-codec';
 import { INGEST_SOURCES, ingestSchema, resolveSourceAuth, type IngestSource, type SourceAuth } from './ingest/config';
 
 export const DEFAULT_CONFIG_PATH = 'config/soar.yaml';
@@ -87,6 +88,20 @@ function buildSchema(env: Env) {
     tls: tlsSchema.default({ enabled: false }),
     /** Temporal Cloud API key; prefer `env:TEMPORAL_API_KEY`. */
     apiKey: secret.optional(),
+    /**
+     * AES-GCM encryption of every payload (src/temporal/payload-codec.ts). On by default (fail closed). Keys: base64
+     * of 32 bytes, the first encrypts, all decrypt. Without `keys`, the key ring in `keyFile` (default
+     * `<dataDir>/payload-codec.keys`), which `npm start` generates on first start.
+     */
+    payloadCodec: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        keys: z
+          .array(z.strictObject({ id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ -'), key: secret }))
+          .default([]),
+        keyFile: z.string().optional(),
+      })
+      .default({ enabled: true, keys: [] }),
     devServer: z
       .strictObject({
         /** Start the Temporal CLI's dev server with the app: the one-machine embedded default. */
@@ -113,6 +128,8 @@ function buildSchema(env: Env) {
     webhookTokens: z.array(secret).default([]),
     /** Bearer tokens accepted on the read API (`GET /runs/:id`); same loopback-only rule when empty. */
     apiTokens: z.array(secret).default([]),
+    /** Bearer tokens accepted on `GET /metrics` (give Prometheus its own); same loopback-only rule when empty. */
+    metricsTokens: z.array(secret).default([]),
   });
 
   const approverSchema = z.strictObject({ id: z.string().min(1), name: z.string().min(1) });
@@ -303,6 +320,43 @@ function buildSchema(env: Env) {
       .refine((e) => e.channel !== undefined || e.userGroup !== undefined, 'name a channel, a user group or both')
       .optional(),
   });
+
+  const auditSchema = z.strictObject({
+    /** The append-only JSON Lines file; default `<dataDir>/audit/audit.jsonl`. */
+    file: z.string().optional(),
+    /** Optional copy of every record to the SIEM over HTTP. The local file stays the chain of record. */
+    forward: z
+      .discriminatedUnion('type', [
+        z.strictObject({
+          type: z.literal('splunk-hec'),
+          /** Base URL of the HEC, e.g. https://splunk.example:8088 (records go to /services/collector/event). */
+          url: z.url(),
+          token: secret,
+          index: z.string().optional(),
+          sourcetype: z.string().default('soar:audit'),
+        }),
+        z.strictObject({
+          type: z.literal('elasticsearch'),
+          /** Base URL of the cluster (records go to /_bulk). */
+          url: z.url(),
+          index: z.string().min(1).default('soar-audit'),
+          /** Sent as `Authorization: ApiKey <apiKey>`. */
+          apiKey: secret.optional(),
+        }),
+      ])
+      .optional(),
+  });
+
+  const metricsSchema = z.strictObject({
+    /**
+     * Where the Temporal SDK's own Prometheus exporter (worker, poller, task-slot metrics) listens, `host:port`;
+     * `GET /metrics` appends what it serves. Off when absent.
+     */
+    sdkPrometheusAddress: z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+      .optional(),
+  });
   const ingest = ingestSchema(secret);
 
   return z
@@ -318,6 +372,8 @@ function buildSchema(env: Env) {
       /** Local state: the dry-run ledger, reports. */
       dataDir: z.string().default('.data'),
       log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).default({ level: 'info' }),
+      audit: auditSchema.default({}),
+      metrics: metricsSchema.default({}),
     })
     .superRefine((cfg, ctx) => {
       if (cfg.playbook.approvalDeadline !== undefined && cfg.playbook.approvalDeadline < cfg.playbook.approvalTimeout) {
@@ -352,7 +408,7 @@ function buildSchema(env: Env) {
           });
         }
       }
-      for (const key of ['apiTokens'] as const) {
+      for (const key of ['apiTokens', 'metricsTokens'] as const) {
         if (cfg.http[key].length === 0 && !isLoopback(cfg.http.host)) {
           ctx.addIssue({
             code: 'custom',
@@ -361,7 +417,18 @@ function buildSchema(env: Env) {
           });
         }
       }
-    });
+    })
+    .transform((cfg) => ({
+      ...cfg,
+      temporal: {
+        ...cfg.temporal,
+        payloadCodec: {
+          ...cfg.temporal.payloadCodec,
+          keyFile: cfg.temporal.payloadCodec.keyFile ?? path.join(cfg.dataDir, 'payload-codec.keys'),
+        },
+      },
+      audit: { ...cfg.audit, file: cfg.audit.file ?? path.join(cfg.dataDir, 'audit', 'audit.jsonl') },
+    }));
 }
 
 export type Config = z.infer<ReturnType<typeof buildSchema>>;
@@ -445,14 +512,32 @@ export function loadConfig(env: Env = process.env): Config {
 export function sanitizeConfig(config: Config): unknown {
   return {
     ...config,
-    temporal: { ...config.temporal, apiKey: config.temporal.apiKey ? '[redacted]' : undefined },
+    temporal: {
+      ...config.temporal,
+      apiKey: config.temporal.apiKey ? '[redacted]' : undefined,
+      payloadCodec: {
+        ...config.temporal.payloadCodec,
+        keys: config.temporal.payloadCodec.keys.map((k) => ({ id: k.id, key: '[redacted]' })),
+      },
+    },
     http: {
       ...config.http,
       webhookTokens: config.http.webhookTokens.map(() => '[redacted]'),
       apiTokens: config.http.apiTokens.map(() => '[redacted]'),
+      metricsTokens: config.http.metricsTokens.map(() => '[redacted]'),
     },
     connectors: { ...sanitizeSources(config.connectors), containment: sanitizeContainment(config.connectors.containment) },
     slack: config.slack ? { ...config.slack, botToken: '[redacted]', signingSecret: '[redacted]' } : undefined,
+    audit: config.audit.forward
+      ? {
+          ...config.audit,
+          forward: {
+            ...config.audit.forward,
+            ...('token' in config.audit.forward ? { token: '[redacted]' } : {}),
+            ...('apiKey' in config.audit.forward && config.audit.forward.apiKey ? { apiKey: '[redacted]' } : {}),
+          },
+        }
+      : config.audit,
     ingest: {
       ...config.ingest,
       sources: Object.fromEntries(
@@ -498,6 +583,7 @@ function redactAuth(auth: SourceAuth): SourceAuth {
 
 /** Every secret value in the configuration, so loggers can redact them wherever they appear. */
 export function secretsOf(config: Config): string[] {
+  const forward = config.audit.forward;
   const ingestSecrets = Object.values(config.ingest.sources).flatMap((source) => {
     if (!source) return [];
     const auth = source.auth;
@@ -510,6 +596,9 @@ export function secretsOf(config: Config): string[] {
     config.temporal.apiKey,
     ...config.http.webhookTokens,
     ...config.http.apiTokens,
+    ...config.http.metricsTokens,
+    ...payloadKeySecrets(config.temporal.payloadCodec),
+    forward?.type === 'splunk-hec' ? forward.token : forward?.apiKey,
     ...sourceSecrets(config.connectors),
     config.slack?.botToken,
     config.slack?.signingSecret,

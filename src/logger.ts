@@ -15,6 +15,9 @@ const REDACT_PATHS = [
   'headers["x-slack-signature"]',
   'token',
   '*.token',
+  // The SDK's activity log attributes carry the task token, which can complete the activity from outside.
+  'taskToken',
+  '*.taskToken',
   'apiKey',
   '*.apiKey',
   'password',

@@ -9,9 +9,11 @@ import type { FastifyInstance } from 'fastify';
 import { type Config, sanitizeConfig } from './config';
 import { buildApp } from './http/app';
 import type { Logger } from './logger';
+import { PlaybookMetrics } from './metrics';
 import { listen } from './server';
 import { connectClient, connectWorker } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
+import { ensureKeyFile } from './temporal/payload-codec';
 import { resolveTemporalCli } from './temporal/temporal-cli';
 import { createActivityDeps, createWorker, installSdkLogger } from './worker';
 
@@ -21,7 +23,8 @@ export interface Roles {
 }
 
 export async function start(config: Config, logger: Logger, roles: Roles = { worker: true, http: true }): Promise<void> {
-  installSdkLogger(logger);
+  installSdkLogger(logger, config.metrics.sdkPrometheusAddress);
+  const metrics = new PlaybookMetrics();
   logger.info({ config: sanitizeConfig(config) }, 'Starting');
   const stops: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
@@ -44,7 +47,13 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
       if (!cli)
         throw new Error('No Temporal CLI available and no Go toolchain to build one: install the Temporal CLI or set TEMPORAL_CLI_PATH');
       logger.info({ path: cli.path, route: cli.route }, 'Temporal CLI');
-      devServer = await startDevServer(config.temporal, cli.path, logger);
+      const codec = config.temporal.payloadCodec;
+      if (codec.enabled && codec.keys.length === 0 && ensureKeyFile(codec.keyFile)) {
+        logger.info({ keyFile: codec.keyFile }, 'Generated the payload encryption key (embedded default; keep this file)');
+      }
+      const codecEndpoint =
+        roles.http && config.temporal.payloadCodec.enabled ? `http://${config.http.host}:${config.http.port}/codec` : undefined;
+      devServer = await startDevServer(config.temporal, cli.path, logger, codecEndpoint);
       const server = devServer;
       stops.push(() => server.stop());
     }
@@ -60,7 +69,7 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
       const connection: NativeConnection = await connectWorker(config.temporal);
       stops.push(() => connection.close());
       logger.info('Bundling workflows and starting the worker');
-      worker = await createWorker({ config, connection, deps: createActivityDeps(config, logger) });
+      worker = await createWorker({ config, connection, deps: createActivityDeps(config, logger, metrics) });
       const w = worker;
       workerRun = w.run();
       stops.push(async () => {
@@ -70,7 +79,7 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
     }
 
     if (roles.http && client) {
-      app = buildApp({ config, client, logger });
+      app = buildApp({ config, client, logger, metrics });
       const a = app;
       stops.push(() => a.close());
       await listen(app, config);
@@ -92,6 +101,8 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
           `  API document      GET  ${base}/openapi.json`,
           `  Run state         GET  ${base}/runs/<workflowId>`,
           `  Health            GET  ${base}/healthz`,
+          `  Metrics           GET  ${base}/metrics`,
+          ...(config.temporal.payloadCodec.enabled ? [`  Codec (for the UI) POST ${base}/codec/{encode,decode}`] : []),
         ]
       : []),
     ...(roles.worker ? [`  Worker            ${roles.http ? 'running in this process' : 'running'}`] : []),

@@ -12,6 +12,11 @@ import type { ApprovalNotifier } from './contracts/ports';
 import { LogEscalationNotifier } from './connectors/log-notifier/escalations';
 import { createContainmentProviders } from './containment/providers';
 import type { Logger } from './logger';
+import type { PlaybookMetrics } from './metrics';
+import { FileAuditLog } from './audit/audit-log';
+import { AuditTrail } from './audit/trail';
+import { createAuditForwarder } from './connectors/siem-audit/client';
+import { dataConverterFor } from './temporal/payload-codec';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -36,7 +41,7 @@ function createNotifier(config: Config, logger: Logger): ApprovalNotifier {
 }
 
 /** The connectors the configuration selects. */
-export function createActivityDeps(config: Config, logger: Logger): ActivityDeps {
+export function createActivityDeps(config: Config, logger: Logger, metrics: PlaybookMetrics | null = null): ActivityDeps {
   const dataDir = path.resolve(config.connectors.dataDir);
   return {
     cloudStorage: new FileCloudStorageCatalog(dataDir),
@@ -47,13 +52,17 @@ export function createActivityDeps(config: Config, logger: Logger): ActivityDeps
     containment: createContainmentProviders(config),
     escalations: new LogEscalationNotifier(logger.child({ component: 'escalations' })),
     reports: new FileReportSink(path.resolve(config.dataDir)),
+    audit: new AuditTrail(new FileAuditLog(config.audit.file), createAuditForwarder(config.audit.forward), metrics),
   };
 }
 
 let runtimeInstalled = false;
 
-/** Routes the SDK's own logs (worker, workflow `log`, activity `log`) through our logger. Once per process. */
-export function installSdkLogger(logger: Logger): void {
+/**
+ * Routes the SDK's own logs (worker, workflow `log`, activity `log`) through our logger, and serves the SDK's worker
+ * metrics in Prometheus format on `sdkPrometheusAddress` when given (GET /metrics appends them). Once per process.
+ */
+export function installSdkLogger(logger: Logger, sdkPrometheusAddress?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const sdk = logger.child({ component: 'temporal-sdk' });
@@ -68,6 +77,7 @@ export function installSdkLogger(logger: Logger): void {
     logger: new DefaultLogger('INFO', (entry) => {
       sdk[levels[entry.level]](entry.meta ?? {}, entry.message);
     }),
+    ...(sdkPrometheusAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkPrometheusAddress } } } } : {}),
   });
 }
 
@@ -89,6 +99,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue ?? config.temporal.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(options.deps),
+    dataConverter: dataConverterFor(config.temporal.payloadCodec),
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
 }

@@ -12,6 +12,10 @@ import { FileCloudStorageCatalog } from '../connectors/local-files/client';
 import { CaseKeys } from '../ingest/case-key';
 import { MAX_NDJSON_LINES, parseNdjson } from '../ingest/ndjson';
 import { HttpError } from './errors';
+import { PlaybookMetrics } from '../metrics';
+import { payloadCodecFor } from '../temporal/payload-codec';
+import { codecRoutes } from './routes/codec';
+import { metricsRoutes } from './routes/metrics';
 import { temporalUnavailable } from './temporal-unavailable';
 import { openApiRoutes } from './routes/openapi';
 import { runRoutes } from './routes/runs';
@@ -39,6 +43,8 @@ export interface AppDeps {
   client: Client;
   logger: Logger;
   now?: () => Date;
+  /** This process's metrics (shared with the worker when both run here); a fresh registry when omitted. */
+  metrics?: PlaybookMetrics;
   /** Case keys for ingestion (user + destination service); by default from the file-backed service catalog. */
   caseKeys?: CaseKeys;
   /** How long recording one alert in Temporal may take before the caller gets a 503 (default 10 s). */
@@ -185,6 +191,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     );
   app.register(siemRoutes({ config, client: deps.client, now, caseKeys, recordDeadlineMs: deps.recordDeadlineMs }));
   app.register(runRoutes({ config, client: deps.client }));
+  // Not encapsulated, so the alert counter sees the webhook routes' answers.
+  metricsRoutes({ config, metrics: deps.metrics ?? new PlaybookMetrics({ processMetrics: false }) })(app);
+  const codec = payloadCodecFor(config.temporal.payloadCodec);
+  if (codec) app.register(codecRoutes({ config, codec }));
   app.register(openApiRoutes());
   if (config.slack) app.register(slackRoutes({ config, slack: config.slack, client: deps.client, now }));
   return app;

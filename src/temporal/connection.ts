@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
+import { dataConverterFor } from './payload-codec';
 
 function readPem(file: string, what: string): Buffer {
   try {
@@ -38,7 +39,8 @@ export async function connectClient(config: Config['temporal'], connectTimeout =
     connectTimeout,
     ...(config.apiKey ? { apiKey: config.apiKey } : {}),
   });
-  return new Client({ connection, namespace: config.namespace });
+  // Every client encrypts and decrypts payloads with the configured keys (fail closed: no key, no client).
+  return new Client({ connection, namespace: config.namespace, dataConverter: dataConverterFor(config.payloadCodec) });
 }
 
 export function connectWorker(config: Config['temporal']): Promise<NativeConnection> {

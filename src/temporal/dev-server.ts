@@ -26,7 +26,16 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-export async function startDevServer(config: Config['temporal'], cliPath: string, logger: Logger): Promise<DevServer> {
+/**
+ * `codecEndpoint`: the app's `/codec` base URL, so the embedded Web UI decrypts payloads (summaries, inputs, results)
+ * for whoever can reach it; the endpoint is open only on loopback, like the UI itself.
+ */
+export async function startDevServer(
+  config: Config['temporal'],
+  cliPath: string,
+  logger: Logger,
+  codecEndpoint?: string,
+): Promise<DevServer> {
   const [ip = '127.0.0.1', port = '7233'] = config.address.split(':');
   const dev = config.devServer;
   await mkdir(path.dirname(path.resolve(dev.dbFile)), { recursive: true });
@@ -46,6 +55,7 @@ export async function startDevServer(config: Config['temporal'], cliPath: string
     '--log-level',
     dev.logLevel,
     ...searchAttributeCliArgs(),
+    ...(codecEndpoint ? ['--ui-codec-endpoint', codecEndpoint] : []),
   ];
   const log = logger.child({ component: 'temporal-dev-server' });
   log.info({ cli: cliPath, args }, 'Starting the Temporal dev server');

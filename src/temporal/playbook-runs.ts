@@ -3,7 +3,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { exfilToCloudStorage } from '../../workflows';
-import { formatBytes } from '../../workflows/decide';
+import { startDetails, startSummary } from '../../workflows/case-summary';
 import { confirmContainmentUpdate, decideApprovalUpdate, getStateQuery, releaseContainmentUpdate } from '../../workflows/messages';
 import type { Config } from '../config';
 import type { NormalizedAlert } from '../contracts/alert';
@@ -80,8 +80,9 @@ export async function startPlaybookRun(
       workflowId,
       args: [playbookInput(config, alert)],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      staticSummary: `${alert.user} uploaded ${formatBytes(alert.bytesOut)} to ${alert.destDomain} from ${alert.host} at ${alert.eventTime}`,
-      staticDetails: `T1567.002 exfiltration to cloud storage. Alert ${alert.alertId} from ${alert.source}, rule "${alert.ruleName}", severity ${alert.severity}.`,
+      // The decided part of the case line follows in the run's current details (see workflows/case-summary.ts).
+      staticSummary: startSummary(alert),
+      staticDetails: startDetails(alert),
       typedSearchAttributes: [
         { key: SA.alertSource, value: alert.source },
         { key: SA.alertId, value: alert.alertId },

@@ -11,6 +11,9 @@ import type { NormalizedAlert } from '../../src/contracts/alert';
 
 export const MiB = 1024 * 1024;
 
+/** The payload encryption key every test configuration and test client share (32 bytes, base64). */
+export const TEST_PAYLOAD_KEY = { id: 'test-key-1', key: Buffer.alloc(32, 7).toString('base64') };
+
 /** 30 days around 20 MiB/day with a spread of a few MiB: mean 20 MiB, population sd 2 MiB. */
 export const JDOE_DAILY = Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? 18 : 22) * MiB);
 
@@ -111,6 +114,7 @@ export function rawTestConfig(options: TestConfigOptions = {}): Record<string, u
       namespace: options.namespace ?? 'default',
       taskQueue: options.taskQueue ?? 'soar-test',
       devServer: { enabled: false },
+      payloadCodec: { enabled: true, keys: [TEST_PAYLOAD_KEY] },
     },
     http: { host: '127.0.0.1', port: 0 },
     playbook: {

@@ -1,22 +1,35 @@
 /** The real Temporal dev server for tests, from the same CLI resolver `npm start` and CI use. */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type RuntimeOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { resolveTemporalCli } from '../../src/temporal/temporal-cli';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
+import { dataConverterFor } from '../../src/temporal/payload-codec';
 import { decideApproval } from '../../src/temporal/playbook-runs';
 import { createActivityDeps, createWorker, WORKFLOWS_PATH } from '../../src/worker';
 import { getStateQuery } from '../../workflows/messages';
-import { testConfig, unique } from './fixtures';
+import { TEST_PAYLOAD_KEY, testConfig, unique } from './fixtures';
 
 let runtimeInstalled = false;
 
-export async function startTestServer(): Promise<TestWorkflowEnvironment> {
+/** The data converter of test clients: the same payload encryption key as the test configuration's workers. */
+export const testDataConverter = dataConverterFor({ enabled: true, keys: [TEST_PAYLOAD_KEY], keyFile: '' });
+
+export interface TestServerOptions {
+  /** The SDK runtime for this test process (once per process), e.g. with a Prometheus exporter. */
+  runtime?: RuntimeOptions;
+  /** Serve the Web UI on this port. */
+  uiPort?: number;
+  /** More `temporal server start-dev` flags, e.g. `--ui-codec-endpoint`. */
+  extraArgs?: string[];
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestWorkflowEnvironment> {
   if (!runtimeInstalled) {
     // Keep test output readable: the SDK's own logs at WARN and above only.
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('WARN'), ...options.runtime });
     runtimeInstalled = true;
   }
   const cli = await resolveTemporalCli();
@@ -25,7 +38,11 @@ export async function startTestServer(): Promise<TestWorkflowEnvironment> {
       ...(cli ? { executable: { type: 'existing-path', path: cli.path } } : {}),
       ip: '127.0.0.1',
       searchAttributes: ALL_SEARCH_ATTRIBUTES,
+      ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
+      ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
     },
+    // env.client encrypts and decrypts like the workers the test configuration builds.
+    client: { dataConverter: testDataConverter },
   });
 }
 

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { Worker } from '@temporalio/worker';
-import { workflowBundle } from '../helpers/temporal';
+import { testDataConverter, workflowBundle } from '../helpers/temporal';
 
 const DIR = path.join(__dirname, 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
@@ -20,7 +20,12 @@ describe('replay of checked-in histories', () => {
   for (const file of files) {
     test(`${file} replays without non-determinism`, async () => {
       const history: unknown = JSON.parse(readFileSync(path.join(DIR, file), 'utf8'));
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+      await Worker.runReplayHistory(
+        // Recorded with payload encryption on (the test key); unencrypted histories decode unchanged.
+        { workflowBundle: await workflowBundle(), dataConverter: testDataConverter },
+        history,
+        file,
+      );
     });
   }
 });

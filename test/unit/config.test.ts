@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig, parseConfig, sanitizeConfig, secretsOf } from '../../src/config';
-import { rawTestConfig, tempDir } from '../helpers/fixtures';
+import { rawTestConfig, tempDir, TEST_PAYLOAD_KEY } from '../helpers/fixtures';
 
 describe('configuration', () => {
   test('the shipped config/soar.yaml is valid and starts the embedded dev server', () => {
@@ -37,7 +37,8 @@ describe('configuration', () => {
       { SIEM_TOKEN: 'tok-very-secret', TEMPORAL_API_KEY: 'key-very-secret' },
     );
     assert.deepEqual(config.http.webhookTokens, ['tok-very-secret']);
-    assert.deepEqual(secretsOf(config).sort(), ['key-very-secret', 'tok-very-secret']);
+    // The test configuration's payload encryption key is a secret too.
+    assert.deepEqual(secretsOf(config).sort(), [TEST_PAYLOAD_KEY.key, 'key-very-secret', 'tok-very-secret'].sort());
     const shown = JSON.stringify(sanitizeConfig(config));
     assert.ok(!shown.includes('tok-very-secret') && !shown.includes('key-very-secret'));
   });

@@ -8,7 +8,7 @@ import { IntuneDeviceInventory } from '../../src/connectors/microsoft-graph/intu
 import { OktaDirectory } from '../../src/connectors/okta/directory';
 import { ServiceNowChangeRecords } from '../../src/connectors/servicenow/change-requests';
 import { createEnrichmentSources } from '../../src/connectors/sources';
-import { rawTestConfig } from '../helpers/fixtures';
+import { rawTestConfig, TEST_PAYLOAD_KEY } from '../helpers/fixtures';
 
 const httpSources = {
   hr: {
@@ -68,7 +68,11 @@ describe('enrichment source configuration', () => {
     assert.ok(sources.devices instanceof IntuneDeviceInventory);
     assert.ok(sources.baselines instanceof ElasticsearchUploadBaselines);
 
-    assert.deepEqual(secretsOf(config).sort(), ['es-secret-4', 'graph-secret-3', 'okta-secret-1', 'snow-secret-2']);
+    // Plus the test configuration's payload encryption key, also a secret.
+    assert.deepEqual(
+      secretsOf(config).sort(),
+      ['es-secret-4', 'graph-secret-3', 'okta-secret-1', 'snow-secret-2', TEST_PAYLOAD_KEY.key].sort(),
+    );
     const shown = JSON.stringify(sanitizeConfig(config));
     for (const secret of Object.values(env)) assert.ok(!shown.includes(secret), `${secret} leaked into the sanitized view`);
     assert.match(shown, /"orgUrl":"https:\/\/acme\.okta\.com"/);

@@ -1,0 +1,84 @@
+/**
+ * Prometheus metrics (prom-client), served on `GET /metrics`. One registry per process: the HTTP side counts alerts,
+ * the worker side counts what the audit trail records (runs, approvals, containment), so a run counted once in the
+ * audit file is counted once here.
+ */
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { AuditEvent } from './audit/audit-log';
+
+export class PlaybookMetrics {
+  readonly registry = new Registry();
+
+  readonly alertsReceived = new Counter({
+    name: 'soar_alerts_received_total',
+    help: 'Alerts posted to a SIEM webhook, by source',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly alertsRejected = new Counter({
+    name: 'soar_alerts_rejected_total',
+    help: 'Alerts refused (invalid, unauthorised, too large, Temporal unavailable), by source and HTTP status',
+    labelNames: ['source', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly alertsDeduplicated = new Counter({
+    name: 'soar_alerts_deduplicated_total',
+    help: 'Alerts that already had a run (same source and alert ID), by source',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly runsClosed = new Counter({
+    name: 'soar_runs_closed_total',
+    help: 'Playbook runs closed, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly approvalLatency = new Histogram({
+    name: 'soar_approval_latency_seconds',
+    help: 'Time from the approval request to the human decision (or expiry), by result',
+    labelNames: ['result'] as const,
+    buckets: [15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 86400],
+    registers: [this.registry],
+  });
+  readonly containmentActions = new Counter({
+    name: 'soar_containment_actions_total',
+    help: 'Containment and release (undo) actions, by provider, action and result',
+    labelNames: ['provider', 'action', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly auditRecords = new Counter({
+    name: 'soar_audit_records_total',
+    help: 'Audit records appended, by type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'soar_' });
+  }
+
+  /** Counts what a newly appended audit record says. */
+  observeAudit(event: AuditEvent): void {
+    this.auditRecords.inc({ type: event.type });
+    const d = event.data;
+    switch (event.type) {
+      case 'run-closed':
+        if (typeof d.outcome === 'string') this.runsClosed.inc({ outcome: d.outcome });
+        break;
+      case 'approval': {
+        const requested = typeof d.requestedAt === 'string' ? Date.parse(d.requestedAt) : NaN;
+        const decided = typeof d.decidedAt === 'string' ? Date.parse(d.decidedAt) : Date.parse(event.at);
+        if (typeof d.status === 'string' && Number.isFinite(requested) && Number.isFinite(decided)) {
+          this.approvalLatency.observe({ result: d.status }, Math.max(0, (decided - requested) / 1000));
+        }
+        break;
+      }
+      case 'containment':
+      case 'release':
+        this.containmentActions.inc({ provider: String(d.provider), action: String(d.action), result: String(d.status) });
+        break;
+      default:
+        break;
+    }
+  }
+}
