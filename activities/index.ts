@@ -8,19 +8,15 @@ import type {
   BusinessHoursFinding,
   ContainmentActionResult,
   ContainmentRequest,
-  DecisionRecord,
   DeviceFinding,
-  Enrichment,
   DomainFinding,
   HrFinding,
   PolicyChangesFinding,
-  ProposedAction,
   RunState,
   SlackApprover,
   SlackMessageRef,
 } from '../src/contracts/playbook';
-import type { NormalizedAlert } from '../src/contracts/alert';
-import { approvalDigest } from '../src/approvals/digest';
+import { approvalDigest, type DigestInput } from '../src/approvals/digest';
 import type {
   ApprovalNotice,
   ApprovalNotifier,
@@ -165,15 +161,7 @@ export function createActivities(deps: ActivityDeps) {
      * evidence. Every decision must name it.
      */
     prepareApproval: translated(
-      (input: {
-        workflowId: string;
-        requestId: string;
-        expiresAt: string;
-        proposedActions: ProposedAction[];
-        alert: NormalizedAlert;
-        enrichment: Partial<Enrichment>;
-        decision: DecisionRecord;
-      }): Promise<{ digest: string }> => Promise.resolve({ digest: approvalDigest(input) }),
+      (input: DigestInput): Promise<{ digest: string }> => Promise.resolve({ digest: approvalDigest(input) }),
     ),
 
     /** Who may decide through the notifier now (Slack users and group members), or null: CLI decisions only. */

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { DecisionRecord, Enrichment, ProposedAction } from '../contracts/playbook';
 import type { NormalizedAlert } from '../contracts/alert';
+import { canonicalJson } from '../canonical-json';
 
 export interface DigestInput {
   workflowId: string;
@@ -15,15 +16,6 @@ export interface DigestInput {
   alert: NormalizedAlert;
   enrichment: Partial<Enrichment>;
   decision: DecisionRecord;
-}
-
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
 /** `sha256:<hex>`. */

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { open, mkdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { canonicalJson } from '../canonical-json';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -41,16 +42,6 @@ export interface AuditRecord extends AuditEvent {
   prevHash: string;
   /** SHA-256 (hex) of the canonical JSON of this record without `hash`. */
   hash: string;
-}
-
-/** JSON with object keys sorted at every level, so the hash does not depend on key order. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
 export function hashRecord(record: Omit<AuditRecord, 'hash'> & { hash?: string }): string {

@@ -1,7 +1,8 @@
 /** The digest an approval request is bound to. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { approvalDigest, canonicalJson, type DigestInput } from '../../src/approvals/digest';
+import { approvalDigest, type DigestInput } from '../../src/approvals/digest';
+import { canonicalJson } from '../../src/canonical-json';
 import { escalatingAlert } from '../helpers/fixtures';
 
 const input: DigestInput = {
