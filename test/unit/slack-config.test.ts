@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, parseConfig, sanitizeConfig, secretsOf } from '../../src/config';
 import { playbookInput } from '../../src/temporal/playbook-runs';
-import { escalatingAlert, rawTestConfig } from '../helpers/fixtures';
+import { escalatingAlert, rawTestConfig, TEST_PAYLOAD_KEY } from '../helpers/fixtures';
 
 const slack = {
   botToken: 'env:SLACK_BOT_TOKEN',
@@ -22,7 +22,8 @@ describe('Slack configuration', () => {
     assert.equal(config.slack?.apiUrl, 'https://slack.com/api/');
     assert.equal(config.slack?.responseUrlPrefix, 'https://hooks.slack.com/');
     assert.equal(config.slack?.mapUsersByEmail, true);
-    assert.deepEqual(secretsOf(config).sort(), ['signing-very-secret', 'xoxb-very-secret-token']);
+    // The test configuration's payload encryption key is a secret too.
+    assert.deepEqual(secretsOf(config).sort(), [TEST_PAYLOAD_KEY.key, 'signing-very-secret', 'xoxb-very-secret-token'].sort());
     const shown = JSON.stringify(sanitizeConfig(config));
     assert.ok(!shown.includes('very-secret'), shown);
   });
