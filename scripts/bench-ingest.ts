@@ -6,6 +6,7 @@
  * every third alert is for a user who already has an open case, so it joins instead of opening one).
  */
 import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
         address: `127.0.0.1:${grpcPort}`,
         taskQueue: 'bench-ingest',
         devServer: { enabled: true, dbFile: path.join(dir, 'temporal.db'), uiPort, logLevel: 'error' },
+        // Encrypted payloads, as in production: a fresh key for this run.
+        payloadCodec: { enabled: true, keys: [{ id: 'bench', key: randomBytes(32).toString('base64') }] },
       },
       http: { host: '127.0.0.1', port: 0 },
       playbook: { approvers: [{ id: 'alice', name: 'Alice' }], businessHours: {} },
