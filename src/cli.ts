@@ -18,8 +18,8 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { verifyAuditFile } from './audit/audit-log';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ConfigError, loadConfig, secretsOf } from './config';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ConfigError, loadConfig, secretsOf, type Config } from './config';
 import { createLogger } from './logger';
 import { start } from './start';
 import { connectClient } from './temporal/connection';
@@ -44,6 +44,25 @@ const USAGE = `Usage: npm run soar -- <command>
   confirm <workflowId> --as <approver> [--comment <text>]`;
 
 class UsageError extends Error {}
+
+/**
+ * Runs a command that sends a Workflow Update: a decision the run's validator rejected prints the validator's reason
+ * and exits 3; the connection is always closed.
+ */
+async function updateCommand(config: Config, run: (client: Client) => Promise<number>): Promise<number> {
+  const client = await connectClient(config.temporal);
+  try {
+    return await run(client);
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowUpdateFailedError') {
+      console.error(`Rejected: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+      return 3;
+    }
+    throw err;
+  } finally {
+    await client.connection.close();
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -86,34 +105,25 @@ async function main(argv: string[]): Promise<number> {
     case 'deny':
     case 'false-positive': {
       const workflowId = positionals[0];
-      if (!workflowId || !values.as) throw new UsageError(`${command} needs a workflow ID and --as <approver>`);
-      const client = await connectClient(config.temporal);
-      try {
+      const approver = values.as;
+      if (!workflowId || !approver) throw new UsageError(`${command} needs a workflow ID and --as <approver>`);
+      return updateCommand(config, async (client) => {
         const approval = await decideApproval(client, workflowId, {
           decision: command,
-          approver: values.as,
+          approver,
           via: 'cli',
           ...(values.comment ? { comment: values.comment } : {}),
         });
         console.log(`${workflowId}: ${approval.status} by ${approval.decidedBy} at ${approval.decidedAt}`);
         return 0;
-      } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowUpdateFailedError') {
-          console.error(`Rejected: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
-          return 3;
-        }
-        throw err;
-      } finally {
-        await client.connection.close();
-      }
+      });
     }
     case 'release':
     case 'confirm': {
       const workflowId = positionals[0];
       if (!workflowId || !values.as) throw new UsageError(`${command} needs a workflow ID and --as <approver>`);
-      const client = await connectClient(config.temporal);
       const review = { approver: values.as, via: 'cli' as const, ...(values.comment ? { comment: values.comment } : {}) };
-      try {
+      return updateCommand(config, async (client) => {
         if (command === 'release') {
           const release = await releaseContainment(client, workflowId, review);
           console.log(`${workflowId}: ${release.status} (requested by ${release.requestedBy} at ${release.requestedAt})`);
@@ -123,15 +133,7 @@ async function main(argv: string[]): Promise<number> {
         const lease = await confirmContainment(client, workflowId, review);
         console.log(`${workflowId}: containment confirmed by ${lease.confirmedBy} at ${lease.confirmedAt}`);
         return 0;
-      } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowUpdateFailedError') {
-          console.error(`Rejected: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
-          return 3;
-        }
-        throw err;
-      } finally {
-        await client.connection.close();
-      }
+      });
     }
     case 'show': {
       const workflowId = positionals[0];
