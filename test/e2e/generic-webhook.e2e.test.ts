@@ -4,71 +4,22 @@
  * Nothing of the project's own is mocked.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
-import { stringify } from 'yaml';
-import { parseConfig, type Config } from '../../src/config';
 import { DryRunContainment } from '../../src/connectors/dry-run/client';
-import type { RunState } from '../../src/contracts/playbook';
-import { buildApp } from '../../src/http/app';
-import { createLogger } from '../../src/logger';
-import { createActivityDeps, createWorker } from '../../src/worker';
-import { rawTestConfig, tempDir, unique } from '../helpers/fixtures';
-import { eventually, startTestServer, workflowBundle } from '../helpers/temporal';
-
-const execFileAsync = promisify(execFile);
-const ROOT = path.resolve(__dirname, '../..');
+import { startE2e, type E2e } from '../helpers/e2e';
+import { unique } from '../helpers/fixtures';
+import { eventually } from '../helpers/temporal';
 
 describe('generic webhook to containment, end to end', () => {
-  let env: TestWorkflowEnvironment;
-  let worker: Worker;
-  let running: Promise<void>;
-  let app: FastifyInstance;
-  let base: string;
-  let config: Config;
-  let configFile: string;
+  let e2e: E2e;
 
   before(async () => {
-    env = await startTestServer();
-    const raw = rawTestConfig({ address: env.address, taskQueue: unique('e2e') });
-    config = parseConfig(raw, {});
-    configFile = path.join(tempDir('soar-config-'), 'soar.yaml');
-    writeFileSync(configFile, stringify(raw));
-    const logger = createLogger({ level: 'silent' });
-    worker = await createWorker({
-      config,
-      connection: env.nativeConnection,
-      deps: createActivityDeps(config, logger),
-      workflowBundle: await workflowBundle(),
-    });
-    running = worker.run();
-    app = buildApp({ config, client: env.client, logger });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    e2e = await startE2e({ name: 'e2e' });
   });
 
   after(async () => {
-    await app?.close();
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
+    await e2e?.stop();
   });
-
-  const cli = (...args: string[]) =>
-    execFileAsync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, SOAR_CONFIG: configFile },
-    });
-
-  const getRun = async (id: string) => {
-    const res = await fetch(`${base}/runs/${id}`);
-    return { status: res.status, body: (await res.json()) as RunState };
-  };
 
   test('POST alert, GET the decision, approve with the CLI, containment recorded', async () => {
     const alert = {
@@ -82,12 +33,7 @@ describe('generic webhook to containment, end to end', () => {
       severity: 'high',
       ruleName: 'Large upload to cloud storage',
     };
-    const post = () =>
-      fetch(`${base}/webhooks/siem/generic`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(alert),
-      });
+    const post = () => e2e.post('/webhooks/siem/generic', alert);
 
     const first = await post();
     assert.equal(first.status, 202);
@@ -101,8 +47,8 @@ describe('generic webhook to containment, end to end', () => {
 
     const waiting = await eventually(
       async () => {
-        const run = await getRun(workflowId);
-        return run.body.stage === 'awaiting-approval' ? run.body : null;
+        const run = await e2e.run(workflowId);
+        return run.stage === 'awaiting-approval' ? run : null;
       },
       30_000,
       'the run to await approval',
@@ -113,19 +59,19 @@ describe('generic webhook to containment, end to end', () => {
     assert.equal(waiting.alert.bytesOut, 734003200);
 
     // The subject cannot approve their own containment, even through the CLI.
-    await assert.rejects(cli('approve', workflowId, '--as', 'jdoe'), (err: Error & { code?: number; stderr?: string }) => {
+    await assert.rejects(e2e.cli('approve', workflowId, '--as', 'jdoe'), (err: Error & { code?: number; stderr?: string }) => {
       assert.equal(err.code, 3);
       assert.match(err.stderr ?? '', /Rejected: jdoe is the subject of this alert and may not decide on it\./);
       return true;
     });
 
-    const approved = await cli('approve', workflowId, '--as', 'alice', '--comment', 'confirmed exfil');
+    const approved = await e2e.cli('approve', workflowId, '--as', 'alice', '--comment', 'confirmed exfil');
     assert.match(approved.stdout, new RegExp(`${workflowId}: approved by alice at `));
 
     const closed = await eventually(
       async () => {
-        const run = await getRun(workflowId);
-        return run.body.status === 'closed' ? run.body : null;
+        const run = await e2e.run(workflowId);
+        return run.status === 'closed' ? run : null;
       },
       30_000,
       'the run to close',
@@ -140,17 +86,17 @@ describe('generic webhook to containment, end to end', () => {
         ['isolate-endpoint', 'simulated'],
       ],
     );
-    const ledger = await new DryRunContainment(config.dataDir).entries();
+    const ledger = await new DryRunContainment(e2e.config.dataDir).entries();
     assert.deepEqual(ledger.map((e) => e.key).sort(), [`${workflowId}:isolate-endpoint`, `${workflowId}:revoke-cloud-storage-access`]);
 
-    const shown = await cli('show', workflowId);
+    const shown = await e2e.cli('show', workflowId);
     assert.match(shown.stdout, /## Containment\n- revoke-cloud-storage-access on jdoe via dry-run: \*\*simulated\*\*/);
   });
 
   test('GET /runs for an unknown ID is a 404, and /healthz is a 200', async () => {
-    const res = await fetch(`${base}/runs/no-such-run`);
+    const res = await e2e.get('/runs/no-such-run');
     assert.equal(res.status, 404);
     assert.deepEqual(await res.json(), { error: 'No playbook run with workflow ID no-such-run', details: [] });
-    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    assert.equal((await e2e.get('/healthz')).status, 200);
   });
 });

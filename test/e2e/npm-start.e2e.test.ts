@@ -12,20 +12,11 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import type { RunState } from '../../src/contracts/playbook';
 import { rawTestConfig, tempDir, unique } from '../helpers/fixtures';
+import { freePort } from '../helpers/net';
 import { eventually } from '../helpers/temporal';
 
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -5,30 +5,13 @@
  * secret appears anywhere in them. The audit trail is forwarded to a Splunk HEC stand-in.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { stringify } from 'yaml';
-import type { RunState } from '../../src/contracts/playbook';
 import { decideApproval } from '../../src/temporal/playbook-runs';
 import { StandIn } from '../fakes/stand-in';
-import { TEST_PAYLOAD_KEY, rawTestConfig, tempDir, unique } from '../helpers/fixtures';
-import { eventually, startTestServer } from '../helpers/temporal';
-
-const ROOT = path.resolve(__dirname, '../..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+import { startE2e, type E2e } from '../helpers/e2e';
+import { TEST_PAYLOAD_KEY, unique } from '../helpers/fixtures';
+import { freePort } from '../helpers/net';
+import { eventually } from '../helpers/temporal';
 
 const SECRETS = {
   SOAR_WEBHOOK_TOKEN: 'whk-7f3c9a1e5b2d4c6a8e0f',
@@ -38,62 +21,38 @@ const SECRETS = {
 };
 
 describe('operations: metrics, logs and secrets of a real run', () => {
-  let env: TestWorkflowEnvironment;
-  let child: ChildProcess;
-  let output = '';
   const hec = new StandIn();
-  let base = '';
-  let sdkMetricsAddress = '';
+  let e2e: E2e;
 
   before(async () => {
-    env = await startTestServer();
-    await hec.start();
     hec.on('POST', '/services/collector/event', () => ({ status: 200, body: { text: 'Success', code: 0 } }));
-    const httpPort = await freePort();
-    sdkMetricsAddress = `127.0.0.1:${await freePort()}`;
-    const raw = rawTestConfig({ address: env.address, taskQueue: unique('ops') });
-    const config = {
-      ...raw,
-      http: {
-        host: '127.0.0.1',
-        port: httpPort,
-        webhookTokens: ['env:SOAR_WEBHOOK_TOKEN'],
-        apiTokens: ['env:SOAR_API_TOKEN'],
-        metricsTokens: ['env:SOAR_METRICS_TOKEN'],
-      },
-      audit: { forward: { type: 'splunk-hec', url: hec.url, token: 'env:SOAR_HEC_TOKEN' } },
-      metrics: { sdkPrometheusAddress: sdkMetricsAddress },
-      log: { level: 'info' },
-    };
-    const configFile = path.join(tempDir('soar-ops-'), 'soar.yaml');
-    writeFileSync(configFile, stringify(config));
-    base = `http://127.0.0.1:${httpPort}`;
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'start'], {
-      cwd: ROOT,
-      env: { ...process.env, SOAR_CONFIG: configFile, ...SECRETS },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const sdkMetricsAddress = `127.0.0.1:${await freePort()}`;
+    e2e = await startE2e({
+      name: 'ops',
+      standIns: [hec],
+      configure: (raw) => ({
+        ...raw,
+        http: {
+          webhookTokens: ['env:SOAR_WEBHOOK_TOKEN'],
+          apiTokens: ['env:SOAR_API_TOKEN'],
+          metricsTokens: ['env:SOAR_METRICS_TOKEN'],
+        },
+        audit: { forward: { type: 'splunk-hec', url: hec.url, token: 'env:SOAR_HEC_TOKEN' } },
+        metrics: { sdkPrometheusAddress: sdkMetricsAddress },
+        log: { level: 'info' },
+      }),
+      env: SECRETS,
+      childProcess: true,
     });
-    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    await eventually(() => Promise.resolve(output.includes('"msg":"Ready"')), 120_000, 'soar start to be ready');
   });
 
   after(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    await hec.stop();
-    await env?.teardown();
+    await e2e?.stop();
   });
 
   const post = (body: unknown, token = SECRETS.SOAR_WEBHOOK_TOKEN) =>
-    fetch(`${base}/webhooks/siem/generic`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(body),
-    });
+    e2e.post('/webhooks/siem/generic', body, { authorization: `Bearer ${token}` });
+  const metricsWith = (token?: string) => e2e.get('/metrics', token ? { authorization: `Bearer ${token}` } : {});
 
   test('counts, correlates and never logs a secret', { timeout: 180_000 }, async () => {
     const alert = {
@@ -114,20 +73,17 @@ describe('operations: metrics, logs and secrets of a real run', () => {
     assert.equal((await post({ ...alert, bytesOut: -1 })).status, 400);
     assert.equal((await post(alert, 'wrong-token')).status, 401);
 
-    const run = async () =>
-      (await (
-        await fetch(`${base}/runs/${workflowId}`, { headers: { authorization: `Bearer ${SECRETS.SOAR_API_TOKEN}` } })
-      ).json()) as RunState;
+    const run = () => e2e.run(workflowId, { authorization: `Bearer ${SECRETS.SOAR_API_TOKEN}` });
     await eventually(async () => (await run()).approval.status === 'pending', 30_000, 'approval to be requested');
     // The test's client shares the service's payload key (TEST_PAYLOAD_KEY): without it this would fail.
-    await decideApproval(env.client, workflowId, { decision: 'approve', approver: 'alice', via: 'cli' });
+    await decideApproval(e2e.client, workflowId, { decision: 'approve', approver: 'alice', via: 'cli' });
     const closed = await eventually(async () => ((await run()).status === 'closed' ? run() : null), 30_000, 'the run to close');
     assert.equal(closed.outcome, 'containment-simulated');
 
     // /metrics: its own token only.
-    assert.equal((await fetch(`${base}/metrics`)).status, 401);
-    assert.equal((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${SECRETS.SOAR_API_TOKEN}` } })).status, 401);
-    const metricsRes = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${SECRETS.SOAR_METRICS_TOKEN}` } });
+    assert.equal((await metricsWith()).status, 401);
+    assert.equal((await metricsWith(SECRETS.SOAR_API_TOKEN)).status, 401);
+    const metricsRes = await metricsWith(SECRETS.SOAR_METRICS_TOKEN);
     assert.equal(metricsRes.status, 200);
     assert.match(metricsRes.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
     const metrics = await metricsRes.text();
@@ -154,7 +110,8 @@ describe('operations: metrics, logs and secrets of a real run', () => {
     assert.ok(forwarded.every((c) => c.headers.authorization === `Splunk ${SECRETS.SOAR_HEC_TOKEN}`));
 
     // Logs: every line JSON; the worker's lines carry the workflow ID; no secret anywhere.
-    await eventually(() => Promise.resolve(output.includes('"msg":"Audit record"')), 10_000, 'audit logs');
+    await eventually(() => Promise.resolve(e2e.output().includes('"msg":"Audit record"')), 10_000, 'audit logs');
+    const output = e2e.output();
     const lines = output.split('\n').filter((l) => l.startsWith('{'));
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const forRun = records.filter((r) => r.workflowId === workflowId);

@@ -10,17 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
-import { parseConfig, type Config } from '../../src/config';
 import type { RunState } from '../../src/contracts/playbook';
-import { buildApp } from '../../src/http/app';
-import { createLogger } from '../../src/logger';
-import { createActivityDeps, createWorker } from '../../src/worker';
-import { rawTestConfig, unique } from '../helpers/fixtures';
-import { eventually, startTestServer, workflowBundle } from '../helpers/temporal';
+import { startE2e, type E2e } from '../helpers/e2e';
+import { unique } from '../helpers/fixtures';
+import { eventually } from '../helpers/temporal';
 
 const EXAMPLES = path.resolve(__dirname, '../../examples');
 const exampleJson = (name: string) => JSON.parse(readFileSync(path.join(EXAMPLES, name), 'utf8')) as Record<string, any>;
@@ -35,18 +29,12 @@ interface Ack {
 }
 
 describe('SIEM ingestion, deduplication and case joining, end to end', () => {
-  let env: TestWorkflowEnvironment;
-  let worker: Worker;
-  let running: Promise<void>;
-  let app: FastifyInstance;
-  let base: string;
-  let config: Config;
+  let e2e: E2e;
 
   before(async () => {
-    env = await startTestServer();
-    const raw = rawTestConfig({ address: env.address, taskQueue: unique('ingest') });
-    config = parseConfig(
-      {
+    e2e = await startE2e({
+      name: 'ingest',
+      configure: (raw) => ({
         ...raw,
         ingest: {
           sources: {
@@ -55,31 +43,17 @@ describe('SIEM ingestion, deduplication and case joining, end to end', () => {
             sentinel: { auth: { type: 'standard-webhooks', secrets: [WHSEC] } },
           },
         },
-      },
-      {},
-    );
-    const logger = createLogger({ level: 'silent' });
-    worker = await createWorker({
-      config,
-      connection: env.nativeConnection,
-      deps: createActivityDeps(config, logger),
-      workflowBundle: await workflowBundle(),
+      }),
       maxCachedWorkflows: 0,
     });
-    running = worker.run();
-    app = buildApp({ config, client: env.client, logger });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
   });
 
   after(async () => {
-    await app?.close();
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
+    await e2e?.stop();
   });
 
   const send = async (url: string, body: string, headers: Record<string, string>): Promise<Ack> => {
-    const res = await fetch(`${base}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const res = await e2e.post(url, body, headers);
     return { status: res.status, body: (await res.json()) as Ack['body'] };
   };
   const generic = (alert: object) => send('/webhooks/siem/generic', JSON.stringify(alert), {});
@@ -95,7 +69,7 @@ describe('SIEM ingestion, deduplication and case joining, end to end', () => {
       'webhook-signature': new Webhook(WHSEC).sign(id, now, text),
     });
   };
-  const getRun = async (id: string) => (await (await fetch(`${base}/runs/${id}`)).json()) as RunState;
+  const getRun = (id: string) => e2e.run(id);
   const runWith = (id: string, what: string, pred: (run: RunState) => boolean) =>
     eventually(
       async () => {

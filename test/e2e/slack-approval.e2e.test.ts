@@ -7,39 +7,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
 import { exfilToCloudStorage } from '../../workflows';
 import { getStateQuery } from '../../workflows/messages';
-import { parseConfig, type Config } from '../../src/config';
+import { parseConfig } from '../../src/config';
 import { DryRunContainment } from '../../src/connectors/dry-run/client';
 import type { NormalizedAlert } from '../../src/contracts/alert';
 import type { RunState } from '../../src/contracts/playbook';
-import { buildApp } from '../../src/http/app';
-import { createLogger } from '../../src/logger';
 import { playbookInput } from '../../src/temporal/playbook-runs';
-import { createActivityDeps, createWorker } from '../../src/worker';
 import { SlackStandIn, textOf, type PostedMessage } from '../fakes/slack';
-import { escalatingAlert, rawTestConfig, unique } from '../helpers/fixtures';
-import { eventually, startTestServer, workflowBundle } from '../helpers/temporal';
+import { startE2e, type E2e } from '../helpers/e2e';
+import { escalatingAlert, unique } from '../helpers/fixtures';
+import { eventually } from '../helpers/temporal';
 
 const SOC = 'C0SOC0001';
 const ESC = 'C0ESC0001';
 
 describe('approvals in Slack, end to end', () => {
-  let env: TestWorkflowEnvironment;
-  let slack: SlackStandIn;
-  let worker: Worker;
-  let running: Promise<void>;
-  let app: FastifyInstance;
-  let base: string;
-  let raw: Record<string, unknown>;
-  let config: Config;
+  const slack = new SlackStandIn();
+  const secrets = { TEST_SLACK_BOT_TOKEN: slack.token, TEST_SLACK_SIGNING_SECRET: slack.signingSecret };
+  let e2e: E2e;
 
   before(async () => {
-    env = await startTestServer();
-    slack = await new SlackStandIn().start();
     slack.users = {
       U0ALICE01: { name: 'alice', email: 'alice@acme.example' },
       U0BOB0001: { name: 'bob', email: 'Bob@acme.example' },
@@ -51,39 +39,31 @@ describe('approvals in Slack, end to end', () => {
       U0ERIN001: { name: 'erin', email: 'erin@acme.example' }, // escalation group only
     };
     slack.groups = { S0SOC0001: ['U0BOB0001', 'U0JDOE001', 'U0MARIA01', 'U0NOMAIL1'], S0ESC0001: ['U0ERIN001'] };
-    raw = rawTestConfig({ address: env.address, taskQueue: unique('slack') });
-    raw.slack = {
-      botToken: 'env:TEST_SLACK_BOT_TOKEN',
-      signingSecret: 'env:TEST_SLACK_SIGNING_SECRET',
-      teamId: slack.teamId,
-      appId: slack.appId,
-      channel: SOC,
-      apiUrl: slack.apiUrl,
-      responseUrlPrefix: `${slack.url}/actions/`,
-      approvers: { users: ['U0ALICE01', 'U0CAROL01'], userGroups: ['S0SOC0001'] },
-      userMap: { U0CAROL01: 'carol' },
-      escalation: { channel: ESC, userGroup: 'S0ESC0001' },
-    };
-    config = parseConfig(raw, { TEST_SLACK_BOT_TOKEN: slack.token, TEST_SLACK_SIGNING_SECRET: slack.signingSecret });
-    const logger = createLogger({ level: 'silent' });
-    worker = await createWorker({
-      config,
-      connection: env.nativeConnection,
-      deps: createActivityDeps(config, logger),
-      workflowBundle: await workflowBundle(),
+    e2e = await startE2e({
+      name: 'slack',
+      standIns: [slack],
+      configure: (raw) => ({
+        ...raw,
+        slack: {
+          botToken: 'env:TEST_SLACK_BOT_TOKEN',
+          signingSecret: 'env:TEST_SLACK_SIGNING_SECRET',
+          teamId: slack.teamId,
+          appId: slack.appId,
+          channel: SOC,
+          apiUrl: slack.apiUrl,
+          responseUrlPrefix: `${slack.url}/actions/`,
+          approvers: { users: ['U0ALICE01', 'U0CAROL01'], userGroups: ['S0SOC0001'] },
+          userMap: { U0CAROL01: 'carol' },
+          escalation: { channel: ESC, userGroup: 'S0ESC0001' },
+        },
+      }),
+      env: secrets,
       maxCachedWorkflows: 0,
     });
-    running = worker.run();
-    app = buildApp({ config, client: env.client, logger });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
   });
 
   after(async () => {
-    await app?.close();
-    worker?.shutdown();
-    await running;
-    await slack?.stop();
-    await env?.teardown();
+    await e2e?.stop();
   });
 
   /** A run started directly, with playbook settings varied from the suite's configuration. */
@@ -91,12 +71,9 @@ describe('approvals in Slack, end to end', () => {
     playbook: Record<string, unknown> = {},
     alert: NormalizedAlert = escalatingAlert(),
   ): Promise<WorkflowHandle<typeof exfilToCloudStorage>> {
-    const variant = parseConfig(
-      { ...raw, playbook: { ...(raw.playbook as object), ...playbook } },
-      { TEST_SLACK_BOT_TOKEN: slack.token, TEST_SLACK_SIGNING_SECRET: slack.signingSecret },
-    );
-    return env.client.workflow.start(exfilToCloudStorage, {
-      taskQueue: config.temporal.taskQueue,
+    const variant = parseConfig({ ...e2e.raw, playbook: { ...(e2e.raw.playbook as object), ...playbook } }, secrets);
+    return e2e.client.workflow.start(exfilToCloudStorage, {
+      taskQueue: e2e.config.temporal.taskQueue,
       workflowId: unique('slack-run'),
       args: [playbookInput(variant, alert)],
     });
@@ -118,7 +95,7 @@ describe('approvals in Slack, end to end', () => {
   /** Clicks and waits for what the app tells the clicker on response_url. */
   async function clickAndHear(click: Parameters<SlackStandIn['click']>[1]): Promise<string> {
     const before = slack.responses.length;
-    const res = await slack.click(base, click);
+    const res = await slack.click(e2e.base, click);
     assert.equal(res.status, 200, await res.text());
     const heard = await eventually(() => Promise.resolve(slack.responses[before]), 30_000, 'the outcome on response_url');
     assert.equal(heard.response_type, 'ephemeral');
@@ -134,7 +111,7 @@ describe('approvals in Slack, end to end', () => {
   }
 
   const ledgerKeys = async (workflowId: string) =>
-    (await new DryRunContainment(config.dataDir).entries())
+    (await new DryRunContainment(e2e.config.dataDir).entries())
       .map((e) => e.key)
       .filter((k) => k.startsWith(`${workflowId}:`))
       .sort();
@@ -151,11 +128,7 @@ describe('approvals in Slack, end to end', () => {
       severity: 'high',
       ruleName: 'Upload <!channel> @here <https://evil.example|click me> `code`\n*bold*',
     };
-    const posted = await fetch(`${base}/webhooks/siem/generic`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(alert),
-    });
+    const posted = await e2e.post('/webhooks/siem/generic', alert);
     assert.equal(posted.status, 202);
     const { workflowId } = (await posted.json()) as { workflowId: string };
     const message = await requestFor(workflowId);
@@ -182,12 +155,12 @@ describe('approvals in Slack, end to end', () => {
     assert.equal(postCall?.encoding, 'form');
     assert.equal(postCall?.args.unfurl_links, 'false');
 
-    const waiting: RunState = await env.client.workflow.getHandle(workflowId).query(getStateQuery);
+    const waiting: RunState = await e2e.client.workflow.getHandle(workflowId).query(getStateQuery);
     assert.deepEqual(waiting.approval.slack?.message, { channel: SOC, ts: message.ts });
     assert.match(waiting.approval.digest ?? '', /^sha256:[0-9a-f]{64}$/);
 
     assert.match(await clickAndHear({ user: 'U0ALICE01', message, actionId: 'approve_all' }), /Your decision is recorded: \*approved\*/);
-    const result = await closed(env.client.workflow.getHandle(workflowId));
+    const result = await closed(e2e.client.workflow.getHandle(workflowId));
     assert.equal(result.outcome, 'containment-simulated');
     assert.deepEqual(result.approval.approvedActions, ['revoke-cloud-storage-access', 'isolate-endpoint']);
     const [record] = result.approval.decisions;
@@ -281,8 +254,8 @@ describe('approvals in Slack, end to end', () => {
     const message = await requestFor(handle.workflowId);
     const before = slack.responses.length;
     const [a, b] = await Promise.all([
-      slack.click(base, { user: 'U0ALICE01', message, actionId: 'approve_all', actionTs: '1764300000.000001' }),
-      slack.click(base, { user: 'U0ALICE01', message, actionId: 'approve_all', actionTs: '1764300000.000002' }),
+      slack.click(e2e.base, { user: 'U0ALICE01', message, actionId: 'approve_all', actionTs: '1764300000.000001' }),
+      slack.click(e2e.base, { user: 'U0ALICE01', message, actionId: 'approve_all', actionTs: '1764300000.000002' }),
     ]);
     assert.deepEqual([a.status, b.status], [200, 200]);
     const heard = await eventually(

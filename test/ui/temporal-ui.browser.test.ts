@@ -6,43 +6,21 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { parseConfig, type Config } from '../../src/config';
-import { buildApp } from '../../src/http/app';
-import { createLogger } from '../../src/logger';
 import { startPlaybookRun } from '../../src/temporal/playbook-runs';
-import { createActivityDeps, createWorker } from '../../src/worker';
 import { getStateQuery } from '../../workflows/messages';
-import { escalatingAlert, rawTestConfig, tempDir, unique } from '../helpers/fixtures';
-import { eventually, startTestServer, workflowBundle } from '../helpers/temporal';
+import { startE2e, type E2e } from '../helpers/e2e';
+import { escalatingAlert, tempDir, unique } from '../helpers/fixtures';
+import { eventually } from '../helpers/temporal';
 
 const ROOT = path.resolve(__dirname, '../..');
 const OUTPUT = path.join(ROOT, 'test-output');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 describe('the run in the Temporal Web UI (headless Chromium)', () => {
-  let env: TestWorkflowEnvironment;
-  let worker: Worker;
-  let running: Promise<void>;
-  let app: FastifyInstance;
-  let config: Config;
-  let uiUrl = '';
+  let e2e: E2e;
   let browser: BrowserContext | null = null;
 
   before(async () => {
@@ -52,35 +30,18 @@ describe('the run in the Temporal Web UI (headless Chromium)', () => {
         `Chromium is not installed at ${CHROMIUM}. Install Debian's package (apt-get install -y chromium; \`npm test\` does this when run as root) or set CHROMIUM_PATH.`,
       );
     }
-    const [uiPort, httpPort] = [await freePort(), await freePort()];
-    uiUrl = `http://127.0.0.1:${uiPort}`;
-    env = await startTestServer({ uiPort, extraArgs: ['--ui-codec-endpoint', `http://127.0.0.1:${httpPort}/codec`] });
-    const raw = rawTestConfig({ address: env.address, taskQueue: unique('ui') });
-    config = parseConfig({ ...raw, temporal: { ...(raw.temporal as object), uiUrl } }, {});
-    const logger = createLogger({ level: 'silent' });
-    worker = await createWorker({
-      config,
-      connection: env.nativeConnection,
-      deps: createActivityDeps(config, logger),
-      workflowBundle: await workflowBundle(),
-    });
-    running = worker.run();
-    app = buildApp({ config, client: env.client, logger });
-    await app.listen({ host: '127.0.0.1', port: httpPort });
+    e2e = await startE2e({ name: 'ui', ui: true });
   });
 
   after(async () => {
     await browser?.close();
-    await app?.close();
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
+    await e2e?.stop();
   });
 
   test('filters by AlertId, opens the run and shows its case line', { timeout: 180_000 }, async () => {
     const alert = escalatingAlert({ alertId: unique('ui') });
-    const { workflowId } = await startPlaybookRun(env.client, config, alert);
-    const handle = env.client.workflow.getHandle(workflowId);
+    const { workflowId } = await startPlaybookRun(e2e.client, e2e.config, alert);
+    const handle = e2e.client.workflow.getHandle(workflowId);
     await eventually(async () => (await handle.query(getStateQuery)).approval.status === 'pending', 30_000, 'a pending approval');
 
     browser = await chromium.launchPersistentContext(tempDir('soar-chromium-'), {
@@ -102,7 +63,7 @@ describe('the run in the Temporal Web UI (headless Chromium)', () => {
 
     // The run list, filtered by a search attribute.
     const query = `AlertId = "${alert.alertId}" AND Decision = "escalate"`;
-    await page.goto(`${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
+    await page.goto(`${e2e.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
     const link = page.getByRole('link', { name: workflowId });
     await eventually(
       async () => {
