@@ -95,9 +95,7 @@ async function start(options: E2eOptions, cleanups: (() => Promise<void>)[], sto
   // The UI's codec endpoint and a child process's HTTP server need the port before anything listens.
   const httpPort = options.ui || options.childProcess ? await freePort() : 0;
   const uiPort = options.ui ? await freePort() : 0;
-  const env = await startTestServer(
-    options.ui ? { uiPort, extraArgs: ['--ui-codec-endpoint', `http://127.0.0.1:${httpPort}/codec`] } : {},
-  );
+  const env = await startTestServer(options.ui ? { uiPort, extraArgs: ['--ui-codec-endpoint', `http://127.0.0.1:${httpPort}/codec`] } : {});
   cleanups.push(() => env.teardown());
 
   let raw = rawTestConfig({ address: env.address, taskQueue: unique(options.name) });

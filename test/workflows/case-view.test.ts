@@ -39,7 +39,7 @@ interface RawPayload {
 
 /**
  * Every payload anywhere in a history (inputs, results, summaries, details...), except search attributes: Temporal
- * indexes those in plain text by design (see README), and they carry identifiers, never HR data.
+ * indexes those in plain text by design (see docs/operations/observability.md), and they carry identifiers, never HR data.
  */
 function payloadsIn(value: unknown, at = '', out: { at: string; payload: RawPayload }[] = []): { at: string; payload: RawPayload }[] {
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return out;
