@@ -124,7 +124,19 @@ async function start(options: E2eOptions, cleanups: (() => Promise<void>)[], sto
       child.kill('SIGTERM');
       await exited;
     });
-    await eventually(() => Promise.resolve(output.includes('"msg":"Ready"')), 120_000, 'soar start to be ready');
+    // A service that exits while starting fails the suite at once, with its output, not after the timeout.
+    let ready = false;
+    const exitedEarly = new Promise<never>((_, reject) =>
+      child.once('exit', (code, signal) => {
+        if (!ready) reject(new Error(`soar start exited (${code ?? signal}) before it was ready:\n${output}`));
+      }),
+    );
+    exitedEarly.catch(() => undefined); // settled by the race below, or never
+    await Promise.race([
+      eventually(() => Promise.resolve(output.includes('"msg":"Ready"')), 120_000, 'soar start to be ready'),
+      exitedEarly,
+    ]);
+    ready = true;
     base = `http://127.0.0.1:${httpPort}`;
   } else {
     const logger = createLogger({ level: 'silent' });
