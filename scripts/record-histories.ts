@@ -1,6 +1,8 @@
 /**
  * Records the histories that test/replay/ replays: one benign run, one approved-and-contained run, one denied run,
- * and one contained run that held for release, was confirmed and then released. Names given on the command line
+ * one contained run that held for release, was confirmed and then released, and one case index (an alert opens an
+ * escalated case, a second joins it, a third is a duplicate, the case is denied and a fourth alert opens a new
+ * case; then the index sits out its dedup window and ends). Names given on the command line
  * record only those (`npm run record:histories -- escalated-released`).
  * Run after a release of the playbook (`npm run record:histories`) and commit the files, so every later change to
  * workflow code must still replay the runs that may be in flight (or use patched()).
@@ -11,7 +13,9 @@ import path from 'node:path';
 import { exfilToCloudStorage } from '../workflows';
 import type { WorkflowHandle } from '@temporalio/client';
 import { getStateQuery } from '../workflows/messages';
-import { confirmContainment, playbookInput, releaseContainment } from '../src/temporal/playbook-runs';
+import { confirmContainment, decideApproval, playbookInput, releaseContainment } from '../src/temporal/playbook-runs';
+import { recordAlert } from '../src/temporal/ingest';
+import { CaseKeys, caseIndexIdFor } from '../src/ingest/case-key';
 import { benignAlert, escalatingAlert } from '../test/helpers/fixtures';
 import { decideWhenAsked, eventually, startServerWithWorker } from '../test/helpers/temporal';
 
@@ -22,6 +26,13 @@ async function main() {
   const version = new Date().toISOString().slice(0, 10);
 
   const only = process.argv.slice(2);
+  const save = async (name: string, handle: WorkflowHandle) => {
+    const history = await handle.fetchHistory();
+    const file = path.join(OUT, `${name}.json`);
+    // The same JSON as `temporal workflow show --output json`, which runReplayHistory reads.
+    writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
+    console.log(`recorded ${file} (${history.events?.length ?? 0} events)`);
+  };
   const record = async (
     name: string,
     alert: ReturnType<typeof benignAlert>,
@@ -39,11 +50,29 @@ async function main() {
     if (decide) await decideWhenAsked(env.client, handle, decide);
     if (hold) await hold(handle);
     await handle.result();
-    const history = await handle.fetchHistory();
-    const file = path.join(OUT, `${name}.json`);
-    // The same JSON as `temporal workflow show --output json`, which runReplayHistory reads.
-    writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
-    console.log(`recorded ${file} (${history.events?.length ?? 0} events)`);
+    await save(name, handle);
+  };
+
+  /** A case index, with a dedup window short enough for it to end while we wait. */
+  const recordCaseIndex = async (name: string) => {
+    if (only.length > 0 && !only.includes(name)) return;
+    const indexConfig = { ...config, ingest: { ...config.ingest, dedupWindow: 4_000 } };
+    const caseKeys = new CaseKeys(null);
+    const alert = (n: number) => escalatingAlert({ alertId: `${name}-${version}-${n}` });
+    const deny = async (workflowId: string) => {
+      const run = env.client.workflow.getHandle(workflowId);
+      await eventually(async () => (await run.query(getStateQuery)).approval.notifiedVia !== null, 30_000, 'the approval request');
+      await decideApproval(env.client, workflowId, { decision: 'deny', approver: 'alice', via: 'cli' });
+      await run.result();
+    };
+    const first = await recordAlert(env.client, indexConfig, caseKeys, alert(1));
+    await recordAlert(env.client, indexConfig, caseKeys, alert(2));
+    await recordAlert(env.client, indexConfig, caseKeys, alert(1));
+    await deny(first.workflowId);
+    await deny((await recordAlert(env.client, indexConfig, caseKeys, alert(4))).workflowId);
+    const index = env.client.workflow.getHandle(caseIndexIdFor(await caseKeys.of(alert(1))));
+    await index.result();
+    await save(name, index);
   };
 
   await record('benign', benignAlert());
@@ -54,6 +83,7 @@ async function main() {
     await confirmContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli' });
     await releaseContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli', comment: 'false positive' });
   });
+  await recordCaseIndex('case-index');
   await stop();
 }
 

@@ -83,6 +83,23 @@ function buildSchema(env: Env) {
       .default('127.0.0.1:7233'),
     namespace: z.string().min(1).default('default'),
     taskQueue: z.string().min(1).default('soar-playbooks'),
+    /**
+     * The task queue of the case indexes that record alerts (src/temporal/ingest.ts). Its own queue, polled by its
+     * own worker, keeps a webhook's acknowledgement from waiting behind playbook work in a storm. Unset: the case
+     * indexes share `taskQueue`.
+     */
+    ingestTaskQueue: z.string().min(1).optional(),
+    /** Worker tuning (src/worker.ts says why each default is what it is). */
+    worker: z
+      .strictObject({
+        /** Workflow tasks one worker works on at once; more wait in the server's queue, where no timeout runs. */
+        maxConcurrentWorkflowTasks: z.number().int().min(2).default(8),
+        /** Activities one worker runs at once. */
+        maxConcurrentActivities: z.number().int().min(1).default(100),
+        /** Runs kept in the worker's sticky cache (each is a few KiB); default: the SDK's, from the heap size. */
+        maxCachedWorkflows: z.number().int().min(0).optional(),
+      })
+      .default({ maxConcurrentWorkflowTasks: 8, maxConcurrentActivities: 100 }),
     /** Where people open runs; used for links in notifications and in `npm start`'s banner. */
     uiUrl: z.url().default('http://127.0.0.1:8233'),
     tls: tlsSchema.default({ enabled: false }),

@@ -4,7 +4,7 @@
  * resumes the runs in flight (they live in the dev server's SQLite file, not in this process).
  */
 import type { Client } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { type Config, sanitizeConfig } from './config';
 import { buildApp } from './http/app';
@@ -15,7 +15,7 @@ import { connectClient, connectWorker } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { ensureKeyFile } from './temporal/payload-codec';
 import { resolveTemporalCli } from './temporal/temporal-cli';
-import { createActivityDeps, createWorker, installSdkLogger } from './worker';
+import { bundleWorkflows, createActivityDeps, createIngestWorker, createWorker, installSdkLogger } from './worker';
 
 export interface Roles {
   worker: boolean;
@@ -38,7 +38,6 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
   };
 
   let devServer: DevServer | null = null;
-  let worker: Worker | null = null;
   let workerRun: Promise<void> | null = null;
   let app: FastifyInstance | null = null;
   try {
@@ -68,13 +67,19 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
     if (roles.worker) {
       const connection: NativeConnection = await connectWorker(config.temporal);
       stops.push(() => connection.close());
-      logger.info('Bundling workflows and starting the worker');
-      worker = await createWorker({ config, connection, deps: createActivityDeps(config, logger, metrics) });
-      const w = worker;
-      workerRun = w.run();
+      logger.info('Bundling workflows and starting the workers');
+      // One bundle for both workers: bundling is seconds of CPU at start-up.
+      const workflowBundle = await bundleWorkflows(logger);
+      const workers = [
+        await createWorker({ config, connection, workflowBundle, deps: createActivityDeps(config, logger, metrics) }),
+        ...[await createIngestWorker({ config, connection, workflowBundle })].filter((w) => w !== null),
+      ];
+      const runs = workers.map((w) => w.run());
+      // Either worker stopping on its own takes the process down (below); Ctrl-C stops both.
+      workerRun = Promise.all(runs).then(() => undefined);
       stops.push(async () => {
-        w.shutdown();
-        await workerRun;
+        for (const w of workers) w.shutdown();
+        await Promise.allSettled(runs);
       });
     }
 

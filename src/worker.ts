@@ -1,6 +1,6 @@
 /** The playbook worker: workflows bundled from workflows/, activities wired to the configured connectors. */
 import path from 'node:path';
-import { DefaultLogger, type LogLevel, Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, type LogLevel, Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from './config';
 import { FileReportSink } from './connectors/file-reports/client';
@@ -81,6 +81,23 @@ export function installSdkLogger(logger: Logger, sdkPrometheusAddress?: string):
   });
 }
 
+/** Bundles the workflow code once for all the workers of a process; the bundler's own lines go to our log. */
+export function bundleWorkflows(logger: Logger): ReturnType<typeof bundleWorkflowCode> {
+  const log = logger.child({ component: 'workflow-bundler' });
+  const quiet = () => {};
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: {
+      log: (level, message, meta) => (level === 'WARN' || level === 'ERROR' ? log.warn(meta ?? {}, message) : undefined),
+      trace: quiet,
+      debug: quiet,
+      info: quiet,
+      warn: (message, meta) => log.warn(meta ?? {}, message),
+      error: (message, meta) => log.error(meta ?? {}, message),
+    },
+  });
+}
+
 export interface CreateWorkerOptions {
   config: Config;
   connection: NativeConnection;
@@ -91,8 +108,18 @@ export interface CreateWorkerOptions {
   taskQueue?: string;
 }
 
+/**
+ * The playbook worker: cases (and, unless `temporal.ingestTaskQueue` gives them their own, the case indexes).
+ *
+ * Tuning, and why: workflow tasks of one worker run one at a time on its workflow thread, and each must finish within
+ * the run's workflow task timeout (10 s). A worker that takes many more than it can finish in that time (the SDK's
+ * default is 40) turns a burst into timeouts, and every timed-out task is replayed from the start: overload becomes
+ * collapse. A small number of slots keeps the backlog in the server's queue, where it waits without a timeout and
+ * drains at the worker's pace. Activities are mostly I/O and get more slots.
+ */
 export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   const { config } = options;
+  const tuning = config.temporal.worker;
   return Worker.create({
     connection: options.connection,
     namespace: config.temporal.namespace,
@@ -100,6 +127,32 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(options.deps),
     dataConverter: dataConverterFor(config.temporal.payloadCodec),
+    maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
+    maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
+    ...(options.maxCachedWorkflows !== undefined
+      ? { maxCachedWorkflows: options.maxCachedWorkflows }
+      : tuning.maxCachedWorkflows !== undefined
+        ? { maxCachedWorkflows: tuning.maxCachedWorkflows }
+        : {}),
+  });
+}
+
+/**
+ * The ingest worker: only the case indexes, on `temporal.ingestTaskQueue`, with a workflow thread of its own, so an
+ * alert's acknowledgement (one workflow task of its index) never queues behind playbook work. Null when the case
+ * indexes share the playbook's queue. The indexes run no activities.
+ */
+export function createIngestWorker(options: Omit<CreateWorkerOptions, 'deps' | 'taskQueue'>): Promise<Worker> | null {
+  const { config } = options;
+  const taskQueue = config.temporal.ingestTaskQueue;
+  if (!taskQueue || taskQueue === config.temporal.taskQueue) return null;
+  return Worker.create({
+    connection: options.connection,
+    namespace: config.temporal.namespace,
+    taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    dataConverter: dataConverterFor(config.temporal.payloadCodec),
+    maxConcurrentWorkflowTaskExecutions: config.temporal.worker.maxConcurrentWorkflowTasks,
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
 }

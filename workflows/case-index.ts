@@ -10,8 +10,18 @@
  *   signal, and the alert opens a new case instead.
  * - Open: the case is started as a child with its own workflow ID, abandoned on close so it outlives the index.
  *
- * The update completes only after the child start or the signal is recorded in history, so the SIEM's 2xx follows
- * a durable record. Deterministic code only.
+ * A new case and a duplicate are answered in the workflow task that decides: the update's request (the alert) is in
+ * history from the moment it is accepted, and the child start is a command recorded atomically with the task that
+ * completes the update, so the SIEM's 2xx still follows a durable record, one workflow task after the alert arrives
+ * instead of two. What the server does with those commands later is followed up here:
+ * - a join is answered once its signal reached the case, so the answer names the case the alert really joined: a
+ *   signal that finds the case closed (it closed in that instant) opens a new case for the alert instead; an alert
+ *   that joins a case whose start is not yet confirmed is held and signalled once the child has started (a signal
+ *   could otherwise overtake the start and find no workflow);
+ * - a child start refused because the workflow ID exists means the alert opened a case before, beyond the window
+ *   this index remembers: the answer named that case, which is where the alert is.
+ * Runs that started before this change keep the old behaviour, awaiting each start and signal (patch
+ * `route-in-one-task`). Deterministic code only.
  */
 import {
   allHandlersFinished,
@@ -20,6 +30,7 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   setHandler,
   startChild,
   workflowInfo,
@@ -27,8 +38,8 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CaseIndexInput, RouteAlertRequest, RouteAlertResult } from '../src/contracts/playbook';
-import { SA } from '../src/contracts/search-attributes';
 import { dedupKeyOf, workflowIdFor } from '../src/contracts/workflow-ids';
+import { caseStartOptions } from './case-summary';
 import { formatBytes } from './decide';
 import { exfilToCloudStorage } from './exfil-to-cloud-storage';
 import { addEvidenceSignal, routeAlertUpdate } from './messages';
@@ -39,6 +50,23 @@ export const MAX_ALERTS_PER_CASE = 100;
 interface OpenCase {
   workflowId: string;
   alerts: number;
+  /** Whether the child's start is confirmed; until then, joining alerts wait in `held` (with their answers). */
+  started?: boolean;
+  held?: { request: RouteAlertRequest; answer: (result: RouteAlertResult | Promise<RouteAlertResult>) => void }[];
+}
+
+/** A case's child workflow: abandoned on close so it outlives the index; one run per alert that opens a case. */
+const childOptions = {
+  parentClosePolicy: ParentClosePolicy.ABANDON,
+  workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+};
+
+/** The start options of indexes that began before `route-in-one-task` (raw ISO time in the summary). */
+function legacyStartOptions({ alert }: RouteAlertRequest) {
+  return {
+    ...caseStartOptions(alert),
+    staticSummary: `${alert.user} uploaded ${formatBytes(alert.bytesOut)} to ${alert.destDomain} from ${alert.host} at ${alert.eventTime}`,
+  };
 }
 
 export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
@@ -48,26 +76,13 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
   // Update handlers are async and would interleave at every await; a promise chain runs them one at a time.
   let queue: Promise<unknown> = Promise.resolve();
 
+  // Whether this index answers in one workflow task (see the header); false while replaying an older index.
+  const inOneTask = patched('route-in-one-task');
+
   const openCase = async ({ alert, policy }: RouteAlertRequest, key: string): Promise<RouteAlertResult> => {
     const workflowId = workflowIdFor(alert);
     try {
-      const child = await startChild(exfilToCloudStorage, {
-        workflowId,
-        args: [{ alert, policy }],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        staticSummary: `${alert.user} uploaded ${formatBytes(alert.bytesOut)} to ${alert.destDomain} from ${alert.host} at ${alert.eventTime}`,
-        staticDetails: `T1567.002 exfiltration to cloud storage. Alert ${alert.alertId} from ${alert.source}, rule "${alert.ruleName}", severity ${alert.severity}.`,
-        typedSearchAttributes: [
-          { key: SA.alertSource, value: alert.source },
-          { key: SA.alertId, value: alert.alertId },
-          { key: SA.alertUser, value: alert.user },
-          { key: SA.alertHost, value: alert.host },
-          { key: SA.destDomain, value: alert.destDomain.toLowerCase() },
-          { key: SA.severity, value: alert.severity },
-          { key: SA.bytesOut, value: alert.bytesOut },
-        ],
-      });
+      const child = await startChild(exfilToCloudStorage, { ...legacyStartOptions({ alert, policy }), ...childOptions, args: [{ alert, policy }] });
       const opened: OpenCase = { workflowId, alerts: 1 };
       open = opened;
       seen.set(key, { workflowId, at: Date.now() });
@@ -108,9 +123,84 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
     return openCase(request, key);
   };
 
+  /**
+   * Sends a joined alert to its (started) case. The answer waits for the signal's outcome, so it names the case the
+   * alert really joined: one that closed in that instant refuses it, and the alert opens a new case instead.
+   */
+  const deliver = (target: OpenCase, request: RouteAlertRequest): Promise<RouteAlertResult> =>
+    getExternalWorkflowHandle(target.workflowId)
+      .signal(addEvidenceSignal, request.alert)
+      .then(
+        () => ({ workflowId: target.workflowId, duplicate: false, joined: true }),
+        (err: unknown) => {
+          log.info('Open case did not take the alert; opening a new case', { workflowId: target.workflowId, error: String(err) });
+          if (open === target) open = null;
+          return openInstead(request);
+        },
+      );
+
+  /** A joiner whose case could not take it opens a case of its own (its alert is recorded under the new ID). */
+  const openInstead = (request: RouteAlertRequest): RouteAlertResult => {
+    const opened = openNow(request);
+    seen.set(dedupKeyOf(request.alert), { workflowId: opened.workflowId, at: Date.now() });
+    return { workflowId: opened.workflowId, duplicate: false, joined: false };
+  };
+
+  /** Starts a case for the alert without waiting for the start to be confirmed; joiners are held until it is. */
+  const openNow = (request: RouteAlertRequest): OpenCase => {
+    const opened: OpenCase = { workflowId: workflowIdFor(request.alert), alerts: 1, started: false, held: [] };
+    open = opened;
+    const closed = () => {
+      if (open === opened) open = null;
+    };
+    startChild(exfilToCloudStorage, {
+      ...caseStartOptions(request.alert),
+      ...childOptions,
+      ...(input.caseTaskQueue ? { taskQueue: input.caseTaskQueue } : {}),
+      args: [request],
+    }).then(
+      (child) => {
+        opened.started = true;
+        for (const joiner of opened.held?.splice(0) ?? []) joiner.answer(deliver(opened, joiner.request));
+        child.result().then(closed, closed);
+      },
+      (err: unknown) => {
+        closed();
+        // A refused start (the ID exists: this alert opened a case before, beyond the window) leaves the alert with
+        // that case. Held joiners must not be lost: each opens a case of its own.
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) log.warn('Case start failed', { workflowId: opened.workflowId, error: String(err) });
+        for (const joiner of opened.held?.splice(0) ?? []) joiner.answer(openInstead(joiner.request));
+      },
+    );
+    return opened;
+  };
+
+  /**
+   * The decision for one alert, taken in the workflow task that carries the update. A new case and a duplicate are
+   * answered in that task; a join is answered once its signal has reached the case.
+   */
+  const routeNow = (request: RouteAlertRequest): RouteAlertResult | Promise<RouteAlertResult> => {
+    lastAlertAt = Date.now();
+    const key = dedupKeyOf(request.alert);
+    const known = seen.get(key);
+    if (known) return { workflowId: known.workflowId, duplicate: true, joined: false };
+    const current: OpenCase | null = open;
+    if (current && current.alerts < MAX_ALERTS_PER_CASE) {
+      current.alerts++;
+      seen.set(key, { workflowId: current.workflowId, at: Date.now() });
+      if (current.started) return deliver(current, request);
+      return new Promise<RouteAlertResult>((answer) => current.held?.push({ request, answer }));
+    }
+    return openInstead(request);
+  };
+
   setHandler(
     routeAlertUpdate,
     (request: RouteAlertRequest) => {
+      // Decided once every job of this workflow task has been applied (a condition is checked only then): the order
+      // of an update and, say, the close of the open case within one task may differ between the first run and a
+      // replay, and the decision must not.
+      if (inOneTask) return condition(() => true).then(() => routeNow(request));
       const result = queue.then(() => route(request));
       queue = result.catch(() => undefined);
       return result;
@@ -123,6 +213,34 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
       },
     },
   );
+
+  if (inOneTask) {
+    // One timer per quiet window, not one per alert: the loop wakes when the window since the last alert may have
+    // passed, when the open case closes, or when history asks to continue as new.
+    for (;;) {
+      const quietFor = Date.now() - lastAlertAt;
+      const woke = await condition(
+        () => open === null && workflowInfo().continueAsNewSuggested,
+        Math.max(input.dedupWindowMs - quietFor, 1),
+      );
+      if (open !== null) {
+        if (!woke) await condition(() => open === null || Date.now() - lastAlertAt < input.dedupWindowMs);
+        continue;
+      }
+      if (!woke && Date.now() - lastAlertAt >= input.dedupWindowMs) {
+        // Quiet for the whole window with no case open: forget. The next alert starts a fresh index.
+        await condition(allHandlersFinished);
+        if (open === null && Date.now() - lastAlertAt >= input.dedupWindowMs) return;
+        continue;
+      }
+      if (workflowInfo().continueAsNewSuggested) {
+        await condition(allHandlersFinished);
+        if (open !== null) continue;
+        const cutoff = Date.now() - input.dedupWindowMs;
+        await continueAsNew<typeof alertCaseIndex>({ ...input, seen: [...seen].filter(([, v]) => v.at >= cutoff) });
+      }
+    }
+  }
 
   for (;;) {
     const since = lastAlertAt;

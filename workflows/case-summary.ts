@@ -9,6 +9,8 @@
  */
 import type { NormalizedAlert } from '../src/contracts/alert';
 import type { RunState } from '../src/contracts/playbook';
+import { SA } from '../src/contracts/search-attributes';
+import { workflowIdFor } from '../src/contracts/workflow-ids';
 import { formatBytes } from './decide';
 
 const OUTCOME_WORD = { escalate: 'escalated', review: 'for Tier 1 review', benign: 'benign' } as const;
@@ -26,6 +28,27 @@ export function startSummary(alert: NormalizedAlert): string {
 /** The static details: where the case came from. */
 export function startDetails(alert: NormalizedAlert): string {
   return `T1567.002 exfiltration to cloud storage. Alert ${alert.alertId} from ${alert.source}, rule "${alert.ruleName}", severity ${alert.severity}.`;
+}
+
+/**
+ * What a run of the playbook starts with, whichever path starts it: its workflow ID (named after the alert that
+ * opened the case), the static summary and details, and the search attributes the IR team filters on.
+ */
+export function caseStartOptions(alert: NormalizedAlert) {
+  return {
+    workflowId: workflowIdFor(alert),
+    staticSummary: startSummary(alert),
+    staticDetails: startDetails(alert),
+    typedSearchAttributes: [
+      { key: SA.alertSource, value: alert.source },
+      { key: SA.alertId, value: alert.alertId },
+      { key: SA.alertUser, value: alert.user },
+      { key: SA.alertHost, value: alert.host },
+      { key: SA.destDomain, value: alert.destDomain.toLowerCase() },
+      { key: SA.severity, value: alert.severity },
+      { key: SA.bytesOut, value: alert.bytesOut },
+    ],
+  };
 }
 
 /** Short words for the rules that decided the case. */

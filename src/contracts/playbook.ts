@@ -456,6 +456,8 @@ export interface CaseIndexInput {
   service: string;
   /** How long after the last alert the index stays, remembering what it has seen. */
   dedupWindowMs: number;
+  /** The task queue of the cases this index starts; absent (older indexes): the index's own queue. */
+  caseTaskQueue?: string;
   /** Carried over continue-as-new: dedup key -> the case workflow ID and when it was seen (epoch ms). */
   seen?: [string, { workflowId: string; at: number }][];
 }

@@ -16,7 +16,7 @@ import { PlaybookMetrics } from '../metrics';
 import { payloadCodecFor } from '../temporal/payload-codec';
 import { codecRoutes } from './routes/codec';
 import { metricsRoutes } from './routes/metrics';
-import { temporalUnavailable } from './temporal-unavailable';
+import { RECORDING_FAILURE_MESSAGE, recordingFailure } from './temporal-unavailable';
 import { openApiRoutes } from './routes/openapi';
 import { runRoutes } from './routes/runs';
 import { siemRoutes } from './routes/siem';
@@ -164,12 +164,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
       return reply.code(400).send({ error: 'Malformed JSON body', details: [{ path: '', message: 'the body is empty' }] });
     }
-    if (temporalUnavailable(error)) {
-      request.log.error({ err: error }, 'Temporal is unavailable; asking the caller to retry');
+    const failure = recordingFailure(error);
+    if (failure) {
+      request.log.error({ err: error, recorded: failure }, 'Temporal is unavailable; asking the caller to retry');
       return reply
         .code(503)
         .header('retry-after', '5')
-        .send({ error: 'Temporal is unavailable; nothing was recorded, retry later', details: [] });
+        .send({ error: RECORDING_FAILURE_MESSAGE[failure], details: [], recorded: failure === 'unknown' ? 'unknown' : false });
     }
     const status = (error as FastifyError).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {

@@ -79,6 +79,11 @@ export function ingestSchema(secret: z.ZodType<string, string>) {
         return Number(n) * (UNIT_MS[unit ?? 's'] ?? 1000);
       })
       .default(30 * 86_400_000),
+    /**
+     * Alerts one HTTP server records at once; more are answered 503 with Retry-After at once (not recorded). Bounds
+     * the memory and the wait of a storm; each alert takes one Temporal call of tens of milliseconds.
+     */
+    maxInFlight: z.number().int().min(1).default(512),
     sources: z
       .strictObject({ generic: source, splunk: source, elastic: source, sentinel: source })
       .default({ generic: undefined, splunk: undefined, elastic: undefined, sentinel: undefined }),

@@ -23,9 +23,9 @@ export async function recordAlert(
   config: Config,
   caseKeys: CaseKeys,
   alert: NormalizedAlert,
-  options: { taskQueue?: string; deadlineMs?: number } = {},
+  options: { deadlineMs?: number } = {},
 ): Promise<RouteAlertResult> {
-  const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
+  const caseTaskQueue = config.temporal.taskQueue;
   const key = await caseKeys.of(alert);
   const indexId = caseIndexIdFor(key);
   const { policy } = playbookInput(config, alert);
@@ -34,8 +34,8 @@ export async function recordAlert(
       args: [{ alert, policy }],
       startWorkflowOperation: new WithStartWorkflowOperation(alertCaseIndex, {
         workflowId: indexId,
-        taskQueue,
-        args: [{ user: key.user, service: key.service, dedupWindowMs: config.ingest.dedupWindow }],
+        taskQueue: config.temporal.ingestTaskQueue ?? caseTaskQueue,
+        args: [{ user: key.user, service: key.service, dedupWindowMs: config.ingest.dedupWindow, caseTaskQueue }],
         workflowIdConflictPolicy: 'USE_EXISTING',
         staticSummary: `T1567.002 case index for ${key.user} and ${key.service}`,
       }),

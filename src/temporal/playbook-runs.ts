@@ -3,7 +3,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { exfilToCloudStorage } from '../../workflows';
-import { startDetails, startSummary } from '../../workflows/case-summary';
+import { caseStartOptions } from '../../workflows/case-summary';
 import { confirmContainmentUpdate, decideApprovalUpdate, getStateQuery, releaseContainmentUpdate } from '../../workflows/messages';
 import type { Config } from '../config';
 import type { NormalizedAlert } from '../contracts/alert';
@@ -17,7 +17,6 @@ import type {
   ReleaseState,
   RunState,
 } from '../contracts/playbook';
-import { SA } from '../contracts/search-attributes';
 import { workflowIdFor } from '../contracts/workflow-ids';
 
 export const PLAYBOOK_WORKFLOW_TYPE = 'exfilToCloudStorage';
@@ -76,22 +75,10 @@ export async function startPlaybookRun(
   const workflowId = workflowIdFor(alert);
   try {
     await client.workflow.start(exfilToCloudStorage, {
+      ...caseStartOptions(alert),
       taskQueue,
-      workflowId,
       args: [playbookInput(config, alert)],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      // The decided part of the case line follows in the run's current details (see workflows/case-summary.ts).
-      staticSummary: startSummary(alert),
-      staticDetails: startDetails(alert),
-      typedSearchAttributes: [
-        { key: SA.alertSource, value: alert.source },
-        { key: SA.alertId, value: alert.alertId },
-        { key: SA.alertUser, value: alert.user },
-        { key: SA.alertHost, value: alert.host },
-        { key: SA.destDomain, value: alert.destDomain.toLowerCase() },
-        { key: SA.severity, value: alert.severity },
-        { key: SA.bytesOut, value: alert.bytesOut },
-      ],
     });
     return { workflowId, duplicate: false };
   } catch (err) {

@@ -141,6 +141,22 @@ describe('POST /webhooks/siem/generic rejects bad input with a message naming wh
     assert.equal(res.statusCode, 503);
     assert.equal(res.headers['retry-after'], '5');
     assert.equal(res.json().error, 'Temporal is unavailable; nothing was recorded, retry later');
+    assert.equal(res.json().recorded, false, 'the call never had a connection: certainly not recorded');
+  });
+
+  test('past ingest.maxInFlight an alert is shed at once with a 503 that says it was not recorded', async () => {
+    const raw = rawTestConfig();
+    const config = parseConfig({ ...raw, ingest: { maxInFlight: 1 } }, {});
+    const one = buildApp({ config, client: unreachable, logger, now: () => NOW, recordDeadlineMs: 2_000 });
+    const [first, second] = await Promise.all([post(valid, undefined, one), post({ ...valid, alertId: 'SIEM-124' }, undefined, one)]);
+    // The first holds the only slot until Temporal's deadline; the second is refused without being sent.
+    assert.equal(first.statusCode, 503);
+    assert.equal(first.json().error, 'Temporal is unavailable; nothing was recorded, retry later');
+    assert.equal(second.statusCode, 503);
+    assert.equal(second.headers['retry-after'], '1');
+    assert.equal(second.json().error, 'Overloaded: not recorded, retry after Retry-After');
+    // The slot is free again afterwards.
+    assert.equal((await post(valid, undefined, one)).json().error, 'Temporal is unavailable; nothing was recorded, retry later');
   });
 });
 

@@ -1,8 +1,10 @@
 /**
- * File-backed sources: the embedded default. Each file is read and validated on every call, so edits apply to the
- * next run without a restart; a malformed file is a ConnectorConfigurationError naming the file and the key.
+ * File-backed sources: the embedded default. Each call checks the file's modification time and size, and reads and
+ * validates it again only when they changed, so edits apply to the next run without a restart while a burst of
+ * lookups does not parse the same YAML over and over; a malformed file is a ConnectorConfigurationError naming the
+ * file and the key.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
@@ -20,8 +22,16 @@ import {
 
 const PROVIDER = 'local-files';
 
-async function readDataFile<S extends z.ZodType>(dir: string, file: string, schema: S): Promise<z.infer<S>> {
-  const full = path.join(dir, file);
+interface Parsed {
+  /** What identifies this version of the file: a change of any of these means it was edited or replaced. */
+  version: string;
+  data: Promise<unknown>;
+}
+
+/** Parsed files by path and schema; a file that fails to parse is not cached, so the next call reports it afresh. */
+const parsedFiles = new Map<string, WeakMap<z.ZodType, Parsed>>();
+
+async function parseDataFile<S extends z.ZodType>(full: string, schema: S): Promise<z.infer<S>> {
   let raw: unknown;
   try {
     raw = parseYaml(await readFile(full, 'utf8'));
@@ -34,6 +44,28 @@ async function readDataFile<S extends z.ZodType>(dir: string, file: string, sche
     throw new ConnectorConfigurationError(PROVIDER, `${full} is invalid: ${issues}`);
   }
   return result.data;
+}
+
+async function readDataFile<S extends z.ZodType>(dir: string, file: string, schema: S): Promise<z.infer<S>> {
+  const full = path.join(dir, file);
+  let version: string;
+  try {
+    const s = await stat(full, { bigint: true });
+    version = `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch (err) {
+    throw new ConnectorConfigurationError(PROVIDER, `cannot read ${full}: ${(err as Error).message}`, { cause: err });
+  }
+  let bySchema = parsedFiles.get(full);
+  if (!bySchema) parsedFiles.set(full, (bySchema = new WeakMap()));
+  const cached = bySchema.get(schema);
+  if (cached?.version === version) return cached.data as Promise<z.infer<S>>;
+  const data = parseDataFile(full, schema);
+  const entry: Parsed = { version, data };
+  bySchema.set(schema, entry);
+  data.catch(() => {
+    if (bySchema.get(schema) === entry) bySchema.delete(schema);
+  });
+  return data;
 }
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();

@@ -17,7 +17,7 @@ import type { Normalized } from '../../ingest/normalize';
 import { normalizeSentinel } from '../../ingest/sentinel';
 import { normalizeSplunk } from '../../ingest/splunk';
 import { recordAlert } from '../../temporal/ingest';
-import { temporalUnavailable } from '../temporal-unavailable';
+import { RECORDING_FAILURE_MESSAGE, recordingFailure } from '../temporal-unavailable';
 import { HttpError, type ErrorDetail } from '../errors';
 
 export interface SiemRouteDeps {
@@ -29,6 +29,13 @@ export interface SiemRouteDeps {
   recordDeadlineMs?: number;
 }
 
+/** Thrown when this server already records as many alerts as `ingest.maxInFlight` allows: nothing was sent. */
+class Overloaded extends HttpError {
+  constructor() {
+    super(503, 'Overloaded: not recorded, retry after Retry-After', [], { 'retry-after': SHED_RETRY_AFTER_SECONDS });
+  }
+}
+
 export type AlertStatus = 'accepted' | 'joined' | 'duplicate' | 'rejected' | 'unavailable' | 'failed';
 
 export interface AlertOutcome {
@@ -37,11 +44,15 @@ export interface AlertOutcome {
   alertId: string | null;
   status: AlertStatus;
   workflowId?: string;
+  /** With `unavailable`: false when the alert was certainly not recorded, "unknown" when it may have been. */
+  recorded?: false | 'unknown';
   error?: string;
   details?: ErrorDetail[];
 }
 
 const RETRY_AFTER_SECONDS = '5';
+/** A shed alert was never sent: the SIEM may come back soon. */
+const SHED_RETRY_AFTER_SECONDS = '1';
 /** Alerts of one batch recorded at once: enough to overlap round trips, few enough not to flood Temporal. */
 const BATCH_CONCURRENCY = 8;
 
@@ -71,8 +82,18 @@ function requireBody(request: FastifyRequest): unknown {
 }
 
 export function siemRoutes(deps: SiemRouteDeps) {
-  const record = (alert: NormalizedAlert) =>
-    recordAlert(deps.client, deps.config, deps.caseKeys, alert, { deadlineMs: deps.recordDeadlineMs });
+  // Alerts being recorded right now. Past the limit an alert is refused at once (503, nothing sent) instead of
+  // queueing behind the others until its deadline: under a storm the SIEM hears "retry" within a second.
+  let inFlight = 0;
+  const record = async (alert: NormalizedAlert) => {
+    if (inFlight >= deps.config.ingest.maxInFlight) throw new Overloaded();
+    inFlight++;
+    try {
+      return await recordAlert(deps.client, deps.config, deps.caseKeys, alert, { deadlineMs: deps.recordDeadlineMs });
+    } finally {
+      inFlight--;
+    }
+  };
 
   /** One alert: 202 when a case was opened or joined, 200 for a duplicate; errors propagate (400, 503). */
   const single = async (request: FastifyRequest, reply: FastifyReply, normalized: Normalized) => {
@@ -97,8 +118,16 @@ export function siemRoutes(deps: SiemRouteDeps) {
         const status: AlertStatus = result.duplicate ? 'duplicate' : result.joined ? 'joined' : 'accepted';
         return { index, alertId: alert.alertId, status, workflowId: result.workflowId };
       } catch (err) {
-        if (temporalUnavailable(err))
-          return { index, alertId: alert.alertId, status: 'unavailable', error: 'Temporal is unavailable; not recorded, retry' };
+        if (err instanceof Overloaded) return { index, alertId: alert.alertId, status: 'unavailable', recorded: false, error: err.message };
+        const failure = recordingFailure(err);
+        if (failure)
+          return {
+            index,
+            alertId: alert.alertId,
+            status: 'unavailable',
+            recorded: failure === 'unknown' ? 'unknown' : false,
+            error: RECORDING_FAILURE_MESSAGE[failure],
+          };
         request.log.error({ err, alertId: alert.alertId }, 'Recording an alert failed');
         return { index, alertId: alert.alertId, status: 'failed', error: 'Internal error; not recorded' };
       }
