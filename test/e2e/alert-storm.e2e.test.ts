@@ -6,17 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
-import { parseConfig, type Config } from '../../src/config';
 import type { RunState } from '../../src/contracts/playbook';
-import { buildApp } from '../../src/http/app';
-import { createLogger } from '../../src/logger';
-import { createActivityDeps, createIngestWorker, createWorker } from '../../src/worker';
 import { getStateQuery } from '../../workflows/messages';
-import { rawTestConfig, unique } from '../helpers/fixtures';
-import { eventually, startTestServer, workflowBundle } from '../helpers/temporal';
+import { startE2e, type E2e } from '../helpers/e2e';
+import { unique } from '../helpers/fixtures';
+import { eventually } from '../helpers/temporal';
 
 const CASES = 60;
 const JOINS = 25;
@@ -29,47 +23,22 @@ interface Answer {
 }
 
 describe('an alert storm with joins and duplicates', () => {
-  let env: TestWorkflowEnvironment;
-  let workers: Worker[];
-  let running: Promise<void>[];
-  let app: FastifyInstance;
-  let base: string;
-  let config: Config;
+  let e2e: E2e;
 
   before(async () => {
-    env = await startTestServer();
-    const taskQueue = unique('storm');
-    const raw = rawTestConfig({ address: env.address, taskQueue });
-    config = parseConfig({ ...raw, temporal: { ...(raw.temporal as object), ingestTaskQueue: `${taskQueue}-ingest` } }, {});
-    const logger = createLogger({ level: 'silent' });
-    const workflowBundleCode = await workflowBundle();
-    const ingest = await createIngestWorker({ config, connection: env.nativeConnection, workflowBundle: workflowBundleCode });
-    assert.ok(ingest, 'a separate ingest task queue gets its own worker');
-    workers = [
-      await createWorker({ config, connection: env.nativeConnection, deps: createActivityDeps(config, logger), workflowBundle: workflowBundleCode }),
-      ingest,
-    ];
-    running = workers.map((w) => w.run());
-    app = buildApp({ config, client: env.client, logger });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    e2e = await startE2e({
+      name: 'storm',
+      configure: (raw) => ({ ...raw, temporal: { ...(raw.temporal as object), ingestTaskQueue: unique('storm-ingest') } }),
+    });
   });
 
-  after(async () => {
-    await app?.close();
-    for (const w of workers ?? []) w.shutdown();
-    await Promise.all(running ?? []);
-    await env?.teardown();
-  });
+  after(() => e2e?.stop());
 
   /** Delivers one alert as a SIEM that retries does: again after Retry-After while the answer is a 503. */
   let retries = 0;
   const deliver = async (alert: object): Promise<Answer> => {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const res = await fetch(`${base}/webhooks/siem/generic`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(alert),
-      });
+      const res = await e2e.post('/webhooks/siem/generic', alert);
       const answer = { status: res.status, body: (await res.json()) as Answer['body'] };
       if (res.status !== 503) return answer;
       retries++;
@@ -131,7 +100,7 @@ describe('an alert storm with joins and duplicates', () => {
     assert.equal(caseOf.size, CASES);
     process.stderr.write(`storm: ${queue.length} deliveries, ${retries} retried after a 503\n`);
     const runs = await eventually(async () => {
-      const { count } = await env.client.workflow.count(`WorkflowType = 'exfilToCloudStorage' AND TaskQueue = '${config.temporal.taskQueue}'`);
+      const { count } = await e2e.client.workflow.count(`WorkflowType = 'exfilToCloudStorage' AND TaskQueue = '${e2e.config.temporal.taskQueue}'`);
       return count === CASES ? count : null;
     }, 60_000, `${CASES} runs in visibility`);
     assert.equal(runs, CASES, 'no duplicate run');
@@ -141,7 +110,7 @@ describe('an alert storm with joins and duplicates', () => {
     for (const a of queue) expected.set(caseOf.get(a.user) ?? '', (expected.get(caseOf.get(a.user) ?? '') ?? new Set()).add(a.alertId));
     for (const [workflowId, alertIds] of expected) {
       const state = await eventually(async () => {
-        const s: RunState = await env.client.workflow.getHandle(workflowId).query(getStateQuery);
+        const s: RunState = await e2e.client.workflow.getHandle(workflowId).query(getStateQuery);
         return s.alerts.length === alertIds.size ? s : null;
       }, 60_000, `the evidence of ${workflowId}`);
       assert.deepEqual(state.alerts.map((a) => a.alertId).sort(), [...alertIds].sort());

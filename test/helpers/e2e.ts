@@ -14,7 +14,7 @@ import { parseConfig, type Config } from '../../src/config';
 import type { RunState } from '../../src/contracts/playbook';
 import { buildApp } from '../../src/http/app';
 import { createLogger } from '../../src/logger';
-import { createActivityDeps, createWorker } from '../../src/worker';
+import { createActivityDeps, createIngestWorker, createWorker } from '../../src/worker';
 import { rawTestConfig, tempDir, unique } from './fixtures';
 import { freePort } from './net';
 import { eventually, startTestServer, workflowBundle } from './temporal';
@@ -140,17 +140,18 @@ async function start(options: E2eOptions, cleanups: (() => Promise<void>)[], sto
     base = `http://127.0.0.1:${httpPort}`;
   } else {
     const logger = createLogger({ level: 'silent' });
-    const worker = await createWorker({
-      config,
-      connection: env.nativeConnection,
-      deps: createActivityDeps(config, logger),
-      workflowBundle: await workflowBundle(),
-      ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
-    });
-    const running = worker.run();
+    const cache = options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {};
+    const bundle = await workflowBundle();
+    // The case indexes get their own worker when the configuration gives them their own task queue, as in `npm start`.
+    const ingest = await createIngestWorker({ config, connection: env.nativeConnection, workflowBundle: bundle, ...cache });
+    const workers = [
+      await createWorker({ config, connection: env.nativeConnection, deps: createActivityDeps(config, logger), workflowBundle: bundle, ...cache }),
+      ...(ingest ? [ingest] : []),
+    ];
+    const running = workers.map((w) => w.run());
     cleanups.push(async () => {
-      worker.shutdown();
-      await running;
+      for (const w of workers) w.shutdown();
+      await Promise.all(running);
     });
     const app = buildApp({ config, client: env.client, logger });
     cleanups.push(() => app.close());
