@@ -1,9 +1,9 @@
 /**
- * Starting and reading playbook runs through the Temporal client: shared by the HTTP server and the CLI.
+ * The input a run starts with, and reading and deciding runs through the Temporal client: shared by the HTTP server
+ * and the CLI. Runs start in one place only: a case index opens them (src/temporal/ingest.ts, workflows/case-index.ts)
+ * with `caseStartOptions` (workflows/case-summary.ts).
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { exfilToCloudStorage } from '../../workflows';
-import { caseStartOptions } from '../../workflows/case-summary';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { confirmContainmentUpdate, decideApprovalUpdate, getStateQuery, releaseContainmentUpdate } from '../../workflows/messages';
 import type { Config } from '../config';
 import type { NormalizedAlert } from '../contracts/alert';
@@ -55,36 +55,6 @@ export function containmentPolicy(config: Config): ContainmentPolicy {
     heartbeatTimeoutMs: isolation.heartbeatTimeout,
     verifyTimeoutMs: isolation.verifyTimeout,
   };
-}
-
-export interface StartResult {
-  workflowId: string;
-  duplicate: boolean;
-}
-
-/**
- * Starts the playbook for an alert. Resolves only once Temporal has durably accepted the start, or reports that the
- * same alert already has a run (open or closed). Any other error propagates: the caller must not acknowledge.
- */
-export async function startPlaybookRun(
-  client: Client,
-  config: Config,
-  alert: NormalizedAlert,
-  taskQueue = config.temporal.taskQueue,
-): Promise<StartResult> {
-  const workflowId = workflowIdFor(alert);
-  try {
-    await client.workflow.start(exfilToCloudStorage, {
-      ...caseStartOptions(alert),
-      taskQueue,
-      args: [playbookInput(config, alert)],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    });
-    return { workflowId, duplicate: false };
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, duplicate: true };
-    throw err;
-  }
 }
 
 /** A run whose workflow ended abnormally (failed, terminated, cancelled, timed out). */

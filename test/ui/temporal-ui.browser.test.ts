@@ -9,7 +9,6 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { startPlaybookRun } from '../../src/temporal/playbook-runs';
 import { getStateQuery } from '../../workflows/messages';
 import { startE2e, type E2e } from '../helpers/e2e';
 import { escalatingAlert, tempDir, unique } from '../helpers/fixtures';
@@ -40,7 +39,10 @@ describe('the run in the Temporal Web UI (headless Chromium)', () => {
 
   test('filters by AlertId, opens the run and shows its case line', { timeout: 180_000 }, async () => {
     const alert = escalatingAlert({ alertId: unique('ui') });
-    const { workflowId } = await startPlaybookRun(e2e.client, e2e.config, alert);
+    // Through the webhook, as every production run starts.
+    const accepted = await e2e.post('/webhooks/siem/generic', alert.raw);
+    assert.equal(accepted.status, 202);
+    const { workflowId } = (await accepted.json()) as { workflowId: string };
     const handle = e2e.client.workflow.getHandle(workflowId);
     await eventually(async () => (await handle.query(getStateQuery)).approval.status === 'pending', 30_000, 'a pending approval');
 

@@ -19,7 +19,9 @@ import type { RunState } from '../../src/contracts/playbook';
 import { SA } from '../../src/contracts/search-attributes';
 import { createLogger } from '../../src/logger';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, parseKey } from '../../src/temporal/payload-codec';
-import { decideApproval, startPlaybookRun } from '../../src/temporal/playbook-runs';
+import { decideApproval } from '../../src/temporal/playbook-runs';
+import { recordAlert } from '../../src/temporal/ingest';
+import { CaseKeys } from '../../src/ingest/case-key';
 import { historyToJson } from '../../src/temporal/history-json';
 import { replayHistoryFile } from '../../src/temporal/replay';
 import { listRuns, runListQuery } from '../../src/temporal/run-list';
@@ -95,7 +97,8 @@ describe('the Temporal UI as a case view', () => {
 
   test('an escalated run is listed by Decision and ApprovalState, follows the run, and reads as a case', async () => {
     const alert = escalatingAlert();
-    const { workflowId } = await startPlaybookRun(env.client, config, alert);
+    // Recorded the way the webhook records it: through the alert's case index.
+    const { workflowId } = await recordAlert(env.client, config, new CaseKeys(null), alert);
     const handle = env.client.workflow.getHandle(workflowId);
     await eventually(async () => (await handle.query(getStateQuery)).approval.status === 'pending', 20_000, 'a pending approval');
 
