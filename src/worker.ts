@@ -15,7 +15,7 @@ import type { Logger } from './logger';
 import type { PlaybookMetrics } from './metrics';
 import { FileAuditLog } from './audit/audit-log';
 import { AuditTrail } from './audit/trail';
-import { createAuditForwarder } from './connectors/siem-audit/client';
+import { type AuditForwardTarget, createAuditForwarder } from './connectors/siem-audit/client';
 import { dataConverterFor } from './temporal/payload-codec';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -40,9 +40,25 @@ function createNotifier(config: Config, logger: Logger): ApprovalNotifier {
   });
 }
 
+/** The SIEM `audit.forward.to` names, with that vendor's connection; null when records stay local. */
+export function auditForwardTarget(config: Config): AuditForwardTarget | null {
+  const forward = config.audit.forward;
+  if (!forward) return null;
+  // The config schema refuses a forward without its vendor block; a programming error if reached.
+  const vendorMissing = () => new Error(`vendors.${forward.to} is not configured`);
+  if (forward.to === 'splunk') {
+    const splunk = config.vendors.splunk;
+    if (!splunk) throw vendorMissing();
+    return { ...forward, hecUrl: splunk.hecUrl, hecToken: splunk.hecToken, timeoutMs: splunk.requestTimeout };
+  }
+  const es = config.vendors.elasticsearch;
+  if (!es) throw vendorMissing();
+  return { ...forward, url: es.url, apiKey: es.apiKey, timeoutMs: es.requestTimeout };
+}
+
 /** The connectors the configuration selects. */
 export function createActivityDeps(config: Config, logger: Logger, metrics: PlaybookMetrics | null = null): ActivityDeps {
-  const dataDir = path.resolve(config.connectors.dataDir);
+  const dataDir = path.resolve(config.enrichment.dataDir);
   return {
     cloudStorage: new FileCloudStorageCatalog(dataDir),
     ...createEnrichmentSources(config),
@@ -52,7 +68,7 @@ export function createActivityDeps(config: Config, logger: Logger, metrics: Play
     containment: createContainmentProviders(config),
     escalations: new LogEscalationNotifier(logger.child({ component: 'escalations' })),
     reports: new FileReportSink(path.resolve(config.dataDir)),
-    audit: new AuditTrail(new FileAuditLog(config.audit.file), createAuditForwarder(config.audit.forward), metrics),
+    audit: new AuditTrail(new FileAuditLog(config.audit.file), createAuditForwarder(auditForwardTarget(config)), metrics),
   };
 }
 

@@ -15,16 +15,41 @@ export interface EnrichmentSources {
   baselines: UploadBaselines;
 }
 
+function missing(key: string): never {
+  // The config schema already refuses this; a programming error if reached.
+  throw new Error(`vendors.${key} is not configured`);
+}
+
 export function createEnrichmentSources(config: Config): EnrichmentSources {
-  const dataDir = path.resolve(config.connectors.dataDir);
-  const { hr, changes, devices, baselines } = config.connectors;
+  const { dataDir: dir, hr, changes, devices, baselines } = config.enrichment;
+  const dataDir = path.resolve(dir);
+  const { vendors } = config;
+  const okta = () => {
+    const { requestTimeout, ...v } = vendors.okta ?? missing('okta');
+    return { ...v, timeoutMs: requestTimeout };
+  };
+  const servicenow = () => {
+    const { requestTimeout, ...v } = vendors.servicenow ?? missing('servicenow');
+    return { ...v, timeoutMs: requestTimeout };
+  };
+  const entra = () => {
+    const v = vendors.microsoftEntra ?? missing('microsoftEntra');
+    return { tenantId: v.tenantId, clientId: v.clientId, clientSecret: v.clientSecret, authorityUrl: v.authorityUrl, graphUrl: v.graphUrl, timeoutMs: v.requestTimeout };
+  };
+  const elasticsearch = () => {
+    const v = vendors.elasticsearch ?? missing('elasticsearch');
+    return { url: v.url, apiKey: v.apiKey ?? missing('elasticsearch.apiKey'), timeoutMs: v.requestTimeout };
+  };
   return {
     hr:
-      hr.type === 'okta'
-        ? new OktaDirectory({ ...hr, defaultTimezone: config.playbook.businessHours.defaultTimezone })
+      hr.source === 'okta'
+        ? new OktaDirectory({ ...okta(), ...hr, defaultTimezone: config.playbook.businessHours.defaultTimezone })
         : new FileHrDirectory(dataDir),
-    changes: changes.type === 'servicenow' ? new ServiceNowChangeRecords(changes) : new FileChangeRecords(dataDir),
-    devices: devices.type === 'intune' ? new IntuneDeviceInventory(devices) : new FileDeviceInventory(dataDir),
-    baselines: baselines.type === 'elasticsearch' ? new ElasticsearchUploadBaselines(baselines) : new FileUploadBaselines(dataDir),
+    changes: changes.source === 'servicenow' ? new ServiceNowChangeRecords({ ...servicenow(), ...changes }) : new FileChangeRecords(dataDir),
+    devices: devices.source === 'intune' ? new IntuneDeviceInventory({ ...entra(), ...devices }) : new FileDeviceInventory(dataDir),
+    baselines:
+      baselines.source === 'elasticsearch'
+        ? new ElasticsearchUploadBaselines({ ...elasticsearch(), ...baselines })
+        : new FileUploadBaselines(dataDir),
   };
 }

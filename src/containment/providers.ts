@@ -12,18 +12,21 @@ import { DefenderIsolation } from '../connectors/microsoft-defender/isolation';
 import { OktaSessionRevocation } from '../connectors/okta/sessions';
 import { SentinelOneIsolation } from '../connectors/sentinelone/isolation';
 
-const entraTokenUrl = (tenantId: string) => `https://login.microsoftonline.com/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`;
+/** The Entra ID token endpoint: the configured one, or the authority's for the tenant. */
+export function entraTokenUrl(entra: { authorityUrl: string; tenantId: string; tokenUrl?: string | undefined }): string {
+  return entra.tokenUrl ?? `${new URL(entra.authorityUrl).origin}/${encodeURIComponent(entra.tenantId)}/oauth2/v2.0/token`;
+}
 
 function missing(key: string): never {
   // The config schema already refuses this; a programming error if reached.
-  throw new Error(`connectors.containment.${key} is not configured`);
+  throw new Error(`vendors.${key} is not configured`);
 }
 
 export function createContainmentProviders(config: Config): ContainmentProviders {
-  const { isolation, access, requestTimeout } = config.connectors.containment;
+  const { isolation, access } = config.containment;
+  const vendors = config.vendors;
   const dryRun = new DryRunContainment(path.resolve(config.dataDir));
   const timing = { pollIntervalMs: isolation.pollInterval, verifyTimeoutMs: isolation.verifyTimeout };
-  const timeoutMs = requestTimeout;
 
   let isolator: EndpointIsolationProvider;
   switch (isolation.provider) {
@@ -31,18 +34,27 @@ export function createContainmentProviders(config: Config): ContainmentProviders
       isolator = dryRun.isolation;
       break;
     case 'crowdstrike': {
-      const c = isolation.crowdstrike ?? missing('isolation.crowdstrike');
-      isolator = new CrowdStrikeIsolation({ ...c, timing, timeoutMs });
+      const { requestTimeout, ...c } = vendors.crowdstrike ?? missing('crowdstrike');
+      isolator = new CrowdStrikeIsolation({ ...c, timing, timeoutMs: requestTimeout });
       break;
     }
     case 'microsoft-defender': {
-      const c = isolation.microsoftDefender ?? missing('isolation.microsoftDefender');
-      isolator = new DefenderIsolation({ ...c, tokenUrl: c.tokenUrl ?? entraTokenUrl(c.tenantId), timing, timeoutMs });
+      const entra = vendors.microsoftEntra ?? missing('microsoftEntra');
+      isolator = new DefenderIsolation({
+        clientId: entra.clientId,
+        clientSecret: entra.clientSecret,
+        tokenUrl: entraTokenUrl(entra),
+        baseUrl: entra.defenderUrl,
+        scope: entra.defenderScope,
+        isolationType: isolation.microsoftDefender.isolationType,
+        timing,
+        timeoutMs: entra.requestTimeout,
+      });
       break;
     }
     case 'sentinelone': {
-      const c = isolation.sentinelone ?? missing('isolation.sentinelone');
-      isolator = new SentinelOneIsolation({ ...c, timing, timeoutMs });
+      const { requestTimeout, ...c } = vendors.sentinelone ?? missing('sentinelone');
+      isolator = new SentinelOneIsolation({ ...c, timing, timeoutMs: requestTimeout });
       break;
     }
   }
@@ -54,30 +66,48 @@ export function createContainmentProviders(config: Config): ContainmentProviders
         accessProviders[name] = dryRun.access;
         break;
       case 'microsoft-graph': {
-        const c = access.microsoftGraph ?? missing('access.microsoftGraph');
-        accessProviders[name] = new GraphSessionRevocation({ ...c, tokenUrl: c.tokenUrl ?? entraTokenUrl(c.tenantId), timeoutMs });
+        const entra = vendors.microsoftEntra ?? missing('microsoftEntra');
+        accessProviders[name] = new GraphSessionRevocation({
+          clientId: entra.clientId,
+          clientSecret: entra.clientSecret,
+          tokenUrl: entraTokenUrl(entra),
+          baseUrl: entra.graphUrl,
+          userTemplate: access.microsoftGraph.userTemplate,
+          timeoutMs: entra.requestTimeout,
+        });
         break;
       }
       case 'okta': {
-        const c = access.okta ?? missing('access.okta');
-        accessProviders[name] = new OktaSessionRevocation({ ...c, timeoutMs });
+        const okta = vendors.okta ?? missing('okta');
+        accessProviders[name] = new OktaSessionRevocation({
+          orgUrl: okta.orgUrl,
+          apiToken: okta.auth.token,
+          userTemplate: access.okta.userTemplate,
+          ...(access.okta.unassignAppId ? { unassignAppId: access.okta.unassignAppId } : {}),
+          timeoutMs: okta.requestTimeout,
+        });
         break;
       }
       case 'google-workspace': {
-        const c = access.googleWorkspace ?? missing('access.googleWorkspace');
+        const google = vendors.googleWorkspace ?? missing('googleWorkspace');
         accessProviders[name] = new GoogleSignOut({
-          baseUrl: c.baseUrl,
-          serviceAccountKeyJson: c.serviceAccountKey,
-          subject: c.subject,
-          userTemplate: c.userTemplate,
-          ...(c.tokenUri ? { tokenUri: c.tokenUri } : {}),
-          timeoutMs,
+          baseUrl: google.baseUrl,
+          serviceAccountKeyJson: google.serviceAccountKey,
+          subject: google.subject,
+          userTemplate: access.googleWorkspace.userTemplate,
+          ...(google.tokenUri ? { tokenUri: google.tokenUri } : {}),
+          timeoutMs: google.requestTimeout,
         });
         break;
       }
       case 'dropbox': {
-        const c = access.dropbox ?? missing('access.dropbox');
-        accessProviders[name] = new DropboxMemberSuspension({ ...c, timeoutMs });
+        const dropbox = vendors.dropbox ?? missing('dropbox');
+        accessProviders[name] = new DropboxMemberSuspension({
+          baseUrl: dropbox.baseUrl,
+          accessToken: dropbox.accessToken,
+          userTemplate: access.dropbox.userTemplate,
+          timeoutMs: dropbox.requestTimeout,
+        });
         break;
       }
     }

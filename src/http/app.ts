@@ -186,7 +186,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const now = deps.now ?? (() => new Date());
   const caseKeys =
     deps.caseKeys ??
-    new CaseKeys(new FileCloudStorageCatalog(path.resolve(config.connectors.dataDir)), (err) =>
+    new CaseKeys(new FileCloudStorageCatalog(path.resolve(config.enrichment.dataDir)), (err) =>
       deps.logger.warn({ err }, 'Cloud-storage catalog unreadable; case keys fall back to the registrable domain'),
     );
   app.register(siemRoutes({ config, client: deps.client, now, caseKeys, recordDeadlineMs: deps.recordDeadlineMs }));

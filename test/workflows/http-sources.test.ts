@@ -117,32 +117,25 @@ describe('the playbook with HTTP enrichment sources (every task replays)', () =>
     const config = parseConfig(
       {
         ...raw,
-        connectors: {
-          ...(raw.connectors as Record<string, unknown>),
-          hr: {
-            type: 'okta',
-            orgUrl: okta.url,
-            auth: { type: 'ssws', token: 'env:OKTA_API_TOKEN' },
-            loginSuffix: '@acme.com',
-            cloudStorageGroups: ['Cloud Storage Users'],
-            timeoutMs: 2000,
-          },
-          changes: {
-            type: 'servicenow',
-            instanceUrl: snow.url,
-            auth: { type: 'basic', username: 'soar', password: 'env:SNOW_PASSWORD' },
-            timeoutMs: 2000,
-          },
-          devices: {
-            type: 'intune',
+        vendors: {
+          okta: { orgUrl: okta.url, auth: { type: 'ssws', token: 'env:OKTA_API_TOKEN' }, requestTimeout: '2s' },
+          servicenow: { instanceUrl: snow.url, auth: { type: 'basic', username: 'soar', password: 'env:SNOW_PASSWORD' }, requestTimeout: '2s' },
+          microsoftEntra: {
             tenantId: TENANT,
             clientId: 'client-id',
             clientSecret: 'env:GRAPH_SECRET',
             authorityUrl: login.url,
             graphUrl: graph.url,
-            timeoutMs: 2000,
+            requestTimeout: '2s',
           },
-          baselines: { type: 'elasticsearch', url: es.url, apiKey: 'env:ES_API_KEY', index: 'logs-proxy-*', timeoutMs: 2000 },
+          elasticsearch: { url: es.url, apiKey: 'env:ES_API_KEY', requestTimeout: '2s' },
+        },
+        enrichment: {
+          ...(raw.enrichment as Record<string, unknown>),
+          hr: { source: 'okta', loginSuffix: '@acme.com', cloudStorageGroups: ['Cloud Storage Users'] },
+          changes: { source: 'servicenow' },
+          devices: { source: 'intune' },
+          baselines: { source: 'elasticsearch', index: 'logs-proxy-*' },
         },
       },
       { OKTA_API_TOKEN: 'okta-token', SNOW_PASSWORD: 'snow-pass', GRAPH_SECRET: 'graph-secret', ES_API_KEY: 'es-key' },

@@ -6,7 +6,6 @@
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
 import type { AuditRecord } from '../../audit/audit-log';
-import type { Config } from '../../config';
 import { ConnectorInvalidResponseError } from '../errors';
 import { createHttpClient, requestJson } from '../http';
 
@@ -23,9 +22,14 @@ export class SplunkHecForwarder implements AuditForwarder {
   constructor(
     baseUrl: string,
     token: string,
-    private readonly options: { index?: string | undefined; sourcetype: string },
+    private readonly options: { index?: string | undefined; sourcetype: string; timeoutMs?: number },
   ) {
-    this.http = createHttpClient({ provider: this.name, baseURL: baseUrl, headers: { authorization: `Splunk ${token}` } });
+    this.http = createHttpClient({
+      provider: this.name,
+      baseURL: baseUrl,
+      timeoutMs: options.timeoutMs,
+      headers: { authorization: `Splunk ${token}` },
+    });
   }
 
   async forward(record: AuditRecord): Promise<void> {
@@ -59,10 +63,12 @@ export class ElasticsearchBulkForwarder implements AuditForwarder {
     baseUrl: string,
     private readonly index: string,
     apiKey: string | undefined,
+    timeoutMs?: number,
   ) {
     this.http = createHttpClient({
       provider: this.name,
       baseURL: baseUrl,
+      timeoutMs,
       headers: apiKey ? { authorization: `ApiKey ${apiKey}` } : {},
     });
   }
@@ -83,10 +89,19 @@ export class ElasticsearchBulkForwarder implements AuditForwarder {
   }
 }
 
-export function createAuditForwarder(forward: Config['audit']['forward']): AuditForwarder | null {
-  if (!forward) return null;
-  if (forward.type === 'splunk-hec') {
-    return new SplunkHecForwarder(forward.url, forward.token, { index: forward.index, sourcetype: forward.sourcetype });
+/** Where audit records are copied: the SIEM named by `audit.forward.to`, with that vendor's connection. */
+export type AuditForwardTarget =
+  | { to: 'splunk'; hecUrl: string; hecToken: string; index?: string | undefined; sourcetype: string; timeoutMs?: number }
+  | { to: 'elasticsearch'; url: string; apiKey?: string | undefined; index: string; timeoutMs?: number };
+
+export function createAuditForwarder(target: AuditForwardTarget | null): AuditForwarder | null {
+  if (!target) return null;
+  if (target.to === 'splunk') {
+    return new SplunkHecForwarder(target.hecUrl, target.hecToken, {
+      index: target.index,
+      sourcetype: target.sourcetype,
+      timeoutMs: target.timeoutMs,
+    });
   }
-  return new ElasticsearchBulkForwarder(forward.url, forward.index, forward.apiKey);
+  return new ElasticsearchBulkForwarder(target.url, target.index, target.apiKey, target.timeoutMs);
 }
