@@ -104,4 +104,9 @@ export const enrichmentSection = z.strictObject({
 export type EnrichmentConfig = z.infer<typeof enrichmentSection>;
 
 /** The vendor block that serves each enrichment source. */
-export const ENRICHMENT_VENDORS = { okta: 'okta', servicenow: 'servicenow', intune: 'microsoftEntra', elasticsearch: 'elasticsearch' } as const;
+export const ENRICHMENT_VENDORS = {
+  okta: 'okta',
+  servicenow: 'servicenow',
+  intune: 'microsoftEntra',
+  elasticsearch: 'elasticsearch',
+} as const;

@@ -139,7 +139,13 @@ const SOURCES: Record<string, { vendor: string; type: string; fields: Record<str
   devices: {
     type: 'intune',
     vendor: 'microsoftEntra',
-    fields: { tenantId: 'tenantId', clientId: 'clientId', clientSecret: 'clientSecret', authorityUrl: 'authorityUrl', graphUrl: 'graphUrl' },
+    fields: {
+      tenantId: 'tenantId',
+      clientId: 'clientId',
+      clientSecret: 'clientSecret',
+      authorityUrl: 'authorityUrl',
+      graphUrl: 'graphUrl',
+    },
   },
   baselines: { type: 'elasticsearch', vendor: 'elasticsearch', fields: { url: 'url', apiKey: 'apiKey' } },
 };
@@ -161,7 +167,9 @@ function translateSources(t: Translator, connectors: Obj): void {
     t.block(legacyKey, block, { fields, rest: `enrichment.${capability}` });
     t.deprecate(
       legacyKey,
-      block.type === source.type ? `enrichment.${capability} (source: ${source.type}) and vendors.${source.vendor}` : `enrichment.${capability}`,
+      block.type === source.type
+        ? `enrichment.${capability} (source: ${source.type}) and vendors.${source.vendor}`
+        : `enrichment.${capability}`,
       block.type === source.type ? '`type` is now `source`; timeoutMs is vendors.<vendor>.requestTimeout' : '`type` is now `source`',
     );
   }

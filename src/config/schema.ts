@@ -43,7 +43,11 @@ function checkVendorsNamed(cfg: Sections, ctx: Ctx): void {
     if (source !== 'file') need(ENRICHMENT_VENDORS[source], `enrichment.${capability}.source is ${source}`);
   }
   if (cfg.enrichment.baselines.source === 'elasticsearch' && cfg.vendors.elasticsearch && !cfg.vendors.elasticsearch.apiKey) {
-    ctx.addIssue({ code: 'custom', path: ['vendors', 'elasticsearch', 'apiKey'], message: 'required when enrichment.baselines.source is elasticsearch' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['vendors', 'elasticsearch', 'apiKey'],
+      message: 'required when enrichment.baselines.source is elasticsearch',
+    });
   }
   const iso = cfg.containment.isolation.provider;
   if (iso !== 'dry-run') need(PROVIDER_VENDORS[iso], `containment.isolation.provider is ${iso}`);
@@ -114,7 +118,10 @@ export const configSchema = sections
     ...cfg,
     temporal: {
       ...cfg.temporal,
-      payloadCodec: { ...cfg.temporal.payloadCodec, keyFile: cfg.temporal.payloadCodec.keyFile ?? path.join(cfg.dataDir, 'payload-codec.keys') },
+      payloadCodec: {
+        ...cfg.temporal.payloadCodec,
+        keyFile: cfg.temporal.payloadCodec.keyFile ?? path.join(cfg.dataDir, 'payload-codec.keys'),
+      },
     },
     audit: { ...cfg.audit, file: cfg.audit.file ?? path.join(cfg.dataDir, 'audit', 'audit.jsonl') },
   }));

@@ -126,7 +126,8 @@ function walkSecrets(
       if (Array.isArray(value)) value.forEach((item, i) => walkSecrets(def.element as z.ZodType, item, [...path, i], visit));
       return;
     case 'record':
-      if (isRecord(value)) for (const [key, item] of Object.entries(value)) walkSecrets(def.valueType as z.ZodType, item, [...path, key], visit);
+      if (isRecord(value))
+        for (const [key, item] of Object.entries(value)) walkSecrets(def.valueType as z.ZodType, item, [...path, key], visit);
       return;
     case 'union': {
       const options = def.options as z.ZodType[];

@@ -34,7 +34,14 @@ export function createEnrichmentSources(config: Config): EnrichmentSources {
   };
   const entra = () => {
     const v = vendors.microsoftEntra ?? missing('microsoftEntra');
-    return { tenantId: v.tenantId, clientId: v.clientId, clientSecret: v.clientSecret, authorityUrl: v.authorityUrl, graphUrl: v.graphUrl, timeoutMs: v.requestTimeout };
+    return {
+      tenantId: v.tenantId,
+      clientId: v.clientId,
+      clientSecret: v.clientSecret,
+      authorityUrl: v.authorityUrl,
+      graphUrl: v.graphUrl,
+      timeoutMs: v.requestTimeout,
+    };
   };
   const elasticsearch = () => {
     const v = vendors.elasticsearch ?? missing('elasticsearch');
@@ -45,7 +52,8 @@ export function createEnrichmentSources(config: Config): EnrichmentSources {
       hr.source === 'okta'
         ? new OktaDirectory({ ...okta(), ...hr, defaultTimezone: config.playbook.businessHours.defaultTimezone })
         : new FileHrDirectory(dataDir),
-    changes: changes.source === 'servicenow' ? new ServiceNowChangeRecords({ ...servicenow(), ...changes }) : new FileChangeRecords(dataDir),
+    changes:
+      changes.source === 'servicenow' ? new ServiceNowChangeRecords({ ...servicenow(), ...changes }) : new FileChangeRecords(dataDir),
     devices: devices.source === 'intune' ? new IntuneDeviceInventory({ ...entra(), ...devices }) : new FileDeviceInventory(dataDir),
     baselines:
       baselines.source === 'elasticsearch'

@@ -152,7 +152,10 @@ describe('audit trail', () => {
       );
       const config = parseConfig(
         rawTestConfig({
-          extra: { vendors: { splunk: { hecUrl: siem.url, hecToken: 'hec-token-123' } }, audit: { forward: { to: 'splunk', index: 'soar' } } },
+          extra: {
+            vendors: { splunk: { hecUrl: siem.url, hecToken: 'hec-token-123' } },
+            audit: { forward: { to: 'splunk', index: 'soar' } },
+          },
         }),
         {},
       );

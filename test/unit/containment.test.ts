@@ -108,7 +108,10 @@ describe('containment configuration', () => {
     assert.throws(
       () =>
         parseConfig(
-          withContainment({ access: { providers: ['okta'] } }, { okta: { orgUrl: 'https://acme.okta.com', auth: { type: 'bearer', token: 't' } } }),
+          withContainment(
+            { access: { providers: ['okta'] } },
+            { okta: { orgUrl: 'https://acme.okta.com', auth: { type: 'bearer', token: 't' } } },
+          ),
           {},
         ),
       (err: ConfigError) => {

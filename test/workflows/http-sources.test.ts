@@ -119,7 +119,11 @@ describe('the playbook with HTTP enrichment sources (every task replays)', () =>
         ...raw,
         vendors: {
           okta: { orgUrl: okta.url, auth: { type: 'ssws', token: 'env:OKTA_API_TOKEN' }, requestTimeout: '2s' },
-          servicenow: { instanceUrl: snow.url, auth: { type: 'basic', username: 'soar', password: 'env:SNOW_PASSWORD' }, requestTimeout: '2s' },
+          servicenow: {
+            instanceUrl: snow.url,
+            auth: { type: 'basic', username: 'soar', password: 'env:SNOW_PASSWORD' },
+            requestTimeout: '2s',
+          },
           microsoftEntra: {
             tenantId: TENANT,
             clientId: 'client-id',
