@@ -65,7 +65,7 @@ async function main(): Promise<void> {
       },
       http: { host: '127.0.0.1', port: 0 },
       playbook: { approvers: [{ id: 'alice', name: 'Alice' }], businessHours: {} },
-      connectors: { dataDir: path.resolve(__dirname, '../config/data') },
+      enrichment: { dataDir: path.resolve(__dirname, '../config/data') },
       dataDir: dir,
       log: { level: 'warn' },
     },

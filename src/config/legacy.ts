@@ -77,21 +77,20 @@ class Translator {
     if (value === undefined) return;
     const normalized = normalize(target, value);
     const current = get(this.input, target);
-    const earlier = this.origins.get(target);
-    if (earlier !== undefined) {
-      const known = get(this.out, target);
-      if (!isDeepStrictEqual(known, normalized)) {
-        this.conflicts.push(
-          `${legacyKey} and ${earlier} both configure ${target} (one block per vendor now) with different values; make them agree, or move to ${target}`,
-        );
-      }
-      return;
-    }
     if (current !== undefined) {
       if (!isDeepStrictEqual(normalize(target, current), normalized)) {
         this.conflicts.push(`${legacyKey} (deprecated) and ${target} are both set, to different values; remove ${legacyKey}`);
       }
-      this.origins.set(target, legacyKey);
+      if (!this.origins.has(target)) this.origins.set(target, legacyKey);
+      return;
+    }
+    const earlier = this.origins.get(target);
+    if (earlier !== undefined) {
+      if (!isDeepStrictEqual(get(this.out, target), normalized)) {
+        this.conflicts.push(
+          `${legacyKey} and ${earlier} both configure ${target} (one block per vendor now) with different values; make them agree, or move to ${target}`,
+        );
+      }
       return;
     }
     set(this.out, target, normalized);
@@ -274,7 +273,6 @@ function translateContainment(t: Translator, containment: unknown): void {
 function translateAuditForward(t: Translator, forward: Obj): void {
   const legacyKey = 'audit.forward';
   const { type, ...rest } = forward;
-  delete (t.out.audit as Obj).forward;
   if (type === 'splunk-hec') {
     t.block(legacyKey, rest, {
       fields: { url: 'vendors.splunk.hecUrl', token: 'vendors.splunk.hecToken' },
@@ -297,7 +295,10 @@ function translateAuditForward(t: Translator, forward: Obj): void {
 
 /** Reads the legacy keys of `raw` into the current shape. `raw` itself is not changed. */
 export function translateLegacy(raw: Obj): Translation {
-  const t = new Translator(raw);
+  const forward = get(raw, 'audit.forward');
+  const legacyForward = isObj(forward) && 'type' in forward;
+  // The legacy `audit.forward` sits where the current one goes: it is not a current key set alongside.
+  const t = new Translator(legacyForward ? { ...raw, audit: { ...(raw.audit as Obj), forward: undefined } } : raw);
   const connectors = raw.connectors;
   if (connectors !== undefined) {
     delete t.out.connectors;
@@ -315,8 +316,7 @@ export function translateLegacy(raw: Obj): Translation {
       }
     }
   }
-  const forward = get(raw, 'audit.forward');
-  if (isObj(forward) && 'type' in forward) translateAuditForward(t, forward);
+  if (legacyForward) translateAuditForward(t, forward);
   return {
     raw: t.out,
     deprecations: t.deprecations,

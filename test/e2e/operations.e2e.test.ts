@@ -61,7 +61,8 @@ describe('operations: metrics, logs and secrets of a real run', () => {
         apiTokens: ['env:SOAR_API_TOKEN'],
         metricsTokens: ['env:SOAR_METRICS_TOKEN'],
       },
-      audit: { forward: { type: 'splunk-hec', url: hec.url, token: 'env:SOAR_HEC_TOKEN' } },
+      vendors: { splunk: { hecUrl: hec.url, hecToken: 'env:SOAR_HEC_TOKEN' } },
+      audit: { forward: { to: 'splunk' } },
       metrics: { sdkPrometheusAddress: sdkMetricsAddress },
       log: { level: 'info' },
     };
