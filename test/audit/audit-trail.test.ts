@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { FileAuditLog, GENESIS_HASH, hashRecord, verifyAuditFile, type AuditEvent, type AuditRecord } from '../../src/audit/audit-log';
 import { AuditTrail } from '../../src/audit/trail';
 import { parseConfig } from '../../src/config';
-import { createAuditForwarder } from '../../src/connectors/siem-audit/client';
+import { createAuditForwarder } from '../../src/wiring';
 import { PlaybookMetrics } from '../../src/metrics';
 import { StandIn } from '../fakes/stand-in';
 import { rawTestConfig, tempDir } from '../helpers/fixtures';
