@@ -17,7 +17,8 @@ import { createLogger } from '../src/logger';
 import { connectClient, connectWorker } from '../src/temporal/connection';
 import { startDevServer } from '../src/temporal/dev-server';
 import { resolveTemporalCli } from '../src/temporal/temporal-cli';
-import { createActivityDeps, createWorker, installSdkLogger } from '../src/worker';
+import { createWorker, installSdkLogger } from '../src/worker';
+import { createActivityDeps } from '../src/wiring';
 
 const { values } = parseArgs({
   options: {

@@ -12,8 +12,7 @@ import { stringify } from 'yaml';
 import { FileAuditLog, GENESIS_HASH, hashRecord, verifyAuditFile, type AuditEvent, type AuditRecord } from '../../src/audit/audit-log';
 import { AuditTrail } from '../../src/audit/trail';
 import { parseConfig } from '../../src/config';
-import { auditForwardTarget } from '../../src/worker';
-import { createAuditForwarder } from '../../src/connectors/siem-audit/client';
+import { createAuditForwarder } from '../../src/wiring';
 import { PlaybookMetrics } from '../../src/metrics';
 import { StandIn } from '../fakes/stand-in';
 import { rawTestConfig, tempDir } from '../helpers/fixtures';
@@ -161,7 +160,7 @@ describe('audit trail', () => {
       );
       const file = path.join(tempDir('soar-audit-'), 'audit.jsonl');
       const metrics = new PlaybookMetrics({ processMetrics: false });
-      const trail = new AuditTrail(new FileAuditLog(file), createAuditForwarder(auditForwardTarget(config)), metrics);
+      const trail = new AuditTrail(new FileAuditLog(file), createAuditForwarder(config), metrics);
       const ev = event('fwd-1', 'run-closed', { outcome: 'denied' });
       await assert.rejects(trail.record(ev), /splunk-hec: forward audit record 1: HTTP 503/);
       assert.equal(readRecords(file).length, 1, 'the local chain is written before forwarding');
@@ -186,7 +185,7 @@ describe('audit trail', () => {
         {},
       );
       const file = path.join(tempDir('soar-audit-'), 'audit.jsonl');
-      const trail = new AuditTrail(new FileAuditLog(file), createAuditForwarder(auditForwardTarget(config)));
+      const trail = new AuditTrail(new FileAuditLog(file), createAuditForwarder(config));
       await trail.record(event('es-1'));
       const call = siem.calls('POST', '/_bulk').at(-1);
       assert.equal(call?.headers.authorization, 'ApiKey es-key-456');

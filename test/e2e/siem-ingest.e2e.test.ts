@@ -18,7 +18,8 @@ import { parseConfig, type Config } from '../../src/config';
 import type { RunState } from '../../src/contracts/playbook';
 import { buildApp } from '../../src/http/app';
 import { createLogger } from '../../src/logger';
-import { createActivityDeps, createWorker } from '../../src/worker';
+import { createWorker } from '../../src/worker';
+import { createActivityDeps } from '../../src/wiring';
 import { rawTestConfig, unique } from '../helpers/fixtures';
 import { eventually, startTestServer, workflowBundle } from '../helpers/temporal';
 

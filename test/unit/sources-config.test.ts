@@ -7,7 +7,7 @@ import { FileChangeRecords, FileDeviceInventory, FileHrDirectory, FileUploadBase
 import { IntuneDeviceInventory } from '../../src/connectors/microsoft-graph/intune-devices';
 import { OktaDirectory } from '../../src/connectors/okta/directory';
 import { ServiceNowChangeRecords } from '../../src/connectors/servicenow/change-requests';
-import { createEnrichmentSources } from '../../src/connectors/sources';
+import { createEnrichmentSources } from '../../src/wiring';
 import { rawTestConfig, TEST_PAYLOAD_KEY } from '../helpers/fixtures';
 
 const vendors = {

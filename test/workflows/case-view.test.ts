@@ -23,7 +23,8 @@ import { decideApproval, startPlaybookRun } from '../../src/temporal/playbook-ru
 import { historyToJson } from '../../src/temporal/history-json';
 import { replayHistoryFile } from '../../src/temporal/replay';
 import { listRuns, runListQuery } from '../../src/temporal/run-list';
-import { createActivityDeps, createWorker } from '../../src/worker';
+import { createWorker } from '../../src/worker';
+import { createActivityDeps } from '../../src/wiring';
 import { getStateQuery } from '../../workflows/messages';
 import { escalatingAlert, rawTestConfig, TEST_PAYLOAD_KEY, testConfig, tempDir, unique } from '../helpers/fixtures';
 import { eventually, startTestServer, workflowBundle } from '../helpers/temporal';
