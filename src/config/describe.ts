@@ -1,9 +1,6 @@
 /** The keys a schema accepts, for the configuration reference (docs/configuration.md) and its test. */
 import type { z } from 'zod';
-import { isSecret } from './secret';
-
-type AnyDef = { type: string } & Record<string, unknown>;
-const defOf = (schema: z.ZodType) => (schema as unknown as { _zod: { def: AnyDef } })._zod.def;
+import { defOf, isSecret } from './secret';
 
 const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'nonoptional', 'catch']);
 

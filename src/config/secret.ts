@@ -79,7 +79,8 @@ export function isSecret(schema: z.ZodType): boolean {
 }
 
 type AnyDef = { type: string } & Record<string, unknown>;
-const defOf = (schema: z.ZodType) => (schema as unknown as { _zod: { def: AnyDef } })._zod.def;
+/** A schema's definition (zod 4 keeps it at `_zod.def`): its kind and, per kind, its parts. */
+export const defOf = (schema: z.ZodType) => (schema as unknown as { _zod: { def: AnyDef } })._zod.def;
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**

@@ -1,8 +1,12 @@
 /** The previous release's keys are read, translated into one block per vendor, and each one named in a deprecation. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, test } from 'node:test';
+import { stringify } from 'yaml';
 import { type ConfigError, parseConfig, readConfig } from '../../src/config';
-import { rawTestConfig } from '../helpers/fixtures';
+import { rawTestConfig, tempDir } from '../helpers/fixtures';
 
 const env = { OKTA: 'okta-token', SNOW: 'snow-pass', ENTRA: 'entra-secret', ES: 'es-key', CS: 'cs-secret', S1: 's1-token', DBX: 'dbx' };
 
@@ -165,5 +169,20 @@ describe('legacy configuration keys', () => {
         return true;
       },
     );
+  });
+
+  test('the CLI says each deprecation once, naming the replacement', () => {
+    const dir = tempDir('soar-legacy-');
+    const file = path.join(dir, 'soar.yaml');
+    writeFileSync(file, stringify({ ...rawTestConfig(), enrichment: undefined, connectors: { dataDir: 'config/data' } }));
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../src/cli.ts'), 'audit', 'verify'], {
+      env: { ...process.env, SOAR_CONFIG: file },
+      encoding: 'utf8',
+    });
+    assert.equal(cli.status, 4, cli.stderr);
+    const warnings = cli.stderr.split('\n').filter((l) => l.startsWith('Warning:'));
+    assert.deepEqual(warnings, [
+      'Warning: connectors.dataDir is deprecated and is read only until the next release: use enrichment.dataDir instead',
+    ]);
   });
 });
