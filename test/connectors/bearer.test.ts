@@ -9,8 +9,8 @@ import { z } from 'zod';
 import { bearerJson, type BearerTokens } from '../../src/connectors/bearer';
 import { ConnectorAuthError } from '../../src/connectors/errors';
 import { createHttpClient } from '../../src/connectors/http';
-import { EntraApp } from '../../src/connectors/microsoft-entra/client';
-import { GraphClient, graphErrorCode } from '../../src/connectors/microsoft-graph/client';
+import { EntraApp, microsoftErrorCode } from '../../src/connectors/microsoft-entra/client';
+import { GraphClient } from '../../src/connectors/microsoft-graph/client';
 import { StandIn } from '../fakes/stand-in';
 
 /** Tokens t1, t2, ... ; counts fetches and invalidations. */
@@ -61,7 +61,7 @@ describe('bearer calls', () => {
     const tokens = countingTokens();
     const http = createHttpClient({ provider: 'vendor', baseURL: api.url });
     await assert.rejects(
-      bearerJson(http, 'vendor', tokens, 'read thing', { method: 'GET', url: '/thing' }, ok, { vendorCodeOf: graphErrorCode }),
+      bearerJson(http, 'vendor', tokens, 'read thing', { method: 'GET', url: '/thing' }, ok, { vendorCodeOf: microsoftErrorCode }),
       (err: Error) => {
         assert.ok(err instanceof ConnectorAuthError);
         assert.equal(err.status, 401);
@@ -80,7 +80,7 @@ describe('bearer calls', () => {
     await assert.rejects(
       bearerJson(http, 'vendor', tokens, 'read thing', { method: 'GET', url: '/thing' }, ok, {
         permission: 'Thing.Read.All',
-        vendorCodeOf: graphErrorCode,
+        vendorCodeOf: microsoftErrorCode,
       }),
       (err: Error) => {
         assert.ok(err instanceof ConnectorAuthError);
