@@ -71,7 +71,6 @@ export class CrowdStrikeIsolation implements IsolationOps {
         client_secret: options.clientSecret,
         ...(options.memberCid ? { member_cid: options.memberCid } : {}),
       },
-      { provider: PROVIDER },
     );
   }
 

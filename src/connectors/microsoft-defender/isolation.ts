@@ -11,8 +11,7 @@ import type { DeviceIsolationState, IsolationDirection, IsolationOps } from '../
 import { bearerJson, type BearerTokens } from '../bearer';
 import { ConnectorActionFailedError, ConnectorConfigurationError, ConnectorInvalidResponseError } from '../errors';
 import { createHttpClient } from '../http';
-import type { EntraApp } from '../microsoft-entra/client';
-import { graphErrorCode } from '../microsoft-graph/client';
+import { microsoftErrorCode, type EntraApp } from '../microsoft-entra/client';
 
 export interface DefenderOptions {
   /** https://api.securitycenter.microsoft.com (or a regional / api.security.microsoft.com endpoint) */
@@ -60,9 +59,8 @@ export class DefenderIsolation implements IsolationOps {
     this.token = app.tokensFor(options.scope, PROVIDER);
   }
 
-  /** Defender's error envelope is Graph's: `{"error": {"code", "message"}}`. */
   private call<S extends z.ZodType>(what: string, config: AxiosRequestConfig, schema: S): Promise<z.infer<S>> {
-    return bearerJson(this.http, PROVIDER, this.token, what, config, schema, { permission: PERMISSION, vendorCodeOf: graphErrorCode });
+    return bearerJson(this.http, PROVIDER, this.token, what, config, schema, { permission: PERMISSION, vendorCodeOf: microsoftErrorCode });
   }
 
   async findDevices(host: string): Promise<{ id: string; hostname: string }[]> {

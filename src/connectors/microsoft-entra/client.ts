@@ -2,9 +2,9 @@
  * Microsoft Entra ID app-only tokens, the one token cache for every Microsoft API this worker calls (Graph for Intune
  * devices and session revocation, Defender for Endpoint): the OAuth 2.0 client-credentials grant against the
  * Microsoft identity platform (`POST {authority}/{tenant}/oauth2/v2.0/token`) for one app registration, one cached
- * token per resource scope, shared by concurrent callers. The identity platform's error body
- * `{"error": "invalid_client", "error_description": "AADSTS7000215: ..."}` becomes an auth error that keeps the
- * code and the AADSTS reason, never the secret.
+ * token per resource scope, shared by concurrent callers; and the error envelope those APIs share. The identity
+ * platform's error body `{"error": "invalid_client", "error_description": "AADSTS7000215: ..."}` becomes an auth
+ * error that keeps the code and the AADSTS reason, never the secret.
  */
 import { AxiosError, type AxiosInstance } from 'axios';
 import { z } from 'zod';
@@ -48,6 +48,20 @@ const tokenResponseSchema = z.object({
 
 /** The identity platform's error body: `{"error": "invalid_client", "error_description": "AADSTS7000215: ..."}`. */
 export const tokenErrorSchema = z.object({ error: z.string(), error_description: z.string().optional() });
+
+/**
+ * The error body of Microsoft's REST APIs, Graph and Defender for Endpoint alike:
+ * `{"error": {"code": "Authorization_RequestDenied", "message": "..."}}`.
+ */
+export const microsoftErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), innerError: z.record(z.string(), z.unknown()).optional() }),
+});
+
+/** The `error.code` of a Graph or Defender error body, kept as `ConnectorError.vendorCode`. */
+export function microsoftErrorCode(body: unknown): string | undefined {
+  const parsed = microsoftErrorSchema.safeParse(body);
+  return parsed.success ? parsed.data.error.code : undefined;
+}
 
 /** One app registration: its client credentials and a token cache per scope. */
 export class EntraApp {

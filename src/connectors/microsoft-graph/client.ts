@@ -1,5 +1,5 @@
 /**
- * Microsoft Graph with an app-only token from the one Entra token cache (`EntraApp`), Graph's error envelope
+ * Microsoft Graph with an app-only token from the one Entra token cache (`EntraApp`), Microsoft's error envelope
  * `{"error": {"code", "message"}}` (the code kept as `ConnectorError.vendorCode`), its `Retry-After` hint (read by the
  * shared plumbing) and its `@odata.nextLink` pagination. Shared by the Intune device inventory and Entra session
  * revocation.
@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { bearerJson, type BearerTokens } from '../bearer';
 import { ConnectorInvalidResponseError } from '../errors';
 import { createHttpClient } from '../http';
-import type { EntraApp } from '../microsoft-entra/client';
+import { microsoftErrorCode, type EntraApp } from '../microsoft-entra/client';
 
 export const GRAPH_PROVIDER = 'microsoft-graph';
 export const GRAPH_URL = 'https://graph.microsoft.com';
@@ -20,17 +20,6 @@ export interface GraphClientOptions {
   /** The token's resource; default `<graphUrl origin>/.default`. */
   scope?: string | undefined;
   timeoutMs?: number | undefined;
-}
-
-/** Graph's error body: `{"error": {"code": "Authorization_RequestDenied", "message": "..."}}`. */
-export const graphErrorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), innerError: z.record(z.string(), z.unknown()).optional() }),
-});
-
-/** Graph's (and Defender's) `error.code`, e.g. `Authorization_RequestDenied`. */
-export function graphErrorCode(body: unknown): string | undefined {
-  const parsed = graphErrorSchema.safeParse(body);
-  return parsed.success ? parsed.data.error.code : undefined;
 }
 
 export class GraphClient {
@@ -53,7 +42,7 @@ export class GraphClient {
       throw new ConnectorInvalidResponseError(GRAPH_PROVIDER, `${what}: refusing to send the token to ${new URL(config.url).origin}`);
     }
     return bearerJson(this.http, GRAPH_PROVIDER, this.tokens, what, config, schema, {
-      vendorCodeOf: graphErrorCode,
+      vendorCodeOf: microsoftErrorCode,
       ...(permission === undefined ? {} : { permission }),
     });
   }
