@@ -2,6 +2,25 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * What connectors may not import: the layers above them. Import paths are matched as written, so the patterns are
+ * spelled per folder depth (`../http` from a vendor folder is the connectors' own http.ts; from src/connectors it
+ * is src/http). `up` leads from the connector file to src/.
+ */
+function connectorFence(up) {
+  const src = ['config', 'containment', 'audit', 'http', 'ingest', 'wiring'];
+  const root = ['workflows', 'activities'];
+  return [
+    ...src.flatMap((dir) => [`${up}${dir}`, `${up}${dir}/**`]),
+    ...root.flatMap((dir) => [`${up}../${dir}`, `${up}../${dir}/**`]),
+    // Whatever the depth: no path that names these layers from src/ down.
+    '**/src/config', '**/src/wiring', '**/sources-config', '**/src/containment/**', '**/src/audit/**', '**/src/http/**', '**/src/ingest/**',
+    '**/workflows', '**/workflows/**', '**/activities', '**/activities/**',
+  ];
+}
+const CONNECTOR_FENCE_MESSAGE =
+  'Connectors talk to one vendor each: they import contracts, their shared plumbing and pure helpers, never configuration, workflows, activities, containment, audit, http, ingest or the wiring (src/wiring.ts picks and builds them).';
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.data/**', 'test-output/**', 'eslint.config.mjs'] },
   js.configs.recommended,
@@ -45,6 +64,15 @@ export default tseslint.config(
         { object: 'Math', property: 'random', message: 'Non-deterministic: the workflow sandbox seeds it, but prefer uuid4() from @temporalio/workflow.' },
       ],
     },
+  },
+  {
+    // Connectors sit below everything that uses them: the wiring builds them from the configuration.
+    files: ['src/connectors/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: connectorFence('../'), message: CONNECTOR_FENCE_MESSAGE }] }] },
+  },
+  {
+    files: ['src/connectors/*/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: connectorFence('../../'), message: CONNECTOR_FENCE_MESSAGE }] }] },
   },
   {
     files: ['src/cli.ts', 'scripts/**/*.ts', 'src/temporal/ensure-cli.ts'],

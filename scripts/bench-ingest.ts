@@ -17,7 +17,8 @@ import { createLogger } from '../src/logger';
 import { connectClient, connectWorker } from '../src/temporal/connection';
 import { startDevServer } from '../src/temporal/dev-server';
 import { resolveTemporalCli } from '../src/temporal/temporal-cli';
-import { createActivityDeps, createWorker, installSdkLogger } from '../src/worker';
+import { createWorker, installSdkLogger } from '../src/worker';
+import { createActivityDeps } from '../src/wiring';
 
 const { values } = parseArgs({
   options: {
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
       },
       http: { host: '127.0.0.1', port: 0 },
       playbook: { approvers: [{ id: 'alice', name: 'Alice' }], businessHours: {} },
-      connectors: { dataDir: path.resolve(__dirname, '../config/data') },
+      enrichment: { dataDir: path.resolve(__dirname, '../config/data') },
       dataDir: dir,
       log: { level: 'warn' },
     },

@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { verifyAuditFile } from './audit/audit-log';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ConfigError, loadConfig, secretsOf, type Config } from './config';
+import { ConfigError, readConfigFile, secretsOf, type Config } from './config';
 import { createLogger } from './logger';
 import { start } from './start';
 import { connectClient } from './temporal/connection';
@@ -92,12 +92,15 @@ async function main(argv: string[]): Promise<number> {
       file: { type: 'string' },
     },
   });
-  const config = loadConfig();
+  const { config, deprecations } = readConfigFile();
+  // `start` logs them through the logger; the one-shot commands say them once on stderr.
+  if (command !== 'start') for (const d of deprecations) console.error(`Warning: ${d.message}`);
 
   switch (command) {
     case 'start': {
       if (values['worker-only'] && values['http-only']) throw new UsageError('--worker-only and --http-only exclude each other');
       const logger = createLogger({ level: config.log.level, secrets: secretsOf(config) });
+      for (const d of deprecations) logger.warn({ key: d.key, replacement: d.replacement }, d.message);
       await start(config, logger, { worker: !values['http-only'], http: !values['worker-only'] });
       return 0;
     }

@@ -15,7 +15,8 @@ import { connectClient, connectWorker } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { ensureKeyFile } from './temporal/payload-codec';
 import { resolveTemporalCli } from './temporal/temporal-cli';
-import { bundleWorkflows, createActivityDeps, createIngestWorker, createWorker, installSdkLogger } from './worker';
+import { bundleWorkflows, createIngestWorker, createWorker, installSdkLogger } from './worker';
+import { createActivityDeps } from './wiring';
 
 export interface Roles {
   worker: boolean;

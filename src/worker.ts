@@ -1,60 +1,11 @@
 /** The playbook worker: workflows bundled from workflows/, activities wired to the configured connectors. */
-import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, type LogLevel, Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from './config';
-import { FileReportSink } from './connectors/file-reports/client';
-import { FileCloudStorageCatalog } from './connectors/local-files/client';
-import { createEnrichmentSources } from './connectors/sources';
-import { LogApprovalNotifier } from './connectors/log-notifier/client';
-import { SlackApprovalNotifier } from './connectors/slack/client';
-import type { ApprovalNotifier } from './contracts/ports';
-import { LogEscalationNotifier } from './connectors/log-notifier/escalations';
-import { createContainmentProviders } from './containment/providers';
 import type { Logger } from './logger';
-import type { PlaybookMetrics } from './metrics';
-import { FileAuditLog } from './audit/audit-log';
-import { AuditTrail } from './audit/trail';
-import { createAuditForwarder } from './connectors/siem-audit/client';
 import { dataConverterFor } from './temporal/payload-codec';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
-
-/** Slack when configured; otherwise the log, and approvers decide with the CLI. */
-function createNotifier(config: Config, logger: Logger): ApprovalNotifier {
-  const log = logger.child({ component: 'approvals' });
-  const slack = config.slack;
-  if (!slack) return new LogApprovalNotifier(log, config.temporal.uiUrl, config.temporal.namespace);
-  return new SlackApprovalNotifier({
-    botToken: slack.botToken,
-    apiUrl: slack.apiUrl,
-    teamId: slack.teamId,
-    channel: slack.channel,
-    approvers: slack.approvers,
-    userMap: slack.userMap,
-    mapUsersByEmail: slack.mapUsersByEmail,
-    escalation: slack.escalation,
-    uiUrl: config.temporal.uiUrl,
-    namespace: config.temporal.namespace,
-    logger: log,
-  });
-}
-
-/** The connectors the configuration selects. */
-export function createActivityDeps(config: Config, logger: Logger, metrics: PlaybookMetrics | null = null): ActivityDeps {
-  const dataDir = path.resolve(config.connectors.dataDir);
-  return {
-    cloudStorage: new FileCloudStorageCatalog(dataDir),
-    ...createEnrichmentSources(config),
-    businessHours: config.playbook.businessHours,
-    policyChangeWindowDays: config.playbook.policyChangeWindowDays,
-    notifier: createNotifier(config, logger),
-    containment: createContainmentProviders(config),
-    escalations: new LogEscalationNotifier(logger.child({ component: 'escalations' })),
-    reports: new FileReportSink(path.resolve(config.dataDir)),
-    audit: new AuditTrail(new FileAuditLog(config.audit.file), createAuditForwarder(config.audit.forward), metrics),
-  };
-}
 
 let runtimeInstalled = false;
 

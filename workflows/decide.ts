@@ -16,6 +16,10 @@ import type {
   PolicyChangeRecord,
   RuleEvaluation,
 } from '../src/contracts/playbook';
+import { formatBytes } from '../src/format';
+
+// Formatting lives in src/format.ts so connectors can use it without importing workflow code.
+export { destinationHostShown, formatBytes } from '../src/format';
 
 /** Bump when a rule's meaning changes; recorded in every decision so old records stay interpretable. */
 export const RULE_VERSION = 't1567.002-rules/1';
@@ -27,17 +31,6 @@ export const DEFAULT_DECISION_POLICY: DecisionPolicy = {
   volumeFloorBytes: 50 * 1024 * 1024,
   escalateDepartingEmployees: true,
 };
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 /** Lowercase, strip one trailing dot: the same normalisation the domain enrichment applies. */
 function normaliseHost(host: string): string {
@@ -292,15 +285,6 @@ function hrAuthorizationRule(enrichment: Enrichment): RuleEvaluation {
       ? `${h.user} (${h.title}, ${h.department}) is authorized to use cloud storage.`
       : `${h.user} is ${h.cloudStorageAuthorized ? `authorized but ${h.employmentStatus}` : 'not authorized to use cloud storage'}.`,
   };
-}
-
-/**
- * The destination as approvers must see it: the parsed, lowercased punycode (A-label) host from the decision record,
- * so a homograph such as "drоpbox.com" shows as "xn--drpbox-xqf.com". Null when the domain check had no answer.
- */
-export function destinationHostShown(decision: DecisionRecord): string | null {
-  const host = decision.rules.find((r) => r.rule === 'domain-not-approved')?.inputs.host;
-  return typeof host === 'string' ? host : null;
 }
 
 const counts = (r: RuleEvaluation): boolean => r.verdict !== 'not-fired';

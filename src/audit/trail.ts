@@ -1,5 +1,5 @@
 /** The audit trail the activities write to: the hash-chained file, then (optionally) the SIEM, then the metrics. */
-import type { AuditForwarder } from '../connectors/siem-audit/client';
+import type { AuditForwarder } from '../contracts/ports';
 import type { PlaybookMetrics } from '../metrics';
 import type { AuditEvent, AuditRecord, FileAuditLog } from './audit-log';
 

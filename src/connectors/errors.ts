@@ -4,14 +4,26 @@
  */
 export abstract class ConnectorError extends Error {
   abstract readonly kind: 'auth' | 'not-found' | 'rate-limited' | 'unavailable' | 'invalid-response' | 'configuration' | 'action-failed';
+  /** The HTTP status the vendor answered with, when the failure was an HTTP answer. */
+  readonly status: number | undefined;
+  /** The vendor's own error code from its error envelope (Okta `E0000011`, Graph `Authorization_RequestDenied`, ...). */
+  readonly vendorCode: string | undefined;
   constructor(
     readonly provider: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: ConnectorErrorOptions,
   ) {
-    super(`${provider}: ${message}`, options);
+    super(`${provider}: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this.status = options?.status;
+    this.vendorCode = options?.vendorCode;
   }
+}
+
+export interface ConnectorErrorOptions {
+  cause?: unknown;
+  status?: number | undefined;
+  vendorCode?: string | undefined;
 }
 
 /** 401/403 or a missing permission: retrying will not help. */
@@ -31,7 +43,7 @@ export class ConnectorRateLimitedError extends ConnectorError {
     provider: string,
     message: string,
     readonly retryAfterMs: number | null,
-    options?: { cause?: unknown },
+    options?: ConnectorErrorOptions,
   ) {
     super(provider, message, options);
   }

@@ -76,20 +76,27 @@ function describeBody(data: unknown): string {
   }
 }
 
+/**
+ * Reads the vendor's own error code from an error body. Each vendor client supplies its own, next to the schema of
+ * its error envelope, so the code is kept as a field (`ConnectorError.vendorCode`) and not only inside the message.
+ */
+export type VendorCodeOf = (body: unknown) => string | undefined;
+
 /** Maps anything axios throws to a ConnectorError naming the provider and what was being done. */
-export function toConnectorError(provider: string, what: string, err: unknown): ConnectorError {
+export function toConnectorError(provider: string, what: string, err: unknown, vendorCodeOf?: VendorCodeOf): ConnectorError {
   if (err instanceof ConnectorError) return err;
   if (err instanceof AxiosError) {
     const status = err.response?.status;
     const body = describeBody(err.response?.data);
     const detail = `${what}: HTTP ${status ?? err.code ?? 'error'}${body ? ` ${body}` : ''}`;
+    const fields = { status, vendorCode: status === undefined ? undefined : vendorCodeOf?.(err.response?.data) };
     if (status === 401 || status === 403) {
-      return new ConnectorAuthError(provider, `${detail} (check the credentials and that they grant the permission this needs)`);
+      return new ConnectorAuthError(provider, `${detail} (check the credentials and that they grant the permission this needs)`, fields);
     }
-    if (status === 404) return new ConnectorNotFoundError(provider, detail);
-    if (status === 429) return new ConnectorRateLimitedError(provider, detail, retryAfterMs(err.response?.headers));
-    if (status === undefined || status >= 500 || status === 408) return new ConnectorUnavailableError(provider, detail);
-    return new ConnectorInvalidResponseError(provider, detail);
+    if (status === 404) return new ConnectorNotFoundError(provider, detail, fields);
+    if (status === 429) return new ConnectorRateLimitedError(provider, detail, retryAfterMs(err.response?.headers), fields);
+    if (status === undefined || status >= 500 || status === 408) return new ConnectorUnavailableError(provider, detail, fields);
+    return new ConnectorInvalidResponseError(provider, detail, fields);
   }
   return new ConnectorUnavailableError(provider, `${what}: ${(err as Error)?.message ?? String(err)}`);
 }
@@ -101,8 +108,9 @@ export async function requestJson<S extends z.ZodType>(
   what: string,
   config: AxiosRequestConfig,
   schema: S,
+  vendorCodeOf?: VendorCodeOf,
 ): Promise<z.infer<S>> {
-  return (await requestJsonWithHeaders(client, provider, what, config, schema)).data;
+  return (await requestJsonWithHeaders(client, provider, what, config, schema, vendorCodeOf)).data;
 }
 
 /** Like requestJson, and also returns the response headers (for Link or nextLink pagination, rate-limit state). */
@@ -112,6 +120,7 @@ export async function requestJsonWithHeaders<S extends z.ZodType>(
   what: string,
   config: AxiosRequestConfig,
   schema: S,
+  vendorCodeOf?: VendorCodeOf,
 ): Promise<{ data: z.infer<S>; headers: Record<string, unknown> }> {
   let data: unknown;
   let headers: Record<string, unknown>;
@@ -120,7 +129,7 @@ export async function requestJsonWithHeaders<S extends z.ZodType>(
     data = response.data;
     headers = { ...(response.headers as Record<string, unknown>) };
   } catch (err) {
-    throw toConnectorError(provider, what, err);
+    throw toConnectorError(provider, what, err, vendorCodeOf);
   }
   const parsed = schema.safeParse(data);
   if (!parsed.success) {

@@ -17,9 +17,14 @@ const tokenResponse = z.object({
 /** Token endpoints answer 400 with these codes when the credentials are wrong: an auth failure, not a bad request. */
 const AUTH_ERROR_CODES = new Set(['invalid_client', 'unauthorized_client', 'invalid_grant', 'access_denied', 'invalid_scope']);
 
+/** The OAuth 2.0 error body (RFC 6749 §5.2): `{"error": "invalid_client", "error_description": "..."}`. */
+export function oauthErrorCode(body: unknown): string | undefined {
+  const parsed = z.object({ error: z.string() }).safeParse(body);
+  return parsed.success ? parsed.data.error : undefined;
+}
+
 export interface TokenSourceOptions {
-  provider: string;
-  /** Milliseconds before expiry at which a cached token is no longer used. */
+  /** Milliseconds before expiry at which a cached token is no longer used (default 60 s). */
   refreshMarginMs?: number;
   now?: () => number;
 }
@@ -33,7 +38,7 @@ export class CachedToken {
 
   constructor(
     private readonly fetchToken: () => Promise<{ accessToken: string; expiresInSeconds: number }>,
-    options: { refreshMarginMs?: number; now?: () => number } = {},
+    options: TokenSourceOptions = {},
   ) {
     this.margin = options.refreshMarginMs ?? 60_000;
     this.now = options.now ?? Date.now;
@@ -80,27 +85,28 @@ export async function requestToken(
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       },
       tokenResponse,
+      oauthErrorCode,
     );
     return { accessToken: body.access_token, expiresInSeconds: body.expires_in };
   } catch (err) {
-    const cause = err as ConnectorError;
-    if (cause instanceof ConnectorError && cause.kind === 'invalid-response') {
-      const code = /"error":"([a-z_]+)"/.exec(cause.message)?.[1];
-      if (code && AUTH_ERROR_CODES.has(code)) {
-        throw new ConnectorAuthError(provider, `obtain an access token: the token endpoint refused the credentials (${code})`);
-      }
+    const code = err instanceof ConnectorError ? err.vendorCode : undefined;
+    if (err instanceof ConnectorError && err.kind === 'invalid-response' && code !== undefined && AUTH_ERROR_CODES.has(code)) {
+      throw new ConnectorAuthError(provider, `obtain an access token: the token endpoint refused the credentials (${code})`, {
+        status: err.status,
+        vendorCode: code,
+      });
     }
-    throw cause instanceof ConnectorError ? cause : toConnectorError(provider, 'obtain an access token', err);
+    throw err instanceof ConnectorError ? err : toConnectorError(provider, 'obtain an access token', err);
   }
 }
 
-/** Client-credentials tokens (CrowdStrike, Microsoft Entra ID for Defender and Graph). */
+/** Client-credentials tokens (CrowdStrike; Microsoft Entra ID has its own, see microsoft-entra/client.ts). */
 export function clientCredentialsToken(
   http: AxiosInstance,
   provider: string,
   url: string,
   form: Record<string, string>,
-  options: TokenSourceOptions,
+  options: TokenSourceOptions = {},
 ): CachedToken {
   return new CachedToken(() => requestToken(http, provider, url, form), options);
 }

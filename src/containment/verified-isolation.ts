@@ -5,25 +5,18 @@
  * instead of asking again. "Already isolated" is success; a vendor that never gets there within the budget is a
  * failure ("requested, not verified"), never a success.
  */
-import type { ActionContext, IsolationTarget, ProviderOutcome } from '../contracts/ports';
+import type {
+  ActionContext,
+  DeviceIsolationState,
+  EndpointIsolationProvider,
+  IsolationDirection,
+  IsolationOps,
+  IsolationTarget,
+  ProviderOutcome,
+} from '../contracts/ports';
 import { ConnectorActionFailedError, ConnectorNotFoundError } from '../connectors/errors';
 
-export type DeviceIsolationState = 'normal' | 'isolating' | 'isolated' | 'releasing';
-export type IsolationDirection = 'isolate' | 'release';
-
-/** The vendor-specific half: four calls. */
-export interface IsolationOps {
-  readonly provider: string;
-  /** Devices whose host name is exactly `host` (case-insensitive). */
-  findDevices(host: string): Promise<{ id: string; hostname: string }[]>;
-  /**
-   * The device's isolation state; with the ID of the action we requested, its progress. Throws
-   * ConnectorActionFailedError when the vendor reports that the action failed.
-   */
-  state(deviceId: string, actionId: string | null, direction: IsolationDirection): Promise<DeviceIsolationState>;
-  /** Asks the vendor to isolate or release. Returns the vendor's action ID where it has one. */
-  request(direction: IsolationDirection, deviceId: string, comment: string): Promise<{ actionId: string | null }>;
-}
+export type { DeviceIsolationState, IsolationDirection, IsolationOps } from '../contracts/ports';
 
 export interface IsolationTiming {
   pollIntervalMs: number;
@@ -146,4 +139,24 @@ export async function runVerifiedIsolation(
       : `${target.host} (${all.join(', ')}) ${verb}: verified with ${ops.provider}.`,
     ref: { deviceIds: all.join(',') },
   };
+}
+
+/** An EDR vendor's four calls (`IsolationOps`) made into an isolation provider by the shared procedure. */
+export class VerifiedIsolation implements EndpointIsolationProvider {
+  readonly name: string;
+
+  constructor(
+    private readonly ops: IsolationOps,
+    private readonly timing: IsolationTiming,
+  ) {
+    this.name = ops.provider;
+  }
+
+  isolate(target: IsolationTarget, ctx: ActionContext): Promise<ProviderOutcome> {
+    return runVerifiedIsolation(this.ops, 'isolate', target, ctx, this.timing);
+  }
+
+  release(target: IsolationTarget, ctx: ActionContext): Promise<ProviderOutcome> {
+    return runVerifiedIsolation(this.ops, 'release', target, ctx, this.timing);
+  }
 }

@@ -150,6 +150,27 @@ export interface EndpointIsolationProvider {
   release(target: IsolationTarget, ctx: ActionContext): Promise<ProviderOutcome>;
 }
 
+/** Where a device stands on the way into or out of network isolation, as its EDR vendor reports it. */
+export type DeviceIsolationState = 'normal' | 'isolating' | 'isolated' | 'releasing';
+export type IsolationDirection = 'isolate' | 'release';
+
+/**
+ * The vendor-specific half of verified isolation: four calls an EDR connector supplies. The shared procedure
+ * (src/containment/verified-isolation.ts) turns them into an EndpointIsolationProvider.
+ */
+export interface IsolationOps {
+  readonly provider: string;
+  /** Devices whose host name is exactly `host` (case-insensitive). */
+  findDevices(host: string): Promise<{ id: string; hostname: string }[]>;
+  /**
+   * The device's isolation state; with the ID of the action we requested, its progress. Throws
+   * ConnectorActionFailedError when the vendor reports that the action failed.
+   */
+  state(deviceId: string, actionId: string | null, direction: IsolationDirection): Promise<DeviceIsolationState>;
+  /** Asks the vendor to isolate or release. Returns the vendor's action ID where it has one. */
+  request(direction: IsolationDirection, deviceId: string, comment: string): Promise<{ actionId: string | null }>;
+}
+
 export interface AccessTarget {
   workflowId: string;
   user: string;
@@ -181,4 +202,18 @@ export interface ContainmentEscalation {
 export interface ReportSink {
   readonly name: string;
   publish(state: RunState): Promise<{ location: string }>;
+}
+
+/** What an audit forwarder needs of a record of the hash-chained audit log (src/audit/audit-log.ts writes them). */
+export interface ForwardedAuditRecord {
+  seq: number;
+  recordedAt: string;
+  /** SHA-256 of the record: its identity at the SIEM, so a re-sent record overwrites itself. */
+  hash: string;
+}
+
+/** Sends each audit record to the SIEM as well (Splunk HEC, Elasticsearch), after the local chain has it. */
+export interface AuditForwarder {
+  readonly name: string;
+  forward(record: ForwardedAuditRecord): Promise<void>;
 }

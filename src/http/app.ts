@@ -2,18 +2,17 @@
  * The HTTP app: SIEM webhooks, Slack interactions, the read API and health. Built here without listening (tests use `app.inject()`);
  * src/server.ts listens. One error handler gives every failure the same `{"error", "details"}` shape.
  */
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import secureJson from 'secure-json-parse';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { FileCloudStorageCatalog } from '../connectors/local-files/client';
 import { CaseKeys } from '../ingest/case-key';
 import { MAX_NDJSON_LINES, parseNdjson } from '../ingest/ndjson';
 import { HttpError } from './errors';
 import { PlaybookMetrics } from '../metrics';
 import { payloadCodecFor } from '../temporal/payload-codec';
+import { createCloudStorageCatalog } from '../wiring';
 import { codecRoutes } from './routes/codec';
 import { metricsRoutes } from './routes/metrics';
 import { RECORDING_FAILURE_MESSAGE, recordingFailure } from './temporal-unavailable';
@@ -187,7 +186,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const now = deps.now ?? (() => new Date());
   const caseKeys =
     deps.caseKeys ??
-    new CaseKeys(new FileCloudStorageCatalog(path.resolve(config.connectors.dataDir)), (err) =>
+    new CaseKeys(createCloudStorageCatalog(config), (err) =>
       deps.logger.warn({ err }, 'Cloud-storage catalog unreadable; case keys fall back to the registrable domain'),
     );
   app.register(siemRoutes({ config, client: deps.client, now, caseKeys, recordDeadlineMs: deps.recordDeadlineMs }));

@@ -1,9 +1,4 @@
-import type { ZodError } from 'zod';
-
-export interface ErrorDetail {
-  path: string;
-  message: string;
-}
+import type { ErrorDetail } from '../error-details';
 
 /** An error with the status and the body a caller sees: `{"error": "...", "details": [...]}`. */
 export class HttpError extends Error {
@@ -16,28 +11,4 @@ export class HttpError extends Error {
     super(message);
     this.name = 'HttpError';
   }
-}
-
-function valueAt(input: unknown, path: PropertyKey[]): unknown {
-  let node = input;
-  for (const key of path) {
-    if (node === null || typeof node !== 'object' || !Object.prototype.hasOwnProperty.call(node, key)) return undefined;
-    node = (node as Record<PropertyKey, unknown>)[key];
-  }
-  return node;
-}
-
-/** One detail per problem, naming the field: "is required", "unexpected field", or the schema's own message. */
-export function zodDetails(error: ZodError, input: unknown): ErrorDetail[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    if (issue.code === 'unrecognized_keys') {
-      const prefix = path ? `${path}.` : '';
-      return { path: issue.keys.map((k) => prefix + k).join(', '), message: `unexpected field${issue.keys.length > 1 ? 's' : ''}` };
-    }
-    if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) {
-      return { path, message: path ? 'is required' : 'a JSON object body is required' };
-    }
-    return { path, message: issue.message };
-  });
 }

@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { tokenMatches } from '../http/auth';
+import { tokenMatches } from '../token-match';
 import type { IngestSource, SourceAuth } from './config';
 
 /** Why a Standard Webhooks verification failed, in words an operator can act on. */

@@ -5,8 +5,8 @@
  * `kibana.alert.uuid`.
  */
 import { z } from 'zod';
-import type { ErrorDetail } from '../http/errors';
-import { zodDetails } from '../http/errors';
+import type { ErrorDetail } from '../error-details';
+import { zodDetails } from '../error-details';
 import { finish, firstOf, hostOfUrl, type Located, type Normalized } from './normalize';
 import { normalizeSeverity } from './values';
 

@@ -3,7 +3,7 @@
  * unknown fields refused. As JSON, one alert; as NDJSON (`application/x-ndjson`), one alert per line.
  */
 import { genericWebhookBodySchema } from '../contracts/alert';
-import { zodDetails } from '../http/errors';
+import { zodDetails } from '../error-details';
 import { eventTimeProblem, type Normalized } from './normalize';
 
 export function normalizeGeneric(body: unknown, now: Date, pathPrefix = ''): Normalized {

@@ -4,7 +4,7 @@
  * name, so a Splunk admin reads `result.bytes_out`, not `bytesOut`.
  */
 import { alertFieldsSchema, MAX_EVENT_TIME_SKEW_MS, type AlertSource, type NormalizedAlert } from '../contracts/alert';
-import type { ErrorDetail } from '../http/errors';
+import type { ErrorDetail } from '../error-details';
 import { parseBytes, parseTime } from './values';
 
 export type AlertFieldName = keyof typeof alertFieldsSchema.shape;

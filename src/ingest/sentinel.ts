@@ -6,8 +6,8 @@
  * The dedup key is `eventUniqueId`.
  */
 import { z } from 'zod';
-import type { ErrorDetail } from '../http/errors';
-import { zodDetails } from '../http/errors';
+import type { ErrorDetail } from '../error-details';
+import { zodDetails } from '../error-details';
 import { finish, hostOfUrl, type Located, type Normalized } from './normalize';
 import { normalizeSeverity } from './values';
 

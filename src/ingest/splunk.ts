@@ -4,8 +4,8 @@
  * (`_time` is epoch seconds with a fraction, `bytes_out` a numeric string). The dedup key is `sid`.
  */
 import { z } from 'zod';
-import type { ErrorDetail } from '../http/errors';
-import { zodDetails } from '../http/errors';
+import type { ErrorDetail } from '../error-details';
+import { zodDetails } from '../error-details';
 import { finish, firstOf, hostOfUrl, type Normalized } from './normalize';
 import { normalizeSeverity } from './values';
 

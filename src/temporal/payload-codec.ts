@@ -150,15 +150,16 @@ export function dataConverterFor(config: PayloadCodecConfig): DataConverter {
   return codec ? { payloadCodecs: [codec] } : {};
 }
 
-/** Key material from the configuration, for log redaction. */
-export function payloadKeySecrets(config: PayloadCodecConfig): string[] {
-  const secrets = config.keys.map((k) => k.key);
-  if (config.keys.length === 0 && existsSync(config.keyFile)) {
-    try {
-      secrets.push(...readKeyFile(config.keyFile).map((k) => k.key.toString('base64')));
-    } catch {
-      // An unreadable key file fails later, where the codec is built, with the reason.
-    }
+/**
+ * The generated key ring's keys, for log redaction: key material that is not in the configuration (configured keys
+ * are `secret()` fields, redacted with the rest of the configuration's secrets).
+ */
+export function generatedPayloadKeySecrets(config: PayloadCodecConfig): string[] {
+  if (config.keys.length > 0 || !existsSync(config.keyFile)) return [];
+  try {
+    return readKeyFile(config.keyFile).map((k) => k.key.toString('base64'));
+  } catch {
+    // An unreadable key file fails later, where the codec is built, with the reason.
+    return [];
   }
-  return secrets;
 }

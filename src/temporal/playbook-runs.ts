@@ -43,7 +43,7 @@ export function playbookInput(config: Config, alert: NormalizedAlert): PlaybookI
 /** The containment settings a run snapshots at start (providers, guard rails, release window, lease, timing). */
 export function containmentPolicy(config: Config): ContainmentPolicy {
   const c = config.playbook.containment;
-  const { isolation, access } = config.connectors.containment;
+  const { isolation, access } = config.containment;
   return {
     isolationProvider: isolation.provider,
     accessProviders: [...access.providers],

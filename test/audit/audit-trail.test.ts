@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { FileAuditLog, GENESIS_HASH, hashRecord, verifyAuditFile, type AuditEvent, type AuditRecord } from '../../src/audit/audit-log';
 import { AuditTrail } from '../../src/audit/trail';
 import { parseConfig } from '../../src/config';
-import { createAuditForwarder } from '../../src/connectors/siem-audit/client';
+import { createAuditForwarder } from '../../src/wiring';
 import { PlaybookMetrics } from '../../src/metrics';
 import { StandIn } from '../fakes/stand-in';
 import { rawTestConfig, tempDir } from '../helpers/fixtures';
@@ -150,12 +150,17 @@ describe('audit trail', () => {
         refuse ? { status: 503, body: { text: 'Server is busy', code: 9 } } : { status: 200, body: { text: 'Success', code: 0 } },
       );
       const config = parseConfig(
-        rawTestConfig({ extra: { audit: { forward: { type: 'splunk-hec', url: siem.url, token: 'hec-token-123', index: 'soar' } } } }),
+        rawTestConfig({
+          extra: {
+            vendors: { splunk: { hecUrl: siem.url, hecToken: 'hec-token-123' } },
+            audit: { forward: { to: 'splunk', index: 'soar' } },
+          },
+        }),
         {},
       );
       const file = path.join(tempDir('soar-audit-'), 'audit.jsonl');
       const metrics = new PlaybookMetrics({ processMetrics: false });
-      const trail = new AuditTrail(new FileAuditLog(file), createAuditForwarder(config.audit.forward), metrics);
+      const trail = new AuditTrail(new FileAuditLog(file), createAuditForwarder(config), metrics);
       const ev = event('fwd-1', 'run-closed', { outcome: 'denied' });
       await assert.rejects(trail.record(ev), /splunk-hec: forward audit record 1: HTTP 503/);
       assert.equal(readRecords(file).length, 1, 'the local chain is written before forwarding');
@@ -174,11 +179,13 @@ describe('audit trail', () => {
     test('indexes each record through Elasticsearch _bulk with its hash as the document ID', async () => {
       siem.on('POST', '/_bulk', () => ({ status: 200, body: { took: 3, errors: false, items: [{ index: { status: 201 } }] } }));
       const config = parseConfig(
-        rawTestConfig({ extra: { audit: { forward: { type: 'elasticsearch', url: siem.url, apiKey: 'es-key-456' } } } }),
+        rawTestConfig({
+          extra: { vendors: { elasticsearch: { url: siem.url, apiKey: 'es-key-456' } }, audit: { forward: { to: 'elasticsearch' } } },
+        }),
         {},
       );
       const file = path.join(tempDir('soar-audit-'), 'audit.jsonl');
-      const trail = new AuditTrail(new FileAuditLog(file), createAuditForwarder(config.audit.forward));
+      const trail = new AuditTrail(new FileAuditLog(file), createAuditForwarder(config));
       await trail.record(event('es-1'));
       const call = siem.calls('POST', '/_bulk').at(-1);
       assert.equal(call?.headers.authorization, 'ApiKey es-key-456');

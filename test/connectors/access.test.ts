@@ -14,7 +14,10 @@ import {
   ConnectorUnavailableError,
 } from '../../src/connectors/errors';
 import { GoogleSignOut } from '../../src/connectors/google-workspace/sessions';
+import { EntraApp } from '../../src/connectors/microsoft-entra/client';
+import { GraphClient } from '../../src/connectors/microsoft-graph/client';
 import { GraphSessionRevocation } from '../../src/connectors/microsoft-graph/sessions';
+import { OktaClient } from '../../src/connectors/okta/client';
 import { OktaSessionRevocation } from '../../src/connectors/okta/sessions';
 import { FakeDropbox, FakeGoogle, FakeGraph, FakeOkta } from '../fakes/containment-vendors';
 import { actionContext } from '../helpers/action-context';
@@ -32,13 +35,8 @@ describe('Microsoft Graph: revokeSignInSessions', () => {
   before(async () => {
     graph = await new FakeGraph().start();
     graph.addUser('jdoe@acme.com');
-    client = new GraphSessionRevocation({
-      baseUrl: graph.url,
-      tokenUrl: `${graph.url}${graph.tokenPath}`,
-      clientId: 'app',
-      clientSecret: graph.clientSecret,
-      userTemplate: '{user}@acme.com',
-    });
+    const app = new EntraApp({ tokenUrl: `${graph.url}${graph.tokenPath}`, clientId: 'app', clientSecret: graph.clientSecret });
+    client = new GraphSessionRevocation(new GraphClient(app, { graphUrl: graph.url, scope: 'https://graph.microsoft.com/.default' }), { userTemplate: '{user}@acme.com' });
   });
   after(() => graph.stop());
 
@@ -99,9 +97,7 @@ describe('Okta: clear sessions and OAuth tokens, unassign the app', () => {
     userId = okta.addUser('jdoe@acme.com');
     okta.addUser('grp@acme.com');
     okta.addApp('0oaDropbox');
-    client = new OktaSessionRevocation({
-      orgUrl: okta.url,
-      apiToken: okta.apiToken,
+    client = new OktaSessionRevocation(new OktaClient({ orgUrl: okta.url, auth: { type: 'ssws', token: okta.apiToken } }), {
       userTemplate: '{user}@acme.com',
       unassignAppId: '0oaDropbox',
     });
@@ -177,7 +173,9 @@ describe('Okta: clear sessions and OAuth tokens, unassign the app', () => {
       );
       return true;
     });
-    const bad = new OktaSessionRevocation({ orgUrl: okta.url, apiToken: 'nope', userTemplate: '{user}@acme.com' });
+    const bad = new OktaSessionRevocation(new OktaClient({ orgUrl: okta.url, auth: { type: 'ssws', token: 'nope' } }), {
+      userTemplate: '{user}@acme.com',
+    });
     await assert.rejects(
       bad.revoke(who('jdoe')),
       (err: Error) => err instanceof ConnectorAuthError && /Invalid token provided/.test(err.message),

@@ -1,7 +1,12 @@
 /** Elasticsearch `_search` daily aggregation against a stand-in: request body, statistics, error bodies, rate limits. */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { ElasticsearchClient, type ElasticsearchClientOptions } from '../../src/connectors/elasticsearch/client';
 import { ElasticsearchUploadBaselines, type ElasticsearchBaselineOptions } from '../../src/connectors/elasticsearch/upload-baselines';
+
+/** The baselines over their own Elasticsearch client, both from one set of options. */
+const baselines = (options: ElasticsearchClientOptions & ElasticsearchBaselineOptions) =>
+  new ElasticsearchUploadBaselines(new ElasticsearchClient(options), options);
 import {
   ConnectorAuthError,
   ConnectorNotFoundError,
@@ -39,7 +44,7 @@ function searchResponse(daily: (number | null)[], extra: Record<string, unknown>
 
 describe('Elasticsearch upload baselines', () => {
   const es = new StandIn();
-  let options: ElasticsearchBaselineOptions;
+  let options: ElasticsearchClientOptions & ElasticsearchBaselineOptions;
   const PATH = '/logs-proxy-*/_search';
 
   before(async () => {
@@ -62,7 +67,7 @@ describe('Elasticsearch upload baselines', () => {
   });
 
   test('posts a size-0 search with a daily date_histogram and sum over the 30 days before the event day', async () => {
-    await new ElasticsearchUploadBaselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z');
+    await baselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z');
     const [req] = es.requests;
     assert.equal(req?.path, PATH);
     assert.equal(req?.headers.authorization, `ApiKey ${API_KEY}`);
@@ -96,13 +101,13 @@ describe('Elasticsearch upload baselines', () => {
   });
 
   test('computes the mean and population standard deviation of the daily totals', async () => {
-    const finding = await new ElasticsearchUploadBaselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z');
+    const finding = await baselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z');
     assert.deepEqual(finding, { user: 'jdoe', days: 30, meanBytes: 20 * MiB, stdDevBytes: 2 * MiB });
   });
 
   test('days before the first upload are no history; quiet days after it count as zero', async () => {
     es.on('POST', PATH, () => ({ body: searchResponse([null, null, null, null, 10 * MiB, null, 30 * MiB]) }));
-    const finding = await new ElasticsearchUploadBaselines(options).baselineFor('newbie', '2026-11-28T01:14:00Z');
+    const finding = await baselines(options).baselineFor('newbie', '2026-11-28T01:14:00Z');
     // [10, 0, 30] MiB: mean 13.33 MiB, population sd 12.47 MiB.
     assert.deepEqual(finding, {
       user: 'newbie',
@@ -114,7 +119,7 @@ describe('Elasticsearch upload baselines', () => {
 
   test('a user with no uploads at all has zero days of history', async () => {
     es.on('POST', PATH, () => ({ body: searchResponse(Array.from({ length: 30 }, () => null)) }));
-    assert.deepEqual(await new ElasticsearchUploadBaselines(options).baselineFor('ghost', '2026-11-28T01:14:00Z'), {
+    assert.deepEqual(await baselines(options).baselineFor('ghost', '2026-11-28T01:14:00Z'), {
       user: 'ghost',
       days: 0,
       meanBytes: 0,
@@ -140,7 +145,7 @@ describe('Elasticsearch upload baselines', () => {
         status: 401,
       },
     }));
-    await assert.rejects(new ElasticsearchUploadBaselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z'), (err: Error) => {
+    await assert.rejects(baselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z'), (err: Error) => {
       assert.ok(err instanceof ConnectorAuthError);
       assert.match(err.message, /^elasticsearch: daily upload volume of jdoe: HTTP 401 .*security_exception.*unable to authenticate/);
       assert.ok(!err.message.includes(API_KEY));
@@ -157,7 +162,7 @@ describe('Elasticsearch upload baselines', () => {
       },
     }));
     await assert.rejects(
-      new ElasticsearchUploadBaselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z'),
+      baselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z'),
       (err: Error) => err instanceof ConnectorNotFoundError && /index_not_found_exception/.test(err.message),
     );
   });
@@ -169,17 +174,17 @@ describe('Elasticsearch upload baselines', () => {
       body: { error: { type: 'es_rejected_execution_exception', reason: 'rejected execution of coordinating operation' }, status: 429 },
     }));
     await assert.rejects(
-      new ElasticsearchUploadBaselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z'),
+      baselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z'),
       (err: Error) => err instanceof ConnectorRateLimitedError && err.retryAfterMs === 3000,
     );
     es.on('POST', PATH, () => ({ body: searchResponse([10 * MiB], { timed_out: true }) }));
-    await assert.rejects(new ElasticsearchUploadBaselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z'), (err: Error) => {
+    await assert.rejects(baselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z'), (err: Error) => {
       assert.ok(err instanceof ConnectorUnavailableError);
       assert.match(err.message, /incomplete result \(timed_out true, 0 of 3 shards failed\)/);
       return true;
     });
     es.on('POST', PATH, () => ({ body: searchResponse([10 * MiB], { _shards: { total: 3, successful: 2, skipped: 0, failed: 1 } }) }));
-    await assert.rejects(new ElasticsearchUploadBaselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z'), /1 of 3 shards failed/);
+    await assert.rejects(baselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z'), /1 of 3 shards failed/);
   });
 
   test('a response without the aggregation is an invalid response naming the path', async () => {
@@ -187,7 +192,7 @@ describe('Elasticsearch upload baselines', () => {
       body: { took: 1, timed_out: false, _shards: { total: 1, successful: 1, failed: 0 }, hits: { hits: [] } },
     }));
     await assert.rejects(
-      new ElasticsearchUploadBaselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z'),
+      baselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z'),
       /unexpected response \(aggregations: /,
     );
   });

@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { ConnectorAuthError, ConnectorRateLimitedError, ConnectorUnavailableError } from '../../src/connectors/errors';
+import { EntraApp, entraTokenUrl } from '../../src/connectors/microsoft-entra/client';
+import { GraphClient } from '../../src/connectors/microsoft-graph/client';
 import { IntuneDeviceInventory, type IntuneDeviceOptions } from '../../src/connectors/microsoft-graph/intune-devices';
 import { StandIn } from '../fakes/stand-in';
 
@@ -27,10 +29,34 @@ function device(overrides: Record<string, unknown> = {}) {
   };
 }
 
+interface IntuneTestOptions extends IntuneDeviceOptions {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  authorityUrl: string;
+  graphUrl: string;
+  timeoutMs: number;
+  refreshBeforeExpiryMs?: number;
+  now?: () => number;
+}
+
+/** The inventory over a Graph client and an Entra app of its own, all from one set of options. */
+function intune(o: IntuneTestOptions): IntuneDeviceInventory {
+  const app = new EntraApp({
+    tokenUrl: entraTokenUrl(o.tenantId, o.authorityUrl),
+    clientId: o.clientId,
+    clientSecret: o.clientSecret,
+    timeoutMs: o.timeoutMs,
+    refreshMarginMs: o.refreshBeforeExpiryMs,
+    now: o.now,
+  });
+  return new IntuneDeviceInventory(new GraphClient(app, { graphUrl: o.graphUrl, timeoutMs: o.timeoutMs }), o);
+}
+
 describe('Intune device inventory (Microsoft Graph)', () => {
   const login = new StandIn();
   const graph = new StandIn();
-  let options: IntuneDeviceOptions;
+  let options: IntuneTestOptions;
   let issued = 0;
 
   before(async () => {
@@ -79,7 +105,7 @@ describe('Intune device inventory (Microsoft Graph)', () => {
   });
 
   test('asks for a client-credentials token with the documented form, then filters managed devices by name', async () => {
-    const finding = await new IntuneDeviceInventory(options).lookupDevice('LAPTOP-JD01');
+    const finding = await intune(options).lookupDevice('LAPTOP-JD01');
     assert.deepEqual(finding, {
       host: 'LAPTOP-JD01',
       managed: true,
@@ -105,14 +131,14 @@ describe('Intune device inventory (Microsoft Graph)', () => {
   });
 
   test('quotes in a device name are doubled, and spaces are sent as %20', async () => {
-    const inventory = new IntuneDeviceInventory(options);
+    const inventory = intune(options);
     assert.equal(await inventory.lookupDevice("O'Brien's PC"), null);
     const req = graph.requests[0];
     assert.equal(req?.query.get('$filter'), "deviceName eq 'O''Brien''s PC'");
   });
 
   test('one token serves several lookups, including concurrent ones', async () => {
-    const inventory = new IntuneDeviceInventory(options);
+    const inventory = intune(options);
     await Promise.all([inventory.lookupDevice('LAPTOP-JD01'), inventory.lookupDevice('LAPTOP-JD01')]);
     await inventory.lookupDevice('LAPTOP-JD01');
     assert.equal(login.requests.length, 1);
@@ -121,7 +147,7 @@ describe('Intune device inventory (Microsoft Graph)', () => {
 
   test('the token is renewed shortly before it expires', async () => {
     let now = Date.parse('2026-11-28T00:00:00Z');
-    const inventory = new IntuneDeviceInventory({ ...options, now: () => now, refreshBeforeExpiryMs: 5 * 60_000 });
+    const inventory = intune({ ...options, now: () => now, refreshBeforeExpiryMs: 5 * 60_000 });
     await inventory.lookupDevice('LAPTOP-JD01');
     now += 3599_000 - 5 * 60_000 - 1000; // a second before the renewal margin
     await inventory.lookupDevice('LAPTOP-JD01');
@@ -133,7 +159,7 @@ describe('Intune device inventory (Microsoft Graph)', () => {
   });
 
   test('a token Graph rejects is renewed once and the request retried', async () => {
-    const inventory = new IntuneDeviceInventory(options);
+    const inventory = intune(options);
     await inventory.lookupDevice('LAPTOP-JD01');
     issued++; // the identity platform rotated: the cached token-1 is now rejected
     login.on('POST', TOKEN_PATH, () => ({ body: { token_type: 'Bearer', expires_in: 3599, access_token: `token-${issued}` } }));
@@ -158,7 +184,7 @@ describe('Intune device inventory (Microsoft Graph)', () => {
         correlation_id: '2',
       },
     }));
-    await assert.rejects(new IntuneDeviceInventory(options).lookupDevice('LAPTOP-JD01'), (err: Error) => {
+    await assert.rejects(intune(options).lookupDevice('LAPTOP-JD01'), (err: Error) => {
       assert.ok(err instanceof ConnectorAuthError);
       assert.match(
         err.message,
@@ -178,7 +204,7 @@ describe('Intune device inventory (Microsoft Graph)', () => {
       },
     }));
     await assert.rejects(
-      new IntuneDeviceInventory(options).lookupDevice('LAPTOP-JD01'),
+      intune(options).lookupDevice('LAPTOP-JD01'),
       (err: Error) =>
         err instanceof ConnectorAuthError && /HTTP 403 .*Authorization_RequestDenied.*Insufficient privileges/.test(err.message),
     );
@@ -191,19 +217,19 @@ describe('Intune device inventory (Microsoft Graph)', () => {
       body: { error: { code: 'TooManyRequests', message: 'Too many requests.' } },
     }));
     await assert.rejects(
-      new IntuneDeviceInventory(options).lookupDevice('LAPTOP-JD01'),
+      intune(options).lookupDevice('LAPTOP-JD01'),
       (err: Error) => err instanceof ConnectorRateLimitedError && err.retryAfterMs === 4000,
     );
     graph.on('GET', DEVICES_PATH, () => ({
       status: 503,
       body: { error: { code: 'serviceNotAvailable', message: 'Service unavailable' } },
     }));
-    await assert.rejects(new IntuneDeviceInventory(options).lookupDevice('LAPTOP-JD01'), ConnectorUnavailableError);
+    await assert.rejects(intune(options).lookupDevice('LAPTOP-JD01'), ConnectorUnavailableError);
   });
 
   test('compliance, management agent and ownership decide; the most recently synced duplicate wins', async () => {
     const answer = (value: unknown[]) => graph.on('GET', DEVICES_PATH, () => ({ body: { value } }));
-    const inventory = new IntuneDeviceInventory(options);
+    const inventory = intune(options);
     answer([device({ complianceState: 'noncompliant' })]);
     assert.deepEqual(
       [(await inventory.lookupDevice('LAPTOP-JD01'))?.managed, (await inventory.lookupDevice('LAPTOP-JD01'))?.cloudStorageAllowed],
@@ -214,7 +240,7 @@ describe('Intune device inventory (Microsoft Graph)', () => {
     answer([device({ managedDeviceOwnerType: 'personal' })]);
     assert.equal((await inventory.lookupDevice('LAPTOP-JD01'))?.cloudStorageAllowed, false);
     assert.equal(
-      (await new IntuneDeviceInventory({ ...options, requireCorporateOwned: false }).lookupDevice('LAPTOP-JD01'))?.cloudStorageAllowed,
+      (await intune({ ...options, requireCorporateOwned: false }).lookupDevice('LAPTOP-JD01'))?.cloudStorageAllowed,
       true,
     );
     answer([
@@ -230,10 +256,10 @@ describe('Intune device inventory (Microsoft Graph)', () => {
         ? { body: { value: [], '@odata.nextLink': `${graph.url}${DEVICES_PATH}?$skiptoken=abc` } }
         : { body: { value: [device()] } },
     );
-    assert.equal((await new IntuneDeviceInventory(options).lookupDevice('LAPTOP-JD01'))?.managed, true);
+    assert.equal((await intune(options).lookupDevice('LAPTOP-JD01'))?.managed, true);
     graph.on('GET', DEVICES_PATH, () => ({ body: { value: [], '@odata.nextLink': `https://evil.example${DEVICES_PATH}?$skiptoken=abc` } }));
     await assert.rejects(
-      new IntuneDeviceInventory(options).lookupDevice('LAPTOP-JD01'),
+      intune(options).lookupDevice('LAPTOP-JD01'),
       /refusing to send the token to https:\/\/evil\.example/,
     );
   });

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { CrowdStrikeIsolation } from '../../src/connectors/crowdstrike/isolation';
+import { VerifiedIsolation, type IsolationTiming } from '../../src/containment/verified-isolation';
+import { CrowdStrikeIsolation, type CrowdStrikeOptions } from '../../src/connectors/crowdstrike/isolation';
 import {
   ConnectorActionFailedError,
   ConnectorAuthError,
@@ -14,10 +15,17 @@ import {
   ConnectorRateLimitedError,
   ConnectorUnavailableError,
 } from '../../src/connectors/errors';
-import { DefenderIsolation } from '../../src/connectors/microsoft-defender/isolation';
-import { idFilter, SentinelOneIsolation } from '../../src/connectors/sentinelone/isolation';
+import { DefenderIsolation, type DefenderOptions } from '../../src/connectors/microsoft-defender/isolation';
+import { EntraApp, type EntraAppOptions } from '../../src/connectors/microsoft-entra/client';
+import { idFilter, SentinelOneIsolation, type SentinelOneOptions } from '../../src/connectors/sentinelone/isolation';
 import { ENTRA_TENANT, FakeCrowdStrike, FakeDefender, FakeSentinelOne } from '../fakes/containment-vendors';
 import { actionContext, FAST } from '../helpers/action-context';
+
+/** Each vendor's calls behind the shared verified-isolation procedure, as the wiring puts them together. */
+type Timed = { timing: IsolationTiming };
+const crowdstrike = (o: CrowdStrikeOptions & Timed) => new VerifiedIsolation(new CrowdStrikeIsolation(o), o.timing);
+const defender = (o: DefenderOptions & EntraAppOptions & Timed) => new VerifiedIsolation(new DefenderIsolation(new EntraApp(o), o), o.timing);
+const sentinelone = (o: SentinelOneOptions & Timed) => new VerifiedIsolation(new SentinelOneIsolation(o), o.timing);
 
 const target = (host: string, extra: Partial<{ maxDevices: number; ref: Record<string, string> }> = {}) => ({
   workflowId: 'wf-1',
@@ -28,7 +36,7 @@ const target = (host: string, extra: Partial<{ maxDevices: number; ref: Record<s
 
 describe('CrowdStrike Falcon isolation', () => {
   let falcon: FakeCrowdStrike;
-  let client: CrowdStrikeIsolation;
+  let client: VerifiedIsolation;
   before(async () => {
     falcon = await new FakeCrowdStrike().start();
   });
@@ -37,7 +45,7 @@ describe('CrowdStrike Falcon isolation', () => {
     falcon.devices.clear();
     falcon.hold = false;
     falcon.http.requests.length = 0;
-    client = new CrowdStrikeIsolation({ baseUrl: falcon.url, clientId: falcon.clientId, clientSecret: falcon.clientSecret, timing: FAST });
+    client = crowdstrike({ baseUrl: falcon.url, clientId: falcon.clientId, clientSecret: falcon.clientSecret, timing: FAST });
   });
 
   test('contains a device and reports done only once Falcon says contained', async () => {
@@ -80,7 +88,7 @@ describe('CrowdStrike Falcon isolation', () => {
     falcon.hold = true;
     const first = actionContext();
     await assert.rejects(
-      new CrowdStrikeIsolation({
+      crowdstrike({
         baseUrl: falcon.url,
         clientId: falcon.clientId,
         clientSecret: falcon.clientSecret,
@@ -101,7 +109,7 @@ describe('CrowdStrike Falcon isolation', () => {
   test('a device that never reaches contained within the budget is "requested, not verified", never done', async () => {
     falcon.addDevice('LAPTOP-JD01');
     falcon.hold = true;
-    const slow = new CrowdStrikeIsolation({
+    const slow = crowdstrike({
       baseUrl: falcon.url,
       clientId: falcon.clientId,
       clientSecret: falcon.clientSecret,
@@ -172,7 +180,7 @@ describe('CrowdStrike Falcon isolation', () => {
       assert.ok(!err.message.includes(falcon.clientSecret));
       return true;
     });
-    const wrong = new CrowdStrikeIsolation({ baseUrl: falcon.url, clientId: 'x', clientSecret: 'wrong-secret', timing: FAST });
+    const wrong = crowdstrike({ baseUrl: falcon.url, clientId: 'x', clientSecret: 'wrong-secret', timing: FAST });
     await assert.rejects(wrong.isolate(target('LAPTOP-JD01'), actionContext()), (err: Error) => {
       assert.ok(err instanceof ConnectorAuthError);
       assert.ok(!err.message.includes('wrong-secret'));
@@ -200,7 +208,7 @@ describe('CrowdStrike Falcon isolation', () => {
 
 describe('Microsoft Defender for Endpoint isolation', () => {
   let mde: FakeDefender;
-  let client: DefenderIsolation;
+  let client: VerifiedIsolation;
   before(async () => {
     mde = await new FakeDefender().start();
   });
@@ -210,7 +218,7 @@ describe('Microsoft Defender for Endpoint isolation', () => {
     mde.actions.length = 0;
     mde.finalStatus = 'Succeeded';
     mde.http.requests.length = 0;
-    client = new DefenderIsolation({
+    client = defender({
       baseUrl: mde.url,
       tokenUrl: `${mde.url}${mde.tokenPath}`,
       clientId: 'app-id',
@@ -285,7 +293,7 @@ describe('Microsoft Defender for Endpoint isolation', () => {
       assert.match(err.message, /^microsoft-defender: isolate machine .*HTTP 403.*needs permission: .*Machine\.Isolate/);
       return true;
     });
-    const wrong = new DefenderIsolation({
+    const wrong = defender({
       baseUrl: mde.url,
       tokenUrl: `${mde.url}${mde.tokenPath}`,
       clientId: 'app-id',
@@ -313,7 +321,7 @@ describe('Microsoft Defender for Endpoint isolation', () => {
 
 describe('SentinelOne network quarantine', () => {
   let s1: FakeSentinelOne;
-  let client: SentinelOneIsolation;
+  let client: VerifiedIsolation;
   before(async () => {
     s1 = await new FakeSentinelOne().start();
   });
@@ -322,7 +330,7 @@ describe('SentinelOne network quarantine', () => {
     s1.agents.clear();
     s1.affectedOverride = null;
     s1.http.requests.length = 0;
-    client = new SentinelOneIsolation({ baseUrl: s1.url, apiToken: s1.apiToken, timing: FAST });
+    client = sentinelone({ baseUrl: s1.url, apiToken: s1.apiToken, timing: FAST });
   });
 
   test('disconnects the agent by ID and polls until disconnected', async () => {
@@ -371,7 +379,7 @@ describe('SentinelOne network quarantine', () => {
 
   test('401 names the provider and role; 429 honours Retry-After; 500 is retried', async () => {
     s1.addAgent('LAPTOP-JD01');
-    const bad = new SentinelOneIsolation({ baseUrl: s1.url, apiToken: 'wrong', timing: FAST });
+    const bad = sentinelone({ baseUrl: s1.url, apiToken: 'wrong', timing: FAST });
     await assert.rejects(bad.isolate(target('LAPTOP-JD01'), actionContext()), (err: Error) => {
       assert.ok(err instanceof ConnectorAuthError);
       assert.match(

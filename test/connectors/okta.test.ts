@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { ConnectorAuthError, ConnectorInvalidResponseError, ConnectorRateLimitedError } from '../../src/connectors/errors';
+import { OktaClient, type OktaClientOptions } from '../../src/connectors/okta/client';
 import { employmentStatusOf, OktaDirectory, type OktaDirectoryOptions } from '../../src/connectors/okta/directory';
 import { StandIn } from '../fakes/stand-in';
 
@@ -46,9 +47,12 @@ const group = (id: string, name: string) => ({
   _links: {},
 });
 
+/** The directory over its own Okta client, both from one set of options. */
+const directory = (options: OktaClientOptions & OktaDirectoryOptions) => new OktaDirectory(new OktaClient(options), options);
+
 describe('Okta directory (Users API)', () => {
   const okta = new StandIn();
-  let options: OktaDirectoryOptions;
+  let options: OktaClientOptions & OktaDirectoryOptions;
 
   before(async () => {
     await okta.start();
@@ -86,7 +90,7 @@ describe('Okta directory (Users API)', () => {
   });
 
   test('maps the profile, follows group pagination, and authorizes by group membership', async () => {
-    const finding = await new OktaDirectory(options).lookupUser('jdoe');
+    const finding = await directory(options).lookupUser('jdoe');
     assert.deepEqual(finding, {
       user: 'jdoe',
       displayName: 'Jane Doe',
@@ -108,12 +112,12 @@ describe('Okta directory (Users API)', () => {
   });
 
   test('an OAuth access token is sent as a bearer token', async () => {
-    await new OktaDirectory({ ...options, auth: { type: 'bearer', token: 'eyJ.access.token' } }).lookupUser('jdoe');
+    await directory({ ...options, auth: { type: 'bearer', token: 'eyJ.access.token' } }).lookupUser('jdoe');
     assert.equal(okta.requests[0]?.headers.authorization, 'Bearer eyJ.access.token');
   });
 
   test('without the group, the user is not authorized for cloud storage', async () => {
-    const finding = await new OktaDirectory({ ...options, cloudStorageGroups: ['Box Pilot'] }).lookupUser('jdoe');
+    const finding = await directory({ ...options, cloudStorageGroups: ['Box Pilot'] }).lookupUser('jdoe');
     assert.equal(finding?.cloudStorageAuthorized, false);
   });
 
@@ -128,7 +132,7 @@ describe('Okta directory (Users API)', () => {
         errorCauses: [],
       },
     }));
-    assert.equal(await new OktaDirectory(options).lookupUser('ghost'), null);
+    assert.equal(await directory(options).lookupUser('ghost'), null);
   });
 
   test("an invalid token (E0000011) is an auth error with Okta's summary and without the token", async () => {
@@ -136,7 +140,7 @@ describe('Okta directory (Users API)', () => {
       status: 401,
       body: { errorCode: 'E0000011', errorSummary: 'Invalid token provided', errorLink: 'E0000011', errorId: 'oae2', errorCauses: [] },
     }));
-    await assert.rejects(new OktaDirectory(options).lookupUser('jdoe'), (err: Error) => {
+    await assert.rejects(directory(options).lookupUser('jdoe'), (err: Error) => {
       assert.ok(err instanceof ConnectorAuthError);
       assert.match(err.message, /^okta: get user jdoe@acme\.com: HTTP 401 .*E0000011.*Invalid token provided/);
       assert.ok(!err.message.includes(TOKEN));
@@ -151,7 +155,7 @@ describe('Okta directory (Users API)', () => {
       headers: { 'x-rate-limit-limit': '600', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) },
       body: { errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.', errorCauses: [] },
     }));
-    await assert.rejects(new OktaDirectory(options).lookupUser('jdoe'), (err: Error) => {
+    await assert.rejects(directory(options).lookupUser('jdoe'), (err: Error) => {
       assert.ok(err instanceof ConnectorRateLimitedError);
       assert.ok(err.retryAfterMs !== null && err.retryAfterMs > 25_000 && err.retryAfterMs <= 31_000, String(err.retryAfterMs));
       return true;
@@ -163,16 +167,16 @@ describe('Okta directory (Users API)', () => {
       headers: { link: '<https://evil.example/api/v1/users/x/groups?after=1>; rel="next"' },
       body: [group('00g1', 'Everyone')],
     }));
-    await assert.rejects(new OktaDirectory(options).lookupUser('jdoe'), /next page link points to another origin/);
+    await assert.rejects(directory(options).lookupUser('jdoe'), /next page link points to another origin/);
   });
 
   test('deactivated users are terminated, suspended users on leave, and the HR attribute is honoured', async () => {
     okta.on('GET', '/api/v1/users/jdoe%40acme.com', () => ({ body: oktaUser({ status: 'DEPROVISIONED' }) }));
-    assert.equal((await new OktaDirectory(options).lookupUser('jdoe'))?.employmentStatus, 'terminated');
+    assert.equal((await directory(options).lookupUser('jdoe'))?.employmentStatus, 'terminated');
     okta.on('GET', '/api/v1/users/jdoe%40acme.com', () => ({ body: oktaUser({ status: 'SUSPENDED' }) }));
-    assert.equal((await new OktaDirectory(options).lookupUser('jdoe'))?.employmentStatus, 'on-leave');
+    assert.equal((await directory(options).lookupUser('jdoe'))?.employmentStatus, 'on-leave');
     okta.on('GET', '/api/v1/users/jdoe%40acme.com', () => ({ body: oktaUser({ profile: { employmentStatus: 'On Notice' } }) }));
-    assert.equal((await new OktaDirectory(options).lookupUser('jdoe'))?.employmentStatus, 'on-notice');
+    assert.equal((await directory(options).lookupUser('jdoe'))?.employmentStatus, 'on-notice');
   });
 
   test('employment status mapping table', () => {
@@ -189,13 +193,13 @@ describe('Okta directory (Users API)', () => {
   test('a missing or invalid time zone falls back to the organisation default', async () => {
     okta.on('GET', '/api/v1/users/jdoe%40acme.com', () => ({ body: oktaUser({ profile: { timezone: 'Mars/Olympus' } }) }));
     assert.equal(
-      (await new OktaDirectory({ ...options, defaultTimezone: 'America/New_York' }).lookupUser('jdoe'))?.timezone,
+      (await directory({ ...options, defaultTimezone: 'America/New_York' }).lookupUser('jdoe'))?.timezone,
       'America/New_York',
     );
   });
 
   test('a response of the wrong shape is an invalid-response error naming the field', async () => {
     okta.on('GET', '/api/v1/users/jdoe%40acme.com', () => ({ body: { id: 'x', status: 'ACTIVE', profile: {} } }));
-    await assert.rejects(new OktaDirectory(options).lookupUser('jdoe'), /unexpected response \(profile\.login: /);
+    await assert.rejects(directory(options).lookupUser('jdoe'), /unexpected response \(profile\.login: /);
   });
 });

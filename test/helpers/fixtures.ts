@@ -133,7 +133,7 @@ export function rawTestConfig(options: TestConfigOptions = {}): Record<string, u
         holidays: [{ date: '2026-12-25', name: 'Christmas Day' }],
       },
     },
-    connectors: { dataDir: options.dataDir ?? writeDataDir() },
+    enrichment: { dataDir: options.dataDir ?? writeDataDir() },
     dataDir: options.stateDir ?? tempDir('soar-state-'),
     log: { level: 'warn' },
     ...options.extra,

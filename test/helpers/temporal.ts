@@ -8,7 +8,8 @@ import type { Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { dataConverterFor } from '../../src/temporal/payload-codec';
 import { decideApproval } from '../../src/temporal/playbook-runs';
-import { createActivityDeps, createWorker, WORKFLOWS_PATH } from '../../src/worker';
+import { createWorker, WORKFLOWS_PATH } from '../../src/worker';
+import { createActivityDeps } from '../../src/wiring';
 import { getStateQuery } from '../../workflows/messages';
 import { TEST_PAYLOAD_KEY, testConfig, unique } from './fixtures';
 

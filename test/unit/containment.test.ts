@@ -17,9 +17,10 @@ import { matchesProtected } from '../../workflows/guard-rails';
 import { rawTestConfig, tempDir } from '../helpers/fixtures';
 import { actionContext } from '../helpers/action-context';
 
-function withContainment(containment: unknown, playbook?: unknown) {
-  const raw = rawTestConfig() as { connectors: Record<string, unknown>; playbook: Record<string, unknown> };
-  raw.connectors.containment = containment;
+function withContainment(containment: unknown, vendors: unknown = {}, playbook?: unknown) {
+  const raw = rawTestConfig() as Record<string, unknown> & { playbook: Record<string, unknown> };
+  raw.containment = containment;
+  raw.vendors = vendors;
   if (playbook) raw.playbook.containment = playbook;
   return raw;
 }
@@ -27,23 +28,23 @@ function withContainment(containment: unknown, playbook?: unknown) {
 describe('containment configuration', () => {
   test('defaults to dry-run everywhere, release window and lease off', () => {
     const config = parseConfig(rawTestConfig(), {});
-    assert.equal(config.connectors.containment.isolation.provider, 'dry-run');
-    assert.deepEqual(config.connectors.containment.access.providers, ['dry-run']);
+    assert.equal(config.containment.isolation.provider, 'dry-run');
+    assert.deepEqual(config.containment.access.providers, ['dry-run']);
     const policy = containmentPolicy(config);
     assert.equal(policy.releaseWindowMs, 0);
     assert.equal(policy.leaseMs, 0);
     assert.equal(policy.maxDevicesPerRun, 1);
   });
 
-  test('a selected provider without its settings is refused, naming the key', () => {
+  test('a selected provider without its vendor block is refused, naming the key', () => {
     assert.throws(
       () => parseConfig(withContainment({ isolation: { provider: 'crowdstrike' }, access: { providers: ['okta', 'dropbox'] } }), {}),
       (err: Error) => {
         assert.ok(err instanceof ConfigError);
         assert.deepEqual(err.details, [
-          'connectors.containment.isolation.crowdstrike: required when isolation.provider is crowdstrike',
-          'connectors.containment.access.okta: required when access.providers lists okta',
-          'connectors.containment.access.dropbox: required when access.providers lists dropbox',
+          'vendors.crowdstrike: required when containment.isolation.provider is crowdstrike',
+          'vendors.okta: required when containment.access.providers lists okta',
+          'vendors.dropbox: required when containment.access.providers lists dropbox',
         ]);
         return true;
       },
@@ -55,20 +56,26 @@ describe('containment configuration', () => {
     const config = parseConfig(
       withContainment(
         {
-          isolation: { provider: 'crowdstrike', crowdstrike: { clientId: 'id', clientSecret: 'env:CS' } },
+          isolation: { provider: 'crowdstrike' },
           access: {
             providers: ['okta', 'google-workspace', 'dropbox'],
-            okta: { orgUrl: 'https://acme.okta.com', apiToken: 'env:OKTA', userTemplate: '{user}@acme.com' },
-            googleWorkspace: { serviceAccountKey: 'env:GKEY', subject: 'admin@acme.com', userTemplate: '{user}@acme.com' },
-            dropbox: { accessToken: 'env:DBX', userTemplate: '{user}@acme.com' },
+            okta: { userTemplate: '{user}@acme.com' },
+            googleWorkspace: { userTemplate: '{user}@acme.com' },
+            dropbox: { userTemplate: '{user}@acme.com' },
           },
+        },
+        {
+          crowdstrike: { clientId: 'id', clientSecret: 'env:CS' },
+          okta: { orgUrl: 'https://acme.okta.com', auth: { type: 'ssws', token: 'env:OKTA' } },
+          googleWorkspace: { serviceAccountKey: 'env:GKEY', subject: 'admin@acme.com' },
+          dropbox: { accessToken: 'env:DBX' },
         },
         { protectedAccounts: ['ceo'], releaseWindow: '7d', lease: '24h' },
       ),
       env,
     );
-    assert.equal(config.connectors.containment.isolation.crowdstrike?.clientSecret, 'cs-secret-1');
-    assert.equal(config.connectors.containment.isolation.crowdstrike?.baseUrl, 'https://api.crowdstrike.com');
+    assert.equal(config.vendors.crowdstrike?.clientSecret, 'cs-secret-1');
+    assert.equal(config.vendors.crowdstrike?.baseUrl, 'https://api.crowdstrike.com');
     for (const secret of Object.values(env)) {
       assert.ok(secretsOf(config).includes(secret));
       assert.ok(!JSON.stringify(sanitizeConfig(config)).includes(secret), `sanitized view leaks ${secret}`);
@@ -84,15 +91,35 @@ describe('containment configuration', () => {
     assert.throws(
       () =>
         parseConfig(
-          withContainment({
-            access: { providers: ['dropbox', 'dropbox'], dropbox: { accessToken: 'x', userTemplate: 'someone@acme.com' } },
-          }),
+          withContainment(
+            { access: { providers: ['dropbox', 'dropbox'], dropbox: { userTemplate: 'someone@acme.com' } } },
+            { dropbox: { accessToken: 'x' } },
+          ),
           {},
         ),
       (err: Error) =>
         err instanceof ConfigError &&
-        err.details.includes('connectors.containment.access.dropbox.userTemplate: must contain {user}') &&
-        err.details.includes('connectors.containment.access.providers: lists a provider twice'),
+        err.details.includes('containment.access.dropbox.userTemplate: must contain {user}') &&
+        err.details.includes('containment.access.providers: lists a provider twice'),
+    );
+  });
+
+  test('Okta session revocation needs an SSWS API token', () => {
+    assert.throws(
+      () =>
+        parseConfig(
+          withContainment(
+            { access: { providers: ['okta'] } },
+            { okta: { orgUrl: 'https://acme.okta.com', auth: { type: 'bearer', token: 't' } } },
+          ),
+          {},
+        ),
+      (err: ConfigError) => {
+        assert.deepEqual(err.details, [
+          'vendors.okta.auth.type: must be ssws when containment.access.providers lists okta (session revocation needs an admin API token)',
+        ]);
+        return true;
+      },
     );
   });
 });

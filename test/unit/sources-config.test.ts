@@ -7,43 +7,44 @@ import { FileChangeRecords, FileDeviceInventory, FileHrDirectory, FileUploadBase
 import { IntuneDeviceInventory } from '../../src/connectors/microsoft-graph/intune-devices';
 import { OktaDirectory } from '../../src/connectors/okta/directory';
 import { ServiceNowChangeRecords } from '../../src/connectors/servicenow/change-requests';
-import { createEnrichmentSources } from '../../src/connectors/sources';
+import { createEnrichmentSources } from '../../src/wiring';
 import { rawTestConfig, TEST_PAYLOAD_KEY } from '../helpers/fixtures';
 
-const httpSources = {
-  hr: {
-    type: 'okta',
-    orgUrl: 'https://acme.okta.com',
-    auth: { type: 'ssws', token: 'env:OKTA_API_TOKEN' },
-    cloudStorageGroups: ['Cloud Storage Users'],
-  },
-  changes: {
-    type: 'servicenow',
+const vendors = {
+  okta: { orgUrl: 'https://acme.okta.com', auth: { type: 'ssws', token: 'env:OKTA_API_TOKEN' } },
+  servicenow: {
     instanceUrl: 'https://acme.service-now.com',
     auth: { type: 'basic', username: 'soar.integration', password: 'env:SNOW_PASSWORD' },
   },
-  devices: {
-    type: 'intune',
-    tenantId: 'acme.onmicrosoft.com',
-    clientId: '11111111-2222-3333-4444-555555555555',
-    clientSecret: 'file:/nonexistent-is-replaced-below',
-  },
-  baselines: { type: 'elasticsearch', url: 'https://siem.acme.internal:9200', apiKey: 'env:ES_API_KEY', index: 'logs-proxy-*' },
+  microsoftEntra: { tenantId: 'acme.onmicrosoft.com', clientId: '11111111-2222-3333-4444-555555555555', clientSecret: 'env:GRAPH_SECRET' },
+  elasticsearch: { url: 'https://siem.acme.internal:9200', apiKey: 'env:ES_API_KEY' },
+};
+const enrichment = {
+  hr: { source: 'okta', cloudStorageGroups: ['Cloud Storage Users'] },
+  changes: { source: 'servicenow' },
+  devices: { source: 'intune' },
+  baselines: { source: 'elasticsearch', index: 'logs-proxy-*' },
 };
 
 const env = { OKTA_API_TOKEN: 'okta-secret-1', SNOW_PASSWORD: 'snow-secret-2', GRAPH_SECRET: 'graph-secret-3', ES_API_KEY: 'es-secret-4' };
 
-function withSources(sources: Record<string, unknown>) {
+function withSources(sources: Record<string, unknown>, vendorBlocks: Record<string, unknown> = vendors) {
   const raw = rawTestConfig();
-  return { ...raw, connectors: { ...(raw.connectors as Record<string, unknown>), ...sources } };
+  return { ...raw, vendors: vendorBlocks, enrichment: { ...(raw.enrichment as Record<string, unknown>), ...sources } };
+}
+
+/** The same sources in the previous release's keys (`connectors.<capability>: { type, ...connection }`). */
+function withLegacySources(sources: Record<string, unknown>) {
+  const raw = rawTestConfig();
+  return { ...raw, connectors: sources };
 }
 
 describe('enrichment source configuration', () => {
   test('every source defaults to its file', () => {
     const config = parseConfig(rawTestConfig(), {});
     assert.deepEqual(
-      [config.connectors.hr, config.connectors.changes, config.connectors.devices, config.connectors.baselines],
-      [{ type: 'file' }, { type: 'file' }, { type: 'file' }, { type: 'file' }],
+      [config.enrichment.hr, config.enrichment.changes, config.enrichment.devices, config.enrichment.baselines],
+      [{ source: 'file' }, { source: 'file' }, { source: 'file' }, { source: 'file' }],
     );
     const sources = createEnrichmentSources(config);
     assert.ok(sources.hr instanceof FileHrDirectory);
@@ -53,14 +54,15 @@ describe('enrichment source configuration', () => {
   });
 
   test('HTTP sources are parsed with their defaults, built, and their secrets redacted', () => {
-    const config = parseConfig(withSources({ ...httpSources, devices: { ...httpSources.devices, clientSecret: 'env:GRAPH_SECRET' } }), env);
-    const { hr, devices, baselines, changes } = config.connectors;
-    assert.equal(hr.type === 'okta' && hr.profile.manager, 'managerId');
-    assert.equal(hr.type === 'okta' && hr.auth.token, 'okta-secret-1');
-    assert.equal(devices.type === 'intune' && devices.authorityUrl, 'https://login.microsoftonline.com');
-    assert.deepEqual(devices.type === 'intune' && devices.allowedComplianceStates, ['compliant']);
-    assert.equal(baselines.type === 'elasticsearch' && baselines.bytesField, 'http.request.bytes');
-    assert.equal(changes.type === 'servicenow' && changes.query, 'u_cloud_storage=true');
+    const config = parseConfig(withSources(enrichment), env);
+    const { hr, devices, baselines, changes } = config.enrichment;
+    assert.equal(hr.source === 'okta' && hr.profile.manager, 'managerId');
+    assert.equal(config.vendors.okta?.auth.token, 'okta-secret-1');
+    assert.equal(config.vendors.microsoftEntra?.authorityUrl, 'https://login.microsoftonline.com');
+    assert.equal(config.vendors.okta?.requestTimeout, 15_000);
+    assert.deepEqual(devices.source === 'intune' && devices.allowedComplianceStates, ['compliant']);
+    assert.equal(baselines.source === 'elasticsearch' && baselines.bytesField, 'http.request.bytes');
+    assert.equal(changes.source === 'servicenow' && changes.query, 'u_cloud_storage=true');
 
     const sources = createEnrichmentSources(config);
     assert.ok(sources.hr instanceof OktaDirectory);
@@ -78,11 +80,25 @@ describe('enrichment source configuration', () => {
     assert.match(shown, /"orgUrl":"https:\/\/acme\.okta\.com"/);
   });
 
-  test('errors name the key of each wrong source setting', () => {
+  test('a source whose vendor block is missing is refused, naming both keys', () => {
+    assert.throws(
+      () => parseConfig(withSources(enrichment, { okta: vendors.okta }), env),
+      (err: ConfigError) => {
+        assert.deepEqual(err.details, [
+          'vendors.servicenow: required when enrichment.changes.source is servicenow',
+          'vendors.microsoftEntra: required when enrichment.devices.source is intune',
+          'vendors.elasticsearch: required when enrichment.baselines.source is elasticsearch',
+        ]);
+        return true;
+      },
+    );
+  });
+
+  test('errors about legacy source keys name the key as written', () => {
     assert.throws(
       () =>
         parseConfig(
-          withSources({
+          withLegacySources({
             hr: { type: 'okta', orgUrl: 'ftp://acme.okta.com', auth: { type: 'ssws', token: 'env:MISSING' }, cloudStorageGroups: [] },
             changes: { type: 'servicenow', instanceUrl: 'https://acme.service-now.com', auth: { type: 'digest' } },
             devices: { type: 'jamf' },

@@ -13,7 +13,8 @@ import { getStateQuery } from '../../workflows/messages';
 import { parseConfig, type Config } from '../../src/config';
 import type { RunState } from '../../src/contracts/playbook';
 import { confirmContainment, decideApproval, playbookInput, releaseContainment } from '../../src/temporal/playbook-runs';
-import { createActivityDeps, createWorker } from '../../src/worker';
+import { createWorker } from '../../src/worker';
+import { createActivityDeps } from '../../src/wiring';
 import { createLogger } from '../../src/logger';
 import { FakeCrowdStrike, FakeOkta } from '../fakes/containment-vendors';
 import { escalatingAlert, rawTestConfig, unique } from '../helpers/fixtures';
@@ -51,23 +52,19 @@ describe('containment with real connectors (every task replays)', () => {
   }
 
   function configFor(options: Options = {}): Config {
-    const raw = rawTestConfig({ taskQueue: options.taskQueue ?? unique('cont') }) as {
+    const raw = rawTestConfig({ taskQueue: options.taskQueue ?? unique('cont') }) as Record<string, unknown> & {
       playbook: Record<string, unknown>;
-      connectors: Record<string, unknown>;
     };
     raw.playbook.containment = { maxDevicesPerRun: 1, ...options.playbook };
-    raw.connectors.containment = {
-      isolation: {
-        provider: 'crowdstrike',
-        pollInterval: 100,
-        verifyTimeout: '60s',
-        heartbeatTimeout: '2s',
-        crowdstrike: { baseUrl: falcon.url, clientId: falcon.clientId, clientSecret: 'env:FALCON_SECRET' },
-        ...options.isolation,
-      },
+    raw.vendors = {
+      crowdstrike: { baseUrl: falcon.url, clientId: falcon.clientId, clientSecret: 'env:FALCON_SECRET' },
+      okta: { orgUrl: okta.url, auth: { type: 'ssws', token: 'env:OKTA_TOKEN' } },
+    };
+    raw.containment = {
+      isolation: { provider: 'crowdstrike', pollInterval: 100, verifyTimeout: '60s', heartbeatTimeout: '2s', ...options.isolation },
       access: {
         providers: ['okta'],
-        okta: { orgUrl: okta.url, apiToken: 'env:OKTA_TOKEN', userTemplate: '{user}@acme.com', unassignAppId: '0oaDropbox' },
+        okta: { userTemplate: '{user}@acme.com', unassignAppId: '0oaDropbox' },
         ...options.access,
       },
     };

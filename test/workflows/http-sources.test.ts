@@ -13,7 +13,8 @@ import { getStateQuery } from '../../workflows/messages';
 import { parseConfig, type Config } from '../../src/config';
 import type { RunState } from '../../src/contracts/playbook';
 import { playbookInput } from '../../src/temporal/playbook-runs';
-import { createActivityDeps, createWorker } from '../../src/worker';
+import { createWorker } from '../../src/worker';
+import { createActivityDeps } from '../../src/wiring';
 import { createLogger } from '../../src/logger';
 import { benignAlert, MiB, rawTestConfig, unique } from '../helpers/fixtures';
 import { eventually, startTestServer, workflowBundle } from '../helpers/temporal';
@@ -117,32 +118,29 @@ describe('the playbook with HTTP enrichment sources (every task replays)', () =>
     const config = parseConfig(
       {
         ...raw,
-        connectors: {
-          ...(raw.connectors as Record<string, unknown>),
-          hr: {
-            type: 'okta',
-            orgUrl: okta.url,
-            auth: { type: 'ssws', token: 'env:OKTA_API_TOKEN' },
-            loginSuffix: '@acme.com',
-            cloudStorageGroups: ['Cloud Storage Users'],
-            timeoutMs: 2000,
-          },
-          changes: {
-            type: 'servicenow',
+        vendors: {
+          okta: { orgUrl: okta.url, auth: { type: 'ssws', token: 'env:OKTA_API_TOKEN' }, requestTimeout: '2s' },
+          servicenow: {
             instanceUrl: snow.url,
             auth: { type: 'basic', username: 'soar', password: 'env:SNOW_PASSWORD' },
-            timeoutMs: 2000,
+            requestTimeout: '2s',
           },
-          devices: {
-            type: 'intune',
+          microsoftEntra: {
             tenantId: TENANT,
             clientId: 'client-id',
             clientSecret: 'env:GRAPH_SECRET',
             authorityUrl: login.url,
             graphUrl: graph.url,
-            timeoutMs: 2000,
+            requestTimeout: '2s',
           },
-          baselines: { type: 'elasticsearch', url: es.url, apiKey: 'env:ES_API_KEY', index: 'logs-proxy-*', timeoutMs: 2000 },
+          elasticsearch: { url: es.url, apiKey: 'env:ES_API_KEY', requestTimeout: '2s' },
+        },
+        enrichment: {
+          ...(raw.enrichment as Record<string, unknown>),
+          hr: { source: 'okta', loginSuffix: '@acme.com', cloudStorageGroups: ['Cloud Storage Users'] },
+          changes: { source: 'servicenow' },
+          devices: { source: 'intune' },
+          baselines: { source: 'elasticsearch', index: 'logs-proxy-*' },
         },
       },
       { OKTA_API_TOKEN: 'okta-token', SNOW_PASSWORD: 'snow-pass', GRAPH_SECRET: 'graph-secret', ES_API_KEY: 'es-key' },

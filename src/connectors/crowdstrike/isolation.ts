@@ -6,18 +6,11 @@
  */
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
-import type { ActionContext, EndpointIsolationProvider, IsolationTarget, ProviderOutcome } from '../../contracts/ports';
-import {
-  runVerifiedIsolation,
-  type DeviceIsolationState,
-  type IsolationDirection,
-  type IsolationOps,
-  type IsolationTiming,
-} from '../../containment/verified-isolation';
-import { ConnectorAuthError, ConnectorConfigurationError, ConnectorInvalidResponseError } from '../errors';
+import type { DeviceIsolationState, IsolationDirection, IsolationOps } from '../../contracts/ports';
+import { bearerJson, type BearerTokens } from '../bearer';
+import { ConnectorConfigurationError, ConnectorInvalidResponseError } from '../errors';
 import { createHttpClient } from '../http';
-import { clientCredentialsToken, type CachedToken } from '../oauth2';
-import { vendorJson } from '../vendor-call';
+import { clientCredentialsToken } from '../oauth2';
 
 export interface CrowdStrikeOptions {
   /** e.g. https://api.crowdstrike.com, https://api.us-2.crowdstrike.com, https://api.eu-1.crowdstrike.com */
@@ -26,7 +19,6 @@ export interface CrowdStrikeOptions {
   clientSecret: string;
   /** Flight Control: the child CID to act in. */
   memberCid?: string;
-  timing: IsolationTiming;
   timeoutMs?: number;
 }
 
@@ -40,6 +32,13 @@ const devicesResponse = z.object({
   errors: errorsField,
 });
 const actionResponse = z.object({ resources: z.array(z.object({ id: z.string() })).nullable(), errors: errorsField });
+
+/** Falcon's error envelope `{"errors": [{"code": 403, "message": "..."}]}`: the first error's code. */
+function falconErrorCode(body: unknown): string | undefined {
+  const parsed = z.object({ errors: errorsField }).safeParse(body);
+  const code = parsed.success ? parsed.data.errors?.[0]?.code : undefined;
+  return code === undefined ? undefined : String(code);
+}
 
 const STATE: Record<string, DeviceIsolationState | undefined> = {
   normal: 'normal',
@@ -56,11 +55,10 @@ function fqlHostname(host: string): string {
   return `hostname:'${host}'`;
 }
 
-export class CrowdStrikeIsolation implements EndpointIsolationProvider, IsolationOps {
-  readonly name = PROVIDER;
+export class CrowdStrikeIsolation implements IsolationOps {
   readonly provider = PROVIDER;
   private readonly http: AxiosInstance;
-  private readonly token: CachedToken;
+  private readonly token: BearerTokens;
 
   constructor(private readonly options: CrowdStrikeOptions) {
     this.http = createHttpClient({ provider: PROVIDER, baseURL: options.baseUrl, timeoutMs: options.timeoutMs });
@@ -73,33 +71,11 @@ export class CrowdStrikeIsolation implements EndpointIsolationProvider, Isolatio
         client_secret: options.clientSecret,
         ...(options.memberCid ? { member_cid: options.memberCid } : {}),
       },
-      { provider: PROVIDER },
     );
   }
 
-  isolate(target: IsolationTarget, ctx: ActionContext): Promise<ProviderOutcome> {
-    return runVerifiedIsolation(this, 'isolate', target, ctx, this.options.timing);
-  }
-
-  release(target: IsolationTarget, ctx: ActionContext): Promise<ProviderOutcome> {
-    return runVerifiedIsolation(this, 'release', target, ctx, this.options.timing);
-  }
-
-  private async call<S extends z.ZodType>(what: string, config: Parameters<AxiosInstance['request']>[0], schema: S): Promise<z.infer<S>> {
-    const token = await this.token.get();
-    try {
-      return await vendorJson(
-        this.http,
-        PROVIDER,
-        what,
-        { ...config, headers: { ...config.headers, authorization: `Bearer ${token}` } },
-        schema,
-        PERMISSION,
-      );
-    } catch (err) {
-      if (err instanceof ConnectorAuthError) this.token.invalidate();
-      throw err;
-    }
+  private call<S extends z.ZodType>(what: string, config: Parameters<AxiosInstance['request']>[0], schema: S): Promise<z.infer<S>> {
+    return bearerJson(this.http, PROVIDER, this.token, what, config, schema, { permission: PERMISSION, vendorCodeOf: falconErrorCode });
   }
 
   async findDevices(host: string): Promise<{ id: string; hostname: string }[]> {

@@ -1,8 +1,9 @@
 /**
- * Elasticsearch `_search` with API-key authentication (`Authorization: ApiKey <base64 id:api_key>`). Errors arrive
- * as `{"error": {"type", "reason", "root_cause"}, "status"}`; the shared plumbing maps the HTTP status and keeps them.
+ * Elasticsearch, the one client for every Elasticsearch capability (upload baselines, audit forwarding): API-key
+ * authentication (`Authorization: ApiKey <base64 id:api_key>`), an optional path prefix, and the error envelope
+ * `{"error": {"type", "reason", "root_cause"}, "status"}` (its `error.type` kept as `ConnectorError.vendorCode`).
  */
-import type { AxiosInstance } from 'axios';
+import type { AxiosInstance, AxiosRequestConfig } from 'axios';
 import { z } from 'zod';
 import { ConnectorUnavailableError } from '../errors';
 import { createHttpClient, requestJson } from '../http';
@@ -11,14 +12,21 @@ export const ELASTICSEARCH_PROVIDER = 'elasticsearch';
 
 export interface ElasticsearchClientOptions {
   url: string;
-  apiKey: string;
-  timeoutMs?: number;
+  /** Omitted: no Authorization header (a cluster behind a proxy that authenticates). */
+  apiKey?: string | undefined;
+  timeoutMs?: number | undefined;
 }
 
 export const elasticsearchErrorSchema = z.object({
   error: z.object({ type: z.string(), reason: z.string().nullish() }),
   status: z.number().int(),
 });
+
+/** Elasticsearch's `error.type`, e.g. `security_exception`, `index_not_found_exception`. */
+export function elasticsearchErrorCode(body: unknown): string | undefined {
+  const parsed = elasticsearchErrorSchema.safeParse(body);
+  return parsed.success ? parsed.data.error.type : undefined;
+}
 
 const searchEnvelope = z.object({
   timed_out: z.boolean(),
@@ -34,8 +42,13 @@ export class ElasticsearchClient {
       provider: ELASTICSEARCH_PROVIDER,
       baseURL: `${base.origin}${base.pathname.replace(/\/$/, '')}`,
       timeoutMs: options.timeoutMs,
-      headers: { authorization: `ApiKey ${options.apiKey}`, 'content-type': 'application/json' },
+      headers: { ...(options.apiKey ? { authorization: `ApiKey ${options.apiKey}` } : {}), 'content-type': 'application/json' },
     });
+  }
+
+  /** Any request against the cluster, validated with `schema`. */
+  request<S extends z.ZodType>(what: string, config: AxiosRequestConfig, schema: S): Promise<z.infer<S>> {
+    return requestJson(this.http, ELASTICSEARCH_PROVIDER, what, config, schema, elasticsearchErrorCode);
   }
 
   /**
@@ -43,9 +56,7 @@ export class ElasticsearchClient {
    * incomplete: unavailable (retried), never silently used.
    */
   async search<S extends z.ZodType>(what: string, index: string, body: Record<string, unknown>, schema: S): Promise<z.infer<S>> {
-    const data = await requestJson(
-      this.http,
-      ELASTICSEARCH_PROVIDER,
+    const data = await this.request(
       what,
       { method: 'POST', url: `/${index}/_search`, params: { allow_partial_search_results: false }, data: body },
       z.intersection(searchEnvelope, schema),

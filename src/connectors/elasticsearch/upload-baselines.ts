@@ -10,12 +10,12 @@ import { z } from 'zod';
 import type { BaselineFinding } from '../../contracts/playbook';
 import type { UploadBaselines } from '../../contracts/ports';
 import { ConnectorInvalidResponseError } from '../errors';
-import { ELASTICSEARCH_PROVIDER, ElasticsearchClient, type ElasticsearchClientOptions } from './client';
+import { ELASTICSEARCH_PROVIDER, type ElasticsearchClient } from './client';
 
 export const BASELINE_DAYS = 30;
 const DAY_MS = 86_400_000;
 
-export interface ElasticsearchBaselineOptions extends ElasticsearchClientOptions {
+export interface ElasticsearchBaselineOptions {
   index: string;
   userField: string;
   timeField: string;
@@ -50,11 +50,12 @@ export function dailyStats(dailyBytes: number[]): { days: number; meanBytes: num
 
 export class ElasticsearchUploadBaselines implements UploadBaselines {
   readonly name: string;
-  private readonly client: ElasticsearchClient;
 
-  constructor(private readonly options: ElasticsearchBaselineOptions) {
+  constructor(
+    private readonly client: ElasticsearchClient,
+    private readonly options: ElasticsearchBaselineOptions,
+  ) {
     this.name = `${ELASTICSEARCH_PROVIDER}:${options.index}`;
-    this.client = new ElasticsearchClient(options);
   }
 
   /** The `_search` body for the 30 days before `asOf`'s UTC day. */

@@ -9,11 +9,10 @@
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
 import type { AccessRevocationProvider, AccessTarget, ProviderOutcome } from '../../contracts/ports';
+import { bearerJson, type BearerTokens } from '../bearer';
 import { ConnectorAuthError, ConnectorRateLimitedError } from '../errors';
-import { createHttpClient, toConnectorError } from '../http';
-import type { CachedToken } from '../oauth2';
+import { createHttpClient } from '../http';
 import { accountKey } from '../user-template';
-import { withPermissionHint } from '../vendor-call';
 import { parseServiceAccountKey, serviceAccountToken } from './service-account';
 
 export interface GoogleSessionsOptions {
@@ -34,11 +33,18 @@ const PROVIDER = 'google-workspace';
 export const GOOGLE_SCOPE = 'https://www.googleapis.com/auth/admin.directory.user.security';
 const PERMISSION = `domain-wide delegation of ${GOOGLE_SCOPE} and an admin subject with the User Management privilege`;
 const googleError = z.object({ error: z.object({ errors: z.array(z.object({ reason: z.string() })).optional() }) });
+const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded']);
+
+/** Google's error envelope `{"error": {"code", "message", "errors": [{"reason": "forbidden"}]}}`: the first reason. */
+function googleReason(body: unknown): string | undefined {
+  const parsed = googleError.safeParse(body);
+  return parsed.success ? parsed.data.error.errors?.[0]?.reason : undefined;
+}
 
 export class GoogleSignOut implements AccessRevocationProvider {
   readonly name = PROVIDER;
   private readonly http: AxiosInstance;
-  private readonly token: CachedToken;
+  private readonly token: BearerTokens;
 
   constructor(private readonly options: GoogleSessionsOptions) {
     const key = parseServiceAccountKey(PROVIDER, options.serviceAccountKeyJson);
@@ -60,22 +66,23 @@ export class GoogleSignOut implements AccessRevocationProvider {
     const email = accountKey(PROVIDER, this.options.userTemplate, target.user);
     const what = `sign out ${email}`;
     try {
-      await this.http.request({
-        method: 'POST',
-        url: `/admin/directory/v1/users/${encodeURIComponent(email)}/signOut`,
-        headers: { authorization: `Bearer ${await this.token.get()}` },
-      });
+      await bearerJson(
+        this.http,
+        PROVIDER,
+        this.token,
+        what,
+        { method: 'POST', url: `/admin/directory/v1/users/${encodeURIComponent(email)}/signOut` },
+        z.unknown(),
+        { permission: PERMISSION, vendorCodeOf: googleReason },
+      );
     } catch (err) {
-      const mapped = toConnectorError(PROVIDER, what, err);
-      if (mapped instanceof ConnectorAuthError) {
-        const body = googleError.safeParse((err as { response?: { data?: unknown } }).response?.data);
-        const reasons = body.success ? (body.data.error.errors ?? []).map((e) => e.reason) : [];
-        if (reasons.some((r) => r === 'rateLimitExceeded' || r === 'userRateLimitExceeded')) {
-          throw new ConnectorRateLimitedError(PROVIDER, `${what}: rate limited (${reasons.join(', ')})`, null);
-        }
-        this.token.invalidate();
+      if (err instanceof ConnectorAuthError && err.vendorCode !== undefined && RATE_LIMIT_REASONS.has(err.vendorCode)) {
+        throw new ConnectorRateLimitedError(PROVIDER, `${what}: rate limited (${err.vendorCode})`, null, {
+          status: err.status,
+          vendorCode: err.vendorCode,
+        });
       }
-      throw withPermissionHint(mapped, PERMISSION);
+      throw err;
     }
     return {
       status: 'done',

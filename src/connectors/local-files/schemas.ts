@@ -1,4 +1,4 @@
-/** Formats of the file-backed sources under `connectors.dataDir` (documented in README). */
+/** Formats of the file-backed sources under `enrichment.dataDir` (documented in docs/configuration.md). */
 import { z } from 'zod';
 import { CHANGE_KINDS, EMPLOYMENT_STATUSES } from '../../contracts/playbook';
 import { isValidTimezone } from '../../enrichment/business-hours';

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { SlackMessageRef } from '../../contracts/playbook';
 import type { ApprovalNotice, ApprovalNotifier, ApprovalProgress, ApprovalRequest } from '../../contracts/ports';
-import { destinationHostShown } from '../../../workflows/decide';
+import { destinationHostShown } from '../../format';
 
 export class LogApprovalNotifier implements ApprovalNotifier {
   readonly name = 'log';

@@ -5,31 +5,20 @@
  * `Succeeded`. A 400 `ActiveRequestAlreadyExists` means an isolation is already in progress: it is polled, not
  * repeated. Needs the application permissions Machine.Isolate and Machine.Read.All.
  */
-import { AxiosError, type AxiosInstance, type AxiosRequestConfig } from 'axios';
+import type { AxiosInstance, AxiosRequestConfig } from 'axios';
 import { z } from 'zod';
-import type { ActionContext, EndpointIsolationProvider, IsolationTarget, ProviderOutcome } from '../../contracts/ports';
-import {
-  runVerifiedIsolation,
-  type DeviceIsolationState,
-  type IsolationDirection,
-  type IsolationOps,
-  type IsolationTiming,
-} from '../../containment/verified-isolation';
-import { ConnectorActionFailedError, ConnectorAuthError, ConnectorConfigurationError } from '../errors';
-import { createHttpClient, toConnectorError } from '../http';
-import { clientCredentialsToken, type CachedToken } from '../oauth2';
-import { vendorJson, withPermissionHint } from '../vendor-call';
+import type { DeviceIsolationState, IsolationDirection, IsolationOps } from '../../contracts/ports';
+import { bearerJson, type BearerTokens } from '../bearer';
+import { ConnectorActionFailedError, ConnectorConfigurationError, ConnectorInvalidResponseError } from '../errors';
+import { createHttpClient } from '../http';
+import { microsoftErrorCode, type EntraApp } from '../microsoft-entra/client';
 
 export interface DefenderOptions {
   /** https://api.securitycenter.microsoft.com (or a regional / api.security.microsoft.com endpoint) */
   baseUrl: string;
-  /** https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token */
-  tokenUrl: string;
-  clientId: string;
-  clientSecret: string;
+  /** The token's resource, e.g. https://api.securitycenter.microsoft.com/.default */
   scope: string;
   isolationType: 'Full' | 'Selective';
-  timing: IsolationTiming;
   timeoutMs?: number;
 }
 
@@ -56,44 +45,22 @@ function odataString(value: string): string {
   return `'${value}'`;
 }
 
-export class DefenderIsolation implements EndpointIsolationProvider, IsolationOps {
-  readonly name = PROVIDER;
+export class DefenderIsolation implements IsolationOps {
   readonly provider = PROVIDER;
   private readonly http: AxiosInstance;
-  private readonly tokenHttp: AxiosInstance;
-  private readonly token: CachedToken;
+  private readonly token: BearerTokens;
 
-  constructor(private readonly options: DefenderOptions) {
+  /** `app`: the Entra app registration whose token cache Defender shares with Graph. */
+  constructor(
+    app: EntraApp,
+    private readonly options: DefenderOptions,
+  ) {
     this.http = createHttpClient({ provider: PROVIDER, baseURL: options.baseUrl, timeoutMs: options.timeoutMs });
-    this.tokenHttp = createHttpClient({ provider: PROVIDER, baseURL: options.tokenUrl, timeoutMs: options.timeoutMs });
-    this.token = clientCredentialsToken(
-      this.tokenHttp,
-      PROVIDER,
-      options.tokenUrl,
-      { grant_type: 'client_credentials', client_id: options.clientId, client_secret: options.clientSecret, scope: options.scope },
-      { provider: PROVIDER },
-    );
+    this.token = app.tokensFor(options.scope, PROVIDER);
   }
 
-  isolate(target: IsolationTarget, ctx: ActionContext): Promise<ProviderOutcome> {
-    return runVerifiedIsolation(this, 'isolate', target, ctx, this.options.timing);
-  }
-
-  release(target: IsolationTarget, ctx: ActionContext): Promise<ProviderOutcome> {
-    return runVerifiedIsolation(this, 'release', target, ctx, this.options.timing);
-  }
-
-  private async authed(config: AxiosRequestConfig): Promise<AxiosRequestConfig> {
-    return { ...config, headers: { ...config.headers, authorization: `Bearer ${await this.token.get()}` } };
-  }
-
-  private async call<S extends z.ZodType>(what: string, config: AxiosRequestConfig, schema: S): Promise<z.infer<S>> {
-    try {
-      return await vendorJson(this.http, PROVIDER, what, await this.authed(config), schema, PERMISSION);
-    } catch (err) {
-      if (err instanceof ConnectorAuthError) this.token.invalidate();
-      throw err;
-    }
+  private call<S extends z.ZodType>(what: string, config: AxiosRequestConfig, schema: S): Promise<z.infer<S>> {
+    return bearerJson(this.http, PROVIDER, this.token, what, config, schema, { permission: PERMISSION, vendorCodeOf: microsoftErrorCode });
   }
 
   async findDevices(host: string): Promise<{ id: string; hostname: string }[]> {
@@ -151,24 +118,17 @@ export class DefenderIsolation implements EndpointIsolationProvider, IsolationOp
     const what = `${verb} machine ${machineId}`;
     const data = direction === 'isolate' ? { Comment: comment, IsolationType: this.options.isolationType } : { Comment: comment };
     try {
-      const response = await this.http.request(
-        await this.authed({ method: 'POST', url: `/api/machines/${encodeURIComponent(machineId)}/${verb}`, data }),
-      );
-      const parsed = machineAction.safeParse(response.data);
+      const response = await this.call(what, { method: 'POST', url: `/api/machines/${encodeURIComponent(machineId)}/${verb}`, data }, z.unknown());
+      const parsed = machineAction.safeParse(response);
       return { actionId: parsed.success ? parsed.data.id : null };
     } catch (err) {
-      if (err instanceof AxiosError && err.response?.status === 400) {
-        const code = (err.response.data as { error?: { code?: string } } | undefined)?.error?.code;
-        if (code === 'ActiveRequestAlreadyExists') {
-          // Already in progress (ours from a lost attempt, or an analyst's): follow that action instead.
-          const wanted = direction === 'isolate' ? 'Isolate' : 'Unisolate';
-          const active = (await this.actionsOf(machineId)).find((a) => a.type === wanted && IN_PROGRESS.has(a.status));
-          return { actionId: active?.id ?? null };
-        }
+      if (err instanceof ConnectorInvalidResponseError && err.status === 400 && err.vendorCode === 'ActiveRequestAlreadyExists') {
+        // Already in progress (ours from a lost attempt, or an analyst's): follow that action instead.
+        const wanted = direction === 'isolate' ? 'Isolate' : 'Unisolate';
+        const active = (await this.actionsOf(machineId)).find((a) => a.type === wanted && IN_PROGRESS.has(a.status));
+        return { actionId: active?.id ?? null };
       }
-      const mapped = toConnectorError(PROVIDER, what, err);
-      if (mapped instanceof ConnectorAuthError) this.token.invalidate();
-      throw withPermissionHint(mapped, PERMISSION);
+      throw err;
     }
   }
 }

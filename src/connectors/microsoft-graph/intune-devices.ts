@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { DeviceFinding } from '../../contracts/playbook';
 import type { DeviceInventory } from '../../contracts/ports';
 import { ConnectorInvalidResponseError } from '../errors';
-import { GRAPH_PROVIDER, GraphClient, type GraphClientOptions } from './client';
+import { GRAPH_PROVIDER, type GraphClient } from './client';
 
 export const managedDeviceSchema = z.object({
   id: z.string().min(1),
@@ -24,14 +24,9 @@ export const managedDeviceSchema = z.object({
   operatingSystem: z.string().nullish(),
 });
 
-const pageSchema = z.object({
-  value: z.array(managedDeviceSchema),
-  '@odata.nextLink': z.string().optional(),
-});
-
 export type ManagedDevice = z.infer<typeof managedDeviceSchema>;
 
-export interface IntuneDeviceOptions extends GraphClientOptions {
+export interface IntuneDeviceOptions {
   allowedComplianceStates: string[];
   requireCorporateOwned: boolean;
 }
@@ -56,22 +51,21 @@ const NOT_MANAGED_AGENTS = new Set(['eas', 'unknown']);
 
 export class IntuneDeviceInventory implements DeviceInventory {
   readonly name = `${GRAPH_PROVIDER}:intune-managed-devices`;
-  readonly client: GraphClient;
 
-  constructor(private readonly options: IntuneDeviceOptions) {
-    this.client = new GraphClient(options);
-  }
+  constructor(
+    readonly client: GraphClient,
+    private readonly options: IntuneDeviceOptions,
+  ) {}
 
   async lookupDevice(host: string): Promise<DeviceFinding | null> {
     // Built by hand so spaces are %20, as Graph documents, not the "+" of form encoding.
     const query = `$filter=${encodeURIComponent(`deviceName eq ${odataString(host)}`)}&$select=${SELECT}`;
-    let url: string | undefined = `/v1.0/deviceManagement/managedDevices?${query}`;
-    const devices: ManagedDevice[] = [];
-    for (let page = 0; url !== undefined && page < 10; page++) {
-      const body: z.infer<typeof pageSchema> = await this.client.request(`find managed device ${host}`, { method: 'GET', url }, pageSchema);
-      devices.push(...body.value);
-      url = body['@odata.nextLink'];
-    }
+    const devices: ManagedDevice[] = await this.client.getAll(
+      `find managed device ${host}`,
+      `/v1.0/deviceManagement/managedDevices?${query}`,
+      managedDeviceSchema,
+      10,
+    );
     const matching = devices.filter((d) => (d.deviceName ?? '').toLowerCase() === host.toLowerCase());
     if (matching.length === 0) return null;
     const synced = (d: ManagedDevice) => (d.lastSyncDateTime ? Date.parse(d.lastSyncDateTime) || 0 : 0);

@@ -1,12 +1,14 @@
 /**
- * Okta management API: the org base URL, authentication (an API token as `SSWS`, or an OAuth 2.0 access token of a
- * service app as `Bearer`), and Okta's `Link: <...>; rel="next"` pagination. Shared by the directory (HR lookups)
- * and, separately, session containment.
+ * Okta management API, the one client for every Okta capability (the HR directory, session containment): the org
+ * base URL, authentication (an API token as `SSWS`, or an OAuth 2.0 access token of a service app as `Bearer`),
+ * Okta's error envelope (its `errorCode` kept as `ConnectorError.vendorCode`), its `X-Rate-Limit-Reset` hint (read
+ * by the shared plumbing) and its `Link: <...>; rel="next"` pagination.
  */
 import type { AxiosInstance, AxiosRequestConfig } from 'axios';
 import { z } from 'zod';
 import { ConnectorInvalidResponseError } from '../errors';
 import { createHttpClient, headerValue, requestJsonWithHeaders } from '../http';
+import { withPermissionHint } from '../vendor-call';
 
 export const OKTA_PROVIDER = 'okta';
 
@@ -25,6 +27,12 @@ export const oktaErrorSchema = z.object({
   errorId: z.string().optional(),
   errorCauses: z.array(z.object({ errorSummary: z.string() })).optional(),
 });
+
+/** Okta's `errorCode`, e.g. `E0000011` (invalid token), `E0000006` (no permission). */
+export function oktaErrorCode(body: unknown): string | undefined {
+  const parsed = oktaErrorSchema.safeParse(body);
+  return parsed.success ? parsed.data.errorCode : undefined;
+}
 
 /** The `rel="next"` target of an RFC 8288 Link header, or null. */
 export function nextLink(link: string | undefined): string | null {
@@ -51,14 +59,21 @@ export class OktaClient {
     });
   }
 
-  /** Any request against the org (for other Okta features, e.g. session containment), validated with `schema`. */
-  async request<S extends z.ZodType>(what: string, config: AxiosRequestConfig, schema: S): Promise<z.infer<S>> {
-    return (await requestJsonWithHeaders(this.http, OKTA_PROVIDER, what, config, schema)).data;
+  /**
+   * Any request against the org, validated with `schema`. With `permission`, a 401/403 names the admin permission
+   * the token lacks.
+   */
+  async request<S extends z.ZodType>(what: string, config: AxiosRequestConfig, schema: S, permission?: string): Promise<z.infer<S>> {
+    try {
+      return (await requestJsonWithHeaders(this.http, OKTA_PROVIDER, what, config, schema, oktaErrorCode)).data;
+    } catch (err) {
+      throw permission === undefined ? err : withPermissionHint(err, permission);
+    }
   }
 
   /** GET one resource, validated. */
-  async get<S extends z.ZodType>(what: string, path: string, schema: S, params?: Record<string, string | number>): Promise<z.infer<S>> {
-    return (await requestJsonWithHeaders(this.http, OKTA_PROVIDER, what, { method: 'GET', url: path, params }, schema)).data;
+  get<S extends z.ZodType>(what: string, path: string, schema: S, params?: Record<string, string | number>): Promise<z.infer<S>> {
+    return this.request(what, { method: 'GET', url: path, params }, schema);
   }
 
   /**
@@ -82,6 +97,7 @@ export class OktaClient {
         what,
         { method: 'GET', url, params: query },
         schema,
+        oktaErrorCode,
       );
       items.push(...data);
       const next = nextLink(headerValue(headers, 'link'));

@@ -13,7 +13,7 @@ import type { EmploymentStatus, HrFinding } from '../../contracts/playbook';
 import type { HrDirectory } from '../../contracts/ports';
 import { isValidTimezone } from '../../enrichment/business-hours';
 import { ConnectorInvalidResponseError, ConnectorNotFoundError } from '../errors';
-import { OKTA_PROVIDER, OktaClient, type OktaClientOptions } from './client';
+import { OKTA_PROVIDER, type OktaClient } from './client';
 
 const profileValue = z.union([z.string(), z.number(), z.boolean(), z.null()]).optional();
 
@@ -40,7 +40,7 @@ export const oktaGroupsSchema = z.array(
 
 export type OktaUser = z.infer<typeof oktaUserSchema>;
 
-export interface OktaDirectoryOptions extends OktaClientOptions {
+export interface OktaDirectoryOptions {
   /** Appended to user names without an `@` (alerts often carry "jdoe", Okta logins are "jdoe@acme.com"). */
   loginSuffix?: string;
   cloudStorageGroups: string[];
@@ -109,11 +109,11 @@ function text(profile: Record<string, unknown>, attribute: string): string | nul
 
 export class OktaDirectory implements HrDirectory {
   readonly name = `${OKTA_PROVIDER}:users`;
-  private readonly client: OktaClient;
 
-  constructor(private readonly options: OktaDirectoryOptions) {
-    this.client = new OktaClient(options);
-  }
+  constructor(
+    private readonly client: OktaClient,
+    private readonly options: OktaDirectoryOptions,
+  ) {}
 
   /** The Okta login for an alert's user name. */
   loginFor(user: string): string {

@@ -3,29 +3,22 @@
  * tokens issued to them; optionally the cloud-storage app is unassigned (`DELETE /api/v1/apps/{appId}/users/{id}`)
  * so no new sign-in reaches it. The assignment is read first (a 404 means already unassigned: success) and kept in
  * the result, so a release re-assigns exactly what was removed. Only direct (USER) assignments are removed: a
- * group-assigned app is reported, not silently skipped. `Authorization: SSWS <API token>`. Needs an admin whose
- * token covers okta.users.manage (and okta.apps.manage with app unassignment).
+ * group-assigned app is reported, not silently skipped. Calls go through the one `OktaClient` (SSWS or Bearer). Needs
+ * an admin whose token covers okta.users.manage (and okta.apps.manage with app unassignment).
  */
-import type { AxiosInstance, AxiosRequestConfig } from 'axios';
+import type { AxiosRequestConfig } from 'axios';
 import { z } from 'zod';
 import type { AccessRevocationProvider, AccessTarget, ActionContext, ProviderOutcome } from '../../contracts/ports';
 import { ConnectorActionFailedError, ConnectorNotFoundError } from '../errors';
-import { createHttpClient } from '../http';
 import { accountKey } from '../user-template';
-import { vendorJson } from '../vendor-call';
+import { OKTA_PROVIDER as PROVIDER, type OktaClient } from './client';
 
 export interface OktaSessionsOptions {
-  /** https://acme.okta.com */
-  orgUrl: string;
-  apiToken: string;
   /** How the alert's user maps to an Okta login, e.g. "{user}@acme.com". */
   userTemplate: string;
   /** The cloud-storage app to unassign (its Okta app ID); omitted: sessions and tokens only. */
-  unassignAppId?: string;
-  timeoutMs?: number;
+  unassignAppId?: string | undefined;
 }
-
-const PROVIDER = 'okta';
 const PERMISSION_USERS = 'an Okta admin API token covering okta.users.manage';
 const PERMISSION_APPS = 'an Okta admin API token covering okta.apps.manage';
 
@@ -35,19 +28,14 @@ const empty = z.unknown();
 
 export class OktaSessionRevocation implements AccessRevocationProvider {
   readonly name = PROVIDER;
-  private readonly http: AxiosInstance;
 
-  constructor(private readonly options: OktaSessionsOptions) {
-    this.http = createHttpClient({
-      provider: PROVIDER,
-      baseURL: options.orgUrl,
-      timeoutMs: options.timeoutMs,
-      headers: { authorization: `SSWS ${options.apiToken}` },
-    });
-  }
+  constructor(
+    private readonly client: OktaClient,
+    private readonly options: OktaSessionsOptions,
+  ) {}
 
   private call<S extends z.ZodType>(what: string, config: AxiosRequestConfig, schema: S, permission = PERMISSION_USERS) {
-    return vendorJson(this.http, PROVIDER, what, config, schema, permission);
+    return this.client.request(what, config, schema, permission);
   }
 
   private async userId(login: string): Promise<string> {

@@ -8,14 +8,7 @@
  */
 import type { AxiosInstance, AxiosRequestConfig } from 'axios';
 import { z } from 'zod';
-import type { ActionContext, EndpointIsolationProvider, IsolationTarget, ProviderOutcome } from '../../contracts/ports';
-import {
-  runVerifiedIsolation,
-  type DeviceIsolationState,
-  type IsolationDirection,
-  type IsolationOps,
-  type IsolationTiming,
-} from '../../containment/verified-isolation';
+import type { DeviceIsolationState, IsolationDirection, IsolationOps } from '../../contracts/ports';
 import { ConnectorActionFailedError, ConnectorConfigurationError, ConnectorInvalidResponseError } from '../errors';
 import { createHttpClient } from '../http';
 import { vendorJson } from '../vendor-call';
@@ -24,7 +17,6 @@ export interface SentinelOneOptions {
   /** The management console, e.g. https://usea1-acme.sentinelone.net */
   baseUrl: string;
   apiToken: string;
-  timing: IsolationTiming;
   timeoutMs?: number;
 }
 
@@ -35,6 +27,12 @@ const agentsResponse = z.object({
   data: z.array(z.object({ id: z.string(), computerName: z.string(), networkStatus: z.string().nullable() })),
 });
 const actionResponse = z.object({ data: z.object({ affected: z.number().int().nonnegative() }) });
+
+/** SentinelOne's error envelope `{"errors": [{"code": 4010010, "title": "Authentication Failed"}]}`: the first code. */
+function s1ErrorCode(body: unknown): string | undefined {
+  const parsed = z.object({ errors: z.array(z.object({ code: z.number() })).min(1) }).safeParse(body);
+  return parsed.success ? String(parsed.data.errors[0]?.code) : undefined;
+}
 
 const STATE: Record<string, DeviceIsolationState | undefined> = {
   connected: 'normal',
@@ -54,8 +52,7 @@ export function idFilter(ids: readonly string[]): { filter: { ids: string[] } } 
   return { filter: { ids: [...ids] } };
 }
 
-export class SentinelOneIsolation implements EndpointIsolationProvider, IsolationOps {
-  readonly name = PROVIDER;
+export class SentinelOneIsolation implements IsolationOps {
   readonly provider = PROVIDER;
   private readonly http: AxiosInstance;
 
@@ -68,16 +65,8 @@ export class SentinelOneIsolation implements EndpointIsolationProvider, Isolatio
     });
   }
 
-  isolate(target: IsolationTarget, ctx: ActionContext): Promise<ProviderOutcome> {
-    return runVerifiedIsolation(this, 'isolate', target, ctx, this.options.timing);
-  }
-
-  release(target: IsolationTarget, ctx: ActionContext): Promise<ProviderOutcome> {
-    return runVerifiedIsolation(this, 'release', target, ctx, this.options.timing);
-  }
-
   private call<S extends z.ZodType>(what: string, config: AxiosRequestConfig, schema: S): Promise<z.infer<S>> {
-    return vendorJson(this.http, PROVIDER, what, config, schema, PERMISSION);
+    return vendorJson(this.http, PROVIDER, what, config, schema, PERMISSION, s1ErrorCode);
   }
 
   async findDevices(host: string): Promise<{ id: string; hostname: string }[]> {

@@ -8,7 +8,7 @@
  */
 import type { ContainmentActionName, DecisionRecord, Enrichment, Finding } from '../../contracts/playbook';
 import type { ApprovalProgress, ApprovalRequest } from '../../contracts/ports';
-import { formatBytes } from '../../../workflows/decide';
+import { formatBytes } from '../../format';
 
 /** Block Kit element (kept loose: the Web API validates the rest, and answers `invalid_blocks` if wrong). */
 export type Block = Record<string, unknown>;

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import type { Config } from '../../config';
 import type { AesGcmPayloadCodec } from '../../temporal/payload-codec';
 import { requireBearer } from '../auth';
-import { HttpError, zodDetails } from '../errors';
+import { zodDetails } from '../../error-details';
+import { HttpError } from '../errors';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 const bodySchema = z.object({

@@ -18,7 +18,8 @@ import { normalizeSentinel } from '../../ingest/sentinel';
 import { normalizeSplunk } from '../../ingest/splunk';
 import { recordAlert } from '../../temporal/ingest';
 import { RECORDING_FAILURE_MESSAGE, recordingFailure } from '../temporal-unavailable';
-import { HttpError, type ErrorDetail } from '../errors';
+import type { ErrorDetail } from '../../error-details';
+import { HttpError } from '../errors';
 
 export interface SiemRouteDeps {
   config: Config;

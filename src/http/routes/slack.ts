@@ -21,7 +21,8 @@ import { APPROVAL_ACTIONS, APPROVAL_BLOCK_ID, type ApprovalActionId } from '../.
 import { blockActionsPayload, buttonValueSchema, type BlockActionsPayload } from '../../connectors/slack/schemas';
 import type { ApprovalDecisionInput } from '../../contracts/playbook';
 import { decideApprovalUpdate } from '../../../workflows/messages';
-import { HttpError, zodDetails } from '../errors';
+import { zodDetails } from '../../error-details';
+import { HttpError } from '../errors';
 import { ReplayGuard, verifySlackSignature } from '../slack-verify';
 
 export interface SlackRouteDeps {

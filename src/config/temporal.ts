@@ -1,0 +1,62 @@
+/** `temporal`: where the Temporal service is, how to reach it, payload encryption, and the embedded dev server. */
+import { z } from 'zod';
+import { secret } from './secret';
+
+export const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
+
+const tls = z.strictObject({
+  enabled: z.boolean().default(false),
+  serverName: z.string().optional(),
+  caCertFile: z.string().optional(),
+  clientCertFile: z.string().optional(),
+  clientKeyFile: z.string().optional(),
+});
+
+/**
+ * AES-GCM encryption of every payload (src/temporal/payload-codec.ts). On by default (fail closed). Keys: base64 of
+ * 32 bytes, the first encrypts, all decrypt. Without `keys`, the key ring in `keyFile` (default
+ * `<dataDir>/payload-codec.keys`), which `npm start` generates on first start.
+ */
+const payloadCodec = z.strictObject({
+  enabled: z.boolean().default(true),
+  keys: z.array(z.strictObject({ id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ -'), key: secret() })).default([]),
+  keyFile: z.string().optional(),
+});
+
+const devServer = z.strictObject({
+  /** Start the Temporal CLI's dev server with the app: the one-machine embedded default. */
+  enabled: z.boolean().default(false),
+  dbFile: z.string().default('.data/temporal.db'),
+  uiPort: z.number().int().min(1).max(65535).default(8233),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('warn'),
+});
+
+const workerTuning = z.strictObject({
+  /** Workflow tasks one worker works on at once; more wait in the server's queue, where no timeout runs. */
+  maxConcurrentWorkflowTasks: z.number().int().min(2).default(8),
+  /** Activities one worker runs at once. */
+  maxConcurrentActivities: z.number().int().min(1).default(100),
+  /** Runs kept in the worker's sticky cache (each is a few KiB); default: the SDK's, from the heap size. */
+  maxCachedWorkflows: z.number().int().min(0).optional(),
+});
+
+export const temporalSection = z.strictObject({
+  address: hostPort.default('127.0.0.1:7233'),
+  namespace: z.string().min(1).default('default'),
+  taskQueue: z.string().min(1).default('soar-playbooks'),
+  /**
+   * The task queue of the case indexes that record alerts (src/temporal/ingest.ts). Its own queue, polled by its
+   * own worker, keeps a webhook's acknowledgement from waiting behind playbook work in a storm. Unset: the case
+   * indexes share `taskQueue`.
+   */
+  ingestTaskQueue: z.string().min(1).optional(),
+  /** Worker tuning (src/worker.ts says why each default is what it is). */
+  worker: workerTuning.prefault({}),
+  /** Where people open runs; used for links in notifications and in `npm start`'s banner. */
+  uiUrl: z.url().default('http://127.0.0.1:8233'),
+  tls: tls.prefault({}),
+  /** Temporal Cloud API key; prefer `env:TEMPORAL_API_KEY`. */
+  apiKey: secret().optional(),
+  payloadCodec: payloadCodec.prefault({}),
+  devServer: devServer.prefault({}),
+});
