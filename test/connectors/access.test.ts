@@ -36,7 +36,9 @@ describe('Microsoft Graph: revokeSignInSessions', () => {
     graph = await new FakeGraph().start();
     graph.addUser('jdoe@acme.com');
     const app = new EntraApp({ tokenUrl: `${graph.url}${graph.tokenPath}`, clientId: 'app', clientSecret: graph.clientSecret });
-    client = new GraphSessionRevocation(new GraphClient(app, { graphUrl: graph.url, scope: 'https://graph.microsoft.com/.default' }), { userTemplate: '{user}@acme.com' });
+    client = new GraphSessionRevocation(new GraphClient(app, { graphUrl: graph.url, scope: 'https://graph.microsoft.com/.default' }), {
+      userTemplate: '{user}@acme.com',
+    });
   });
   after(() => graph.stop());
 

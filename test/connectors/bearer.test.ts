@@ -74,7 +74,10 @@ describe('bearer calls', () => {
   });
 
   test('a 403 is not retried; the token is dropped so a new grant shows in the next one; the permission is named', async () => {
-    api.on('GET', '/thing', () => ({ status: 403, body: { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges' } } }));
+    api.on('GET', '/thing', () => ({
+      status: 403,
+      body: { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges' } },
+    }));
     const tokens = countingTokens();
     const http = createHttpClient({ provider: 'vendor', baseURL: api.url });
     await assert.rejects(

@@ -191,9 +191,6 @@ describe('Elasticsearch upload baselines', () => {
     es.on('POST', PATH, () => ({
       body: { took: 1, timed_out: false, _shards: { total: 1, successful: 1, failed: 0 }, hits: { hits: [] } },
     }));
-    await assert.rejects(
-      baselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z'),
-      /unexpected response \(aggregations: /,
-    );
+    await assert.rejects(baselines(options).baselineFor('jdoe', '2026-11-28T01:14:00Z'), /unexpected response \(aggregations: /);
   });
 });

@@ -239,10 +239,7 @@ describe('Intune device inventory (Microsoft Graph)', () => {
     assert.equal((await inventory.lookupDevice('LAPTOP-JD01'))?.managed, false);
     answer([device({ managedDeviceOwnerType: 'personal' })]);
     assert.equal((await inventory.lookupDevice('LAPTOP-JD01'))?.cloudStorageAllowed, false);
-    assert.equal(
-      (await intune({ ...options, requireCorporateOwned: false }).lookupDevice('LAPTOP-JD01'))?.cloudStorageAllowed,
-      true,
-    );
+    assert.equal((await intune({ ...options, requireCorporateOwned: false }).lookupDevice('LAPTOP-JD01'))?.cloudStorageAllowed, true);
     answer([
       device({ id: 'old', complianceState: 'compliant', lastSyncDateTime: '2026-01-01T00:00:00Z' }),
       device({ id: 'new', complianceState: 'noncompliant', lastSyncDateTime: '2026-11-27T00:00:00Z' }),
@@ -258,9 +255,6 @@ describe('Intune device inventory (Microsoft Graph)', () => {
     );
     assert.equal((await intune(options).lookupDevice('LAPTOP-JD01'))?.managed, true);
     graph.on('GET', DEVICES_PATH, () => ({ body: { value: [], '@odata.nextLink': `https://evil.example${DEVICES_PATH}?$skiptoken=abc` } }));
-    await assert.rejects(
-      intune(options).lookupDevice('LAPTOP-JD01'),
-      /refusing to send the token to https:\/\/evil\.example/,
-    );
+    await assert.rejects(intune(options).lookupDevice('LAPTOP-JD01'), /refusing to send the token to https:\/\/evil\.example/);
   });
 });

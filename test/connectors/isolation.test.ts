@@ -24,7 +24,8 @@ import { actionContext, FAST } from '../helpers/action-context';
 /** Each vendor's calls behind the shared verified-isolation procedure, as the wiring puts them together. */
 type Timed = { timing: IsolationTiming };
 const crowdstrike = (o: CrowdStrikeOptions & Timed) => new VerifiedIsolation(new CrowdStrikeIsolation(o), o.timing);
-const defender = (o: DefenderOptions & EntraAppOptions & Timed) => new VerifiedIsolation(new DefenderIsolation(new EntraApp(o), o), o.timing);
+const defender = (o: DefenderOptions & EntraAppOptions & Timed) =>
+  new VerifiedIsolation(new DefenderIsolation(new EntraApp(o), o), o.timing);
 const sentinelone = (o: SentinelOneOptions & Timed) => new VerifiedIsolation(new SentinelOneIsolation(o), o.timing);
 
 const target = (host: string, extra: Partial<{ maxDevices: number; ref: Record<string, string> }> = {}) => ({

@@ -192,10 +192,7 @@ describe('Okta directory (Users API)', () => {
 
   test('a missing or invalid time zone falls back to the organisation default', async () => {
     okta.on('GET', '/api/v1/users/jdoe%40acme.com', () => ({ body: oktaUser({ profile: { timezone: 'Mars/Olympus' } }) }));
-    assert.equal(
-      (await directory({ ...options, defaultTimezone: 'America/New_York' }).lookupUser('jdoe'))?.timezone,
-      'America/New_York',
-    );
+    assert.equal((await directory({ ...options, defaultTimezone: 'America/New_York' }).lookupUser('jdoe'))?.timezone, 'America/New_York');
   });
 
   test('a response of the wrong shape is an invalid-response error naming the field', async () => {

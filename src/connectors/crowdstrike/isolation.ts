@@ -62,16 +62,11 @@ export class CrowdStrikeIsolation implements IsolationOps {
 
   constructor(private readonly options: CrowdStrikeOptions) {
     this.http = createHttpClient({ provider: PROVIDER, baseURL: options.baseUrl, timeoutMs: options.timeoutMs });
-    this.token = clientCredentialsToken(
-      this.http,
-      PROVIDER,
-      '/oauth2/token',
-      {
-        client_id: options.clientId,
-        client_secret: options.clientSecret,
-        ...(options.memberCid ? { member_cid: options.memberCid } : {}),
-      },
-    );
+    this.token = clientCredentialsToken(this.http, PROVIDER, '/oauth2/token', {
+      client_id: options.clientId,
+      client_secret: options.clientSecret,
+      ...(options.memberCid ? { member_cid: options.memberCid } : {}),
+    });
   }
 
   private call<S extends z.ZodType>(what: string, config: Parameters<AxiosInstance['request']>[0], schema: S): Promise<z.infer<S>> {

@@ -118,7 +118,11 @@ export class DefenderIsolation implements IsolationOps {
     const what = `${verb} machine ${machineId}`;
     const data = direction === 'isolate' ? { Comment: comment, IsolationType: this.options.isolationType } : { Comment: comment };
     try {
-      const response = await this.call(what, { method: 'POST', url: `/api/machines/${encodeURIComponent(machineId)}/${verb}`, data }, z.unknown());
+      const response = await this.call(
+        what,
+        { method: 'POST', url: `/api/machines/${encodeURIComponent(machineId)}/${verb}`, data },
+        z.unknown(),
+      );
       const parsed = machineAction.safeParse(response);
       return { actionId: parsed.success ? parsed.data.id : null };
     } catch (err) {
