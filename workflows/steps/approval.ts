@@ -9,6 +9,7 @@ import {
   condition,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   uuid4,
@@ -27,9 +28,11 @@ import {
 import type { ApprovalProgress, ApprovalRequest } from '../../src/contracts/ports';
 import { SA } from '../../src/contracts/search-attributes';
 import { checkApprover, cliClaimant, type ApproverCase, type Claimant } from '../approvers';
+import { currentDetails } from '../case-summary';
 import { decideApprovalUpdate } from '../messages';
 import { slackClaimant } from '../slack-clicks';
 import { failureReason, progressActivities, type Activities } from './activities';
+import { audit } from './audit';
 import { containmentPolicyOf } from './containment';
 
 export const NO_APPROVAL: ApprovalState = {
@@ -234,8 +237,36 @@ export async function publishApprovalProgress(input: PlaybookInput, state: RunSt
   }
 }
 
-/** Requests approval and waits for a decision or the deadline; leaves the outcome in `state.approval`. */
-export async function requestAndAwaitApproval(input: PlaybookInput, state: RunState, decision: DecisionRecord): Promise<void> {
+/** The approval's outcome in the audit trail: who decided what, through what, having seen which digest. */
+async function recordApproval(approval: ApprovalState): Promise<void> {
+  await audit(
+    'approval',
+    approval.decidedBy ?? 'playbook',
+    {
+      status: approval.status,
+      requestId: approval.requestId,
+      requestedAt: approval.requestedAt,
+      decidedAt: approval.decidedAt ?? (approval.status === 'expired' ? approval.expiresAt : null),
+      via: approval.via,
+      comment: approval.comment,
+      approvedActions: approval.approvedActions,
+      digest: approval.digest,
+      decisions: approval.decisions,
+    },
+    `approval ${approval.status}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}`,
+  );
+}
+
+/**
+ * Requests approval, waits for a decision or the deadline, and records the outcome (in `state.approval` and the
+ * audit trail). The approvers are told the outcome without waiting: `told` settles when they have been (or could
+ * not be); await it before telling them anything newer, so their messages stay in order.
+ */
+export async function requestAndAwaitApproval(
+  input: PlaybookInput,
+  state: RunState,
+  decision: DecisionRecord,
+): Promise<{ told: Promise<void> }> {
   const { alert, policy } = input;
   const requestedAt = Date.now();
   const deadline = requestedAt + policy.approval.deadlineMs;
@@ -347,4 +378,9 @@ export async function requestAndAwaitApproval(input: PlaybookInput, state: RunSt
     log.warn('Approval request expired; no containment (fail closed)');
   }
   upsertSearchAttributes([{ key: SA.approvalState, value: approval.status }]);
+  // Started, not awaited: telling the approvers never delays containment.
+  const told = publishApprovalProgress(input, state, approval.status === 'expired' ? 'expired' : 'decided');
+  await recordApproval(approval);
+  setCurrentDetails(currentDetails(state));
+  return { told };
 }

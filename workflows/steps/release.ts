@@ -20,6 +20,7 @@ import { SA } from '../../src/contracts/search-attributes';
 import { confirmContainmentUpdate, releaseContainmentUpdate } from '../messages';
 import { accessActivities, isolationActivities, notificationActivities } from './activities';
 import { checkDecider } from './approval';
+import { audit } from './audit';
 import { attempt, containmentPolicyOf } from './containment';
 
 export const NO_RELEASE: ReleaseState = {
@@ -148,8 +149,8 @@ async function release(input: PlaybookInput, state: RunState): Promise<void> {
 }
 
 /**
- * Holds the run after containment while a release may be requested. Returns once released or when the window
- * closes. Does nothing when the window is 0 or this run changed nothing.
+ * Holds the run after containment while a release may be requested. Returns once released (each undo recorded in
+ * the audit trail) or when the window closes. Does nothing when the window is 0 or this run changed nothing.
  */
 export async function holdForRelease(
   input: PlaybookInput,
@@ -197,4 +198,14 @@ export async function holdForRelease(
     state.release.status = 'window-closed';
   }
   await leaseWatch;
+  // Recorded once the hold is over (after the lease watch), each undo with who asked for the release.
+  for (const result of state.release.results) {
+    await audit(
+      'release',
+      state.release.requestedBy ?? 'playbook',
+      { ...result, releaseStatus: state.release.status, comment: state.release.comment },
+      `release ${result.action} on ${result.target}: ${result.status}`,
+      `release/${result.action}`,
+    );
+  }
 }
