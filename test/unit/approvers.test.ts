@@ -62,7 +62,12 @@ const rows: Row[] = [
   {
     name: 'without a mapping hint the refusal ends at the rule',
     claimant: { ...slackUser('U0NOMAIL1', null), howToMap: undefined },
-    verdict: { allowed: false, name: null, rule: 'directory-user', reason: '<@U0NOMAIL1> cannot be matched to a directory user, so they may not decide.' },
+    verdict: {
+      allowed: false,
+      name: null,
+      rule: 'directory-user',
+      reason: '<@U0NOMAIL1> cannot be matched to a directory user, so they may not decide.',
+    },
   },
   // 4. Not the subject.
   {
@@ -84,7 +89,12 @@ const rows: Row[] = [
   {
     name: "the subject's manager may not decide",
     claimant: cli('mmanager'),
-    verdict: { allowed: false, name: 'mmanager', rule: 'not-manager', reason: "mmanager is the manager of the alert's subject and may not decide on it." },
+    verdict: {
+      allowed: false,
+      name: 'mmanager',
+      rule: 'not-manager',
+      reason: "mmanager is the manager of the alert's subject and may not decide on it.",
+    },
   },
   {
     name: 'the manager is recognised without case',
@@ -97,7 +107,12 @@ const rows: Row[] = [
       reason: "<@U0MARIA01> (mmanager) is the manager of the alert's subject and may not decide on it.",
     },
   },
-  { name: 'with no manager known, only the subject is excluded', claimant: cli('mmanager'), kase: { manager: null }, verdict: { allowed: true, name: 'mmanager' } },
+  {
+    name: 'with no manager known, only the subject is excluded',
+    claimant: cli('mmanager'),
+    kase: { manager: null },
+    verdict: { allowed: true, name: 'mmanager' },
+  },
   // 6. Two-person rule.
   {
     name: 'under the two-person rule, the first approver may not approve again',
@@ -110,7 +125,12 @@ const rows: Row[] = [
       reason: 'ALICE has already approved; the second approval must come from a different approver.',
     },
   },
-  { name: 'under the two-person rule, a different approver may approve', claimant: cli('bob'), kase: { approvedBy: ['alice'] }, verdict: { allowed: true, name: 'bob' } },
+  {
+    name: 'under the two-person rule, a different approver may approve',
+    claimant: cli('bob'),
+    kase: { approvedBy: ['alice'] },
+    verdict: { allowed: true, name: 'bob' },
+  },
   // Order: the first rule that fails is the reason given.
   {
     name: 'the subject is refused as the subject even when also recorded as an approver',
@@ -166,7 +186,10 @@ describe('slackClaimant: the Slack delivery checks of a click', () => {
     const escalated = approval({ escalatedAt: '2026-11-28T02:00:00.000Z', slack: { message, escalationMessage, approvers } });
     const claimant = slackClaimant(
       escalated,
-      click({ approver: 'U0ERIN001', slack: ctx({ userId: 'U0ERIN001', channelId: escalationMessage.channel, messageTs: escalationMessage.ts }) }),
+      click({
+        approver: 'U0ERIN001',
+        slack: ctx({ userId: 'U0ERIN001', channelId: escalationMessage.channel, messageTs: escalationMessage.ts }),
+      }),
     );
     assert.deepEqual(claimant.entry, { name: 'erin', escalationOnly: true });
   });

@@ -85,12 +85,7 @@ function approverCase(input: PlaybookInput, state: RunState, approvedBy: readonl
  * containment (where the two-person record of the approval does not apply). Throws the refusal; returns the
  * directory user name.
  */
-export function checkDecider(
-  input: PlaybookInput,
-  state: RunState,
-  decision: Decider,
-  approvedBy: readonly string[] = [],
-): string {
+export function checkDecider(input: PlaybookInput, state: RunState, decision: Decider, approvedBy: readonly string[] = []): string {
   const verdict = checkApprover(claimantOf(input, state, decision), approverCase(input, state, approvedBy));
   if (!verdict.allowed) throw new Error(verdict.reason);
   return verdict.name;
@@ -100,7 +95,8 @@ export function checkDecider(
 function approverName(input: PlaybookInput, state: RunState, decision: ApprovalDecisionInput): string {
   const verdict = checkApprover(claimantOf(input, state, decision), approverCase(input, state, []));
   if (verdict.allowed) return verdict.name;
-  // Only who they are matters here; on replay the validator does not run, and this must not refuse what it accepted.
+  // The handler runs after the validator accepted (on replay, without it): it needs only the name, and fails only
+  // where no name can be had, as it always did.
   if (verdict.name === null) throw new Error(verdict.reason);
   return verdict.name;
 }
