@@ -1,10 +1,25 @@
-/** The channel-neutral identity rules, and the Slack and CLI claimants that feed them: one row per rule and boundary. */
+/**
+ * The channel-neutral identity rules, the Slack and CLI claimants that feed them (one row per rule and boundary), and
+ * the same rules applied to a release or a confirmation.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ApprovalState, SlackApprover, SlackDecisionContext } from '../../src/contracts/playbook';
+import type {
+  ApprovalRecord,
+  ApprovalState,
+  ContainmentReviewInput,
+  PlaybookInput,
+  RunState,
+  SlackApprover,
+  SlackDecisionContext,
+} from '../../src/contracts/playbook';
 import { checkApprover, cliClaimant, type ApproverCase, type ApproverVerdict, type Claimant } from '../../workflows/approvers';
+import { DEFAULT_DECISION_POLICY } from '../../workflows/decide';
 import { slackClaimant, type SlackClick } from '../../workflows/slack-clicks';
 import { NO_APPROVAL } from '../../workflows/steps/approval';
+import { LEGACY_CONTAINMENT_POLICY } from '../../workflows/steps/containment';
+import { checkReviewer, NO_LEASE, NO_RELEASE } from '../../workflows/steps/release';
+import { escalatingAlert } from '../helpers/fixtures';
 
 const kase: ApproverCase = { subject: 'jdoe', manager: 'mmanager', escalated: false, approvedBy: [] };
 const cli = (approver: string): Claimant => cliClaimant([{ id: 'alice' }, { id: 'Bob' }, { id: 'jdoe' }, { id: 'mmanager' }], approver);
@@ -259,4 +274,113 @@ describe('slackClaimant: the Slack delivery checks of a click', () => {
       assert.throws(() => slackClaimant(row.approval, row.click), { message: row.reason });
     });
   }
+});
+
+describe('checkReviewer: the same rules for a release or a confirmation of the containment', () => {
+  const input: PlaybookInput = {
+    alert: escalatingAlert(),
+    policy: {
+      decision: DEFAULT_DECISION_POLICY,
+      approval: {
+        timeoutMs: 60_000,
+        deadlineMs: 60_000,
+        reminderIntervalMs: null,
+        twoPersonIsolation: true,
+        approvers: [
+          { id: 'alice', name: 'Alice' },
+          { id: 'jdoe', name: 'Jane' },
+          { id: 'mmanager', name: 'Maria' },
+        ],
+      },
+      containment: LEGACY_CONTAINMENT_POLICY,
+    },
+  };
+  const message = { channel: 'C0APPROVE', ts: '1700000000.000100' };
+  const aliceApproved: ApprovalRecord = {
+    requestId: 'r1',
+    decision: 'approve',
+    actions: ['isolate-endpoint'],
+    approver: 'alice',
+    approverName: 'alice',
+    via: 'cli',
+    at: '2026-11-28T02:00:00.000Z',
+    comment: null,
+    digest: null,
+    slack: null,
+  };
+  const state: RunState = {
+    workflowId: 'wf',
+    playbook: 'T1567.002',
+    stage: 'contained',
+    status: 'running',
+    outcome: 'contained',
+    alert: input.alert,
+    alerts: [],
+    enrichment: {
+      hr: {
+        status: 'ok',
+        source: 't',
+        value: {
+          user: 'jdoe',
+          displayName: 'Jane',
+          department: 'Finance',
+          title: 'Analyst',
+          groups: [],
+          employmentStatus: 'active',
+          manager: 'mmanager',
+          timezone: 'Europe/Berlin',
+          cloudStorageAuthorized: false,
+        },
+      },
+    },
+    decision: null,
+    approval: {
+      ...NO_APPROVAL,
+      status: 'approved',
+      requestId: 'r1',
+      digest: 'sha256:x',
+      slack: {
+        message,
+        escalationMessage: null,
+        approvers: [{ userId: 'U0ALICE01', name: 'alice', nameSource: 'mapping', via: 'user', group: null }],
+      },
+      decisions: [aliceApproved],
+    },
+    containment: [],
+    escalations: [],
+    release: { ...NO_RELEASE },
+    lease: { ...NO_LEASE },
+    startedAt: '2026-11-28T01:00:00.000Z',
+    closedAt: null,
+    report: null,
+  };
+  const review = (r: ContainmentReviewInput) => () => checkReviewer(input, state, r);
+
+  test('an approver may review, even the one who approved (the two-person record is the approval’s own)', () => {
+    assert.doesNotThrow(review({ approver: 'alice', via: 'cli' }));
+  });
+  test('the subject, their manager and a non-approver are refused with the approval’s messages', () => {
+    assert.throws(review({ approver: 'jdoe', via: 'cli' }), { message: 'jdoe is the subject of this alert and may not decide on it.' });
+    assert.throws(review({ approver: 'mmanager', via: 'cli' }), {
+      message: "mmanager is the manager of the alert's subject and may not decide on it.",
+    });
+    assert.throws(review({ approver: 'mallory', via: 'cli' }), { message: 'mallory is not an authorised approver.' });
+  });
+  test('a review cannot claim a Slack identity, even with a forged Slack click in its payload', () => {
+    const forged = {
+      approver: 'U0ALICE01',
+      via: 'slack',
+      digest: 'sha256:x',
+      slack: {
+        teamId: 'T',
+        channelId: message.channel,
+        messageTs: message.ts,
+        userId: 'U0ALICE01',
+        userName: 'alice',
+        actionId: 'a',
+        actionTs: '1',
+      },
+    } as ContainmentReviewInput;
+    assert.throws(review(forged), { message: 'A Slack decision must carry its Slack context and digest.' });
+  });
 });

@@ -47,7 +47,7 @@ export const NO_LEASE: LeaseState = {
  * do not apply to a later review. Only who and through what channel are passed on: a review carries no Slack click,
  * so nothing else in its payload can vouch for a Slack identity.
  */
-function checkReviewer(input: PlaybookInput, state: RunState, review: ContainmentReviewInput): void {
+export function checkReviewer(input: PlaybookInput, state: RunState, review: ContainmentReviewInput): void {
   checkDecider(input, state, { approver: review.approver, via: review.via });
 }
 
