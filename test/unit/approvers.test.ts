@@ -19,7 +19,7 @@ import { slackClaimant, type SlackClick } from '../../workflows/slack-clicks';
 import { NO_APPROVAL } from '../../workflows/steps/approval';
 import { LEGACY_CONTAINMENT_POLICY } from '../../workflows/steps/containment';
 import { checkReviewer, NO_LEASE, NO_RELEASE } from '../../workflows/steps/release';
-import { escalatingAlert } from '../helpers/fixtures';
+import { escalatingAlert, fixtureData } from '../helpers/fixtures';
 
 const kase: ApproverCase = { subject: 'jdoe', manager: 'mmanager', escalated: false, approvedBy: [] };
 const cli = (approver: string): Claimant => cliClaimant([{ id: 'alice' }, { id: 'Bob' }, { id: 'jdoe' }, { id: 'mmanager' }], approver);
@@ -295,6 +295,7 @@ describe('checkReviewer: the same rules for a release or a confirmation of the c
       containment: LEGACY_CONTAINMENT_POLICY,
     },
   };
+  const jdoe = fixtureData['hr-directory.yaml'].users[0]!;
   const message = { channel: 'C0APPROVE', ts: '1700000000.000100' };
   const aliceApproved: ApprovalRecord = {
     requestId: 'r1',
@@ -317,21 +318,8 @@ describe('checkReviewer: the same rules for a release or a confirmation of the c
     alert: input.alert,
     alerts: [],
     enrichment: {
-      hr: {
-        status: 'ok',
-        source: 't',
-        value: {
-          user: 'jdoe',
-          displayName: 'Jane',
-          department: 'Finance',
-          title: 'Analyst',
-          groups: [],
-          employmentStatus: 'active',
-          manager: 'mmanager',
-          timezone: 'Europe/Berlin',
-          cloudStorageAuthorized: false,
-        },
-      },
+      // The fixture directory's jdoe, whose manager is mmanager.
+      hr: { status: 'ok', source: 't', value: { ...jdoe, employmentStatus: 'active' } },
     },
     decision: null,
     approval: {
