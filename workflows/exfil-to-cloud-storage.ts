@@ -1,25 +1,26 @@
 /**
  * The T1567.002 playbook (Exfiltration Over Web Service: Exfiltration to Cloud Storage) as one durable workflow.
  * Steps mirror the seed: enrichment, the escalation decision, a human approval, containment, a report. Each step
- * lives in workflows/steps/; this file only orders them and keeps the run state. Deterministic code only.
+ * lives in workflows/steps/ and writes its own audit record; this file only orders them and keeps the run state.
+ * Deterministic code only.
  */
-import { condition, log, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { PlaybookInput, PlaybookStage, RunOutcome, RunState } from '../src/contracts/playbook';
 import { SA } from '../src/contracts/search-attributes';
 import { currentDetails } from './case-summary';
-import { decide } from './decide';
 import { getStateQuery } from './messages';
 import { buildReport } from './report';
 import { notificationActivities } from './steps/activities';
-import { audit } from './steps/audit';
 import { NO_APPROVAL, publishApprovalProgress, registerApprovalHandlers, requestAndAwaitApproval } from './steps/approval';
+import { reportAndClose } from './steps/closing';
 import { contain, containmentState } from './steps/containment';
-import { holdForRelease, NO_LEASE, NO_RELEASE, registerReleaseHandlers } from './steps/release';
+import { decideAndRecord } from './steps/decision';
 import { enrich } from './steps/enrichment';
 import { caseAlertOf, registerEvidenceHandlers } from './steps/evidence';
+import { holdForRelease, NO_LEASE, NO_RELEASE, registerReleaseHandlers } from './steps/release';
 
 export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunState> {
-  const { alert, policy } = input;
+  const { alert } = input;
   const state: RunState = {
     workflowId: workflowInfo().workflowId,
     playbook: 'T1567.002',
@@ -58,58 +59,19 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
 
   // 2. The escalation decision: pure and deterministic.
   setStage('deciding');
-  const decision = decide(alert, enrichment, policy.decision);
-  state.decision = decision;
-  upsertSearchAttributes([{ key: SA.decision, value: decision.outcome }]);
-  log.info('Escalation decision', { outcome: decision.outcome, reasons: decision.reasons });
-  setCurrentDetails(currentDetails(state));
-  await audit(
-    'decision',
-    'playbook',
-    { outcome: decision.outcome, ruleVersion: decision.ruleVersion, triggeredBy: decision.triggeredBy, reasons: decision.reasons },
-    `decision ${decision.outcome}`,
-  );
+  const decision = await decideAndRecord(input, state, enrichment);
 
   if (decision.outcome === 'escalate') {
     // 3. Approval.
     setStage('awaiting-approval');
     // The UI's current details show the pending request (and its expiry) as soon as it exists.
     void condition(() => state.approval.status === 'pending').then(() => setCurrentDetails(currentDetails(state)));
-    await requestAndAwaitApproval(input, state, decision);
-    // Started, not awaited: telling the approvers never delays containment.
-    const told = publishApprovalProgress(input, state, state.approval.status === 'expired' ? 'expired' : 'decided');
-    const approval = state.approval;
-    await audit(
-      'approval',
-      approval.decidedBy ?? 'playbook',
-      {
-        status: approval.status,
-        requestId: approval.requestId,
-        requestedAt: approval.requestedAt,
-        decidedAt: approval.decidedAt ?? (approval.status === 'expired' ? approval.expiresAt : null),
-        via: approval.via,
-        comment: approval.comment,
-        approvedActions: approval.approvedActions,
-        digest: approval.digest,
-        decisions: approval.decisions,
-      },
-      `approval ${approval.status}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}`,
-    );
-    setCurrentDetails(currentDetails(state));
+    const { told } = await requestAndAwaitApproval(input, state, decision);
 
     // 4. Containment, only after an authorised human approved.
     if (state.approval.status === 'approved') {
       setStage('containing');
       await contain(input, state, state.approval.approvedActions ?? []);
-      for (const result of state.containment) {
-        await audit(
-          'containment',
-          'playbook',
-          { ...result, approvedBy: state.approval.decidedBy },
-          `${result.action} on ${result.target}: ${result.status}`,
-          `containment/${result.action}`,
-        );
-      }
       await told;
       const contained = ['contained', 'simulated'].includes(containmentState(state.containment));
       await publishApprovalProgress(input, state, contained ? 'contained' : 'containment-failed');
@@ -123,15 +85,6 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
         },
         onRelease: () => setStage('releasing'),
       });
-      for (const result of state.release.results) {
-        await audit(
-          'release',
-          state.release.requestedBy ?? 'playbook',
-          { ...result, releaseStatus: state.release.status, comment: state.release.comment },
-          `release ${result.action} on ${result.target}: ${result.status}`,
-          `release/${result.action}`,
-        );
-      }
     } else {
       await told;
     }
@@ -140,16 +93,7 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   // 5. The report.
   setStage('reporting');
   state.outcome = outcomeOf(state);
-  state.report = buildReport(state);
-  await notificationActivities.publishReport.executeWithOptions({ summary: 'Publish the case report' }, [state]);
-  await audit(
-    'run-closed',
-    'playbook',
-    { outcome: state.outcome, summary: state.report.summary, remainingT2Actions: state.report.remainingT2Actions },
-    `run closed: ${state.outcome}`,
-  );
-  state.status = 'closed';
-  state.closedAt = new Date().toISOString();
+  await reportAndClose(state);
   setStage('closed');
   return state;
 }

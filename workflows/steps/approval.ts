@@ -9,6 +9,7 @@ import {
   condition,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   uuid4,
@@ -26,8 +27,12 @@ import {
 } from '../../src/contracts/playbook';
 import type { ApprovalProgress, ApprovalRequest } from '../../src/contracts/ports';
 import { SA } from '../../src/contracts/search-attributes';
+import { checkApprover, cliClaimant, type ApproverCase, type Claimant } from '../approvers';
+import { currentDetails } from '../case-summary';
 import { decideApprovalUpdate } from '../messages';
+import { slackClaimant } from '../slack-clicks';
 import { failureReason, progressActivities, type Activities } from './activities';
+import { audit } from './audit';
 import { containmentPolicyOf } from './containment';
 
 export const NO_APPROVAL: ApprovalState = {
@@ -54,39 +59,46 @@ export const NO_APPROVAL: ApprovalState = {
 
 const ISOLATE: ContainmentActionName = 'isolate-endpoint';
 
-/** Who the decision is from, as a directory user name; throws if they may not decide at all. */
-function approverName(input: PlaybookInput, state: RunState, decision: ApprovalDecisionInput): string {
-  if (decision.via === 'cli') {
-    const approver = decision.approver.toLowerCase();
-    if (!input.policy.approval.approvers.some((a) => a.id.toLowerCase() === approver)) {
-      throw new Error(`${decision.approver} is not an authorised approver.`);
-    }
-    return approver;
-  }
+/** Whoever decides on this run, by any channel: an approval decision, a release, a confirmation. */
+export type Decider = Pick<ApprovalDecisionInput, 'approver' | 'via' | 'digest' | 'slack'>;
+
+/** The person deciding, as their channel identifies them; throws when a Slack click cannot refer to this request. */
+function claimantOf(input: PlaybookInput, state: RunState, decision: Decider): Claimant {
+  if (decision.via === 'cli') return cliClaimant(input.policy.approval.approvers, decision.approver);
   if (decision.via !== 'slack') throw new Error(`Unknown channel "${String(decision.via)}".`);
-  const slack = state.approval.slack;
-  const ctx = decision.slack;
-  if (!slack) throw new Error('This approval request was not sent to Slack; a Slack click cannot decide it.');
-  if (!ctx || decision.digest === undefined) throw new Error('A Slack decision must carry its Slack context and digest.');
-  if (ctx.userId !== decision.approver) throw new Error('The Slack user does not match the approver.');
-  const from = [slack.message, slack.escalationMessage].some((m) => m !== null && m.channel === ctx.channelId && m.ts === ctx.messageTs);
-  if (!from) {
-    // The message is visible in Slack a moment before the run has recorded its ts.
-    const recording =
-      (slack.message === null && state.approval.notifyError === null) ||
-      (state.approval.escalatedAt !== null && slack.escalationMessage === null);
-    if (recording) throw new Error('This request is still being posted; click again in a moment.');
-    throw new Error("This button is not on this run's current approval message; it authorises nothing.");
-  }
-  const entry = slack.approvers.find((a) => a.userId === decision.approver);
-  if (!entry) throw new Error(`<@${decision.approver}> is not an authorised approver.`);
-  if (entry.via === 'escalation-group' && state.approval.escalatedAt === null) {
-    throw new Error(`<@${decision.approver}> may decide only once the request has been escalated.`);
-  }
-  if (entry.name === null) {
-    throw new Error(`<@${decision.approver}> cannot be matched to a directory user, so they may not decide (map them in slack.userMap).`);
-  }
-  return entry.name.toLowerCase();
+  return slackClaimant(state.approval, decision);
+}
+
+/** What the identity rules compare a claimant with on this run; `approvedBy` only for the pending approval. */
+function approverCase(input: PlaybookInput, state: RunState, approvedBy: readonly string[]): ApproverCase {
+  const hr = state.enrichment.hr;
+  return {
+    subject: input.alert.user,
+    manager: hr?.status === 'ok' ? hr.value.manager : null,
+    escalated: state.approval.escalatedAt !== null,
+    approvedBy,
+  };
+}
+
+/**
+ * The identity rules for someone who decides on this run: the approval, or later a release or a confirmation of the
+ * containment (where the two-person record of the approval does not apply). Throws the refusal; returns the
+ * directory user name.
+ */
+export function checkDecider(input: PlaybookInput, state: RunState, decision: Decider, approvedBy: readonly string[] = []): string {
+  const verdict = checkApprover(claimantOf(input, state, decision), approverCase(input, state, approvedBy));
+  if (!verdict.allowed) throw new Error(verdict.reason);
+  return verdict.name;
+}
+
+/** Who an accepted decision is from, as a directory user name (the validator has already applied every rule). */
+function approverName(input: PlaybookInput, state: RunState, decision: ApprovalDecisionInput): string {
+  const verdict = checkApprover(claimantOf(input, state, decision), approverCase(input, state, []));
+  if (verdict.allowed) return verdict.name;
+  // The handler runs after the validator accepted (on replay, without it): it needs only the name, and fails only
+  // where no name can be had, as it always did.
+  if (verdict.name === null) throw new Error(verdict.reason);
+  return verdict.name;
 }
 
 /** Throws (rejecting the Update without writing history) unless this decision may be accepted now. */
@@ -113,18 +125,12 @@ export function validateApprovalDecision(input: PlaybookInput, state: RunState, 
     const unknown = decision.actions.filter((a) => !(CONTAINMENT_ACTIONS as readonly string[]).includes(a));
     if (unknown.length) throw new Error(`Unknown containment action(s): ${unknown.join(', ')}.`);
   }
-  const name = approverName(input, state, decision);
-  const who = decision.via === 'slack' ? `<@${decision.approver}> (${name})` : decision.approver;
-  if (name === input.alert.user.toLowerCase()) {
-    throw new Error(`${who} is the subject of this alert and may not decide on it.`);
-  }
-  const hr = state.enrichment.hr;
-  if (hr?.status === 'ok' && hr.value.manager !== null && hr.value.manager.toLowerCase() === name) {
-    throw new Error(`${who} is the manager of the alert's subject and may not decide on it.`);
-  }
-  if (approval.decisions.some((d) => d.approverName === name)) {
-    throw new Error(`${who} has already approved; the second approval must come from a different approver.`);
-  }
+  checkDecider(
+    input,
+    state,
+    decision,
+    approval.decisions.map((d) => d.approverName),
+  );
 }
 
 /** Under the two-person rule, the distinct approvers who approved isolation. */
@@ -227,8 +233,36 @@ export async function publishApprovalProgress(input: PlaybookInput, state: RunSt
   }
 }
 
-/** Requests approval and waits for a decision or the deadline; leaves the outcome in `state.approval`. */
-export async function requestAndAwaitApproval(input: PlaybookInput, state: RunState, decision: DecisionRecord): Promise<void> {
+/** The approval's outcome in the audit trail: who decided what, through what, having seen which digest. */
+async function recordApproval(approval: ApprovalState): Promise<void> {
+  await audit(
+    'approval',
+    approval.decidedBy ?? 'playbook',
+    {
+      status: approval.status,
+      requestId: approval.requestId,
+      requestedAt: approval.requestedAt,
+      decidedAt: approval.decidedAt ?? (approval.status === 'expired' ? approval.expiresAt : null),
+      via: approval.via,
+      comment: approval.comment,
+      approvedActions: approval.approvedActions,
+      digest: approval.digest,
+      decisions: approval.decisions,
+    },
+    `approval ${approval.status}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}`,
+  );
+}
+
+/**
+ * Requests approval, waits for a decision or the deadline, and records the outcome (in `state.approval` and the
+ * audit trail). The approvers are told the outcome without waiting: `told` settles when they have been (or could
+ * not be); await it before telling them anything newer, so their messages stay in order.
+ */
+export async function requestAndAwaitApproval(
+  input: PlaybookInput,
+  state: RunState,
+  decision: DecisionRecord,
+): Promise<{ told: Promise<void> }> {
   const { alert, policy } = input;
   const requestedAt = Date.now();
   const deadline = requestedAt + policy.approval.deadlineMs;
@@ -340,4 +374,9 @@ export async function requestAndAwaitApproval(input: PlaybookInput, state: RunSt
     log.warn('Approval request expired; no containment (fail closed)');
   }
   upsertSearchAttributes([{ key: SA.approvalState, value: approval.status }]);
+  // Started, not awaited: telling the approvers never delays containment.
+  const told = publishApprovalProgress(input, state, approval.status === 'expired' ? 'expired' : 'decided');
+  await recordApproval(approval);
+  setCurrentDetails(currentDetails(state));
+  return { told };
 }

@@ -16,6 +16,7 @@ import type {
 import { SA } from '../../src/contracts/search-attributes';
 import { matchesProtected } from '../guard-rails';
 import { accessActivities, failureReason, isolationActivities, notificationActivities } from './activities';
+import { audit } from './audit';
 
 export async function attempt(
   action: ContainmentActionResult['action'],
@@ -61,7 +62,10 @@ export function containmentState(results: ContainmentActionResult[]): string {
   return 'failed';
 }
 
-/** Runs the approved actions only; an action the approver left out is not run and not reported as done. */
+/**
+ * Runs the approved actions only; an action the approver left out is not run and not reported as done. Each result
+ * goes to the audit trail with the approver who authorised it.
+ */
 export async function contain(input: PlaybookInput, state: RunState, approved: readonly ContainmentActionName[]): Promise<void> {
   const { alert } = input;
   const policy = containmentPolicyOf(input);
@@ -126,5 +130,14 @@ export async function contain(input: PlaybookInput, state: RunState, approved: r
         containment: results,
       },
     ]);
+  }
+  for (const result of results) {
+    await audit(
+      'containment',
+      'playbook',
+      { ...result, approvedBy: state.approval.decidedBy },
+      `${result.action} on ${result.target}: ${result.status}`,
+      `containment/${result.action}`,
+    );
   }
 }

@@ -2,8 +2,9 @@
  * After containment: the run holds for a release window (`playbook.containment.releaseWindow`) so the containment
  * can be undone as durable steps recorded in this same run, and, with a lease (`playbook.containment.lease`),
  * re-escalates to Tier 2 a containment nobody confirmed in time. Release and confirm are Workflow Updates whose
- * validators apply the approver rules of the approval step. Only what this run changed is undone: a device that was
- * already isolated, a member someone else suspended, a refused or failed action are left as they are.
+ * validators apply the identity rules of the approval (workflows/approvers.ts). Only what this run changed is
+ * undone: a device that was already isolated, a member someone else suspended, a refused or failed action are left
+ * as they are.
  */
 import { condition, log, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type {
@@ -18,7 +19,8 @@ import type {
 import { SA } from '../../src/contracts/search-attributes';
 import { confirmContainmentUpdate, releaseContainmentUpdate } from '../messages';
 import { accessActivities, isolationActivities, notificationActivities } from './activities';
-import { validateApprovalDecision } from './approval';
+import { checkDecider } from './approval';
+import { audit } from './audit';
 import { attempt, containmentPolicyOf } from './containment';
 
 export const NO_RELEASE: ReleaseState = {
@@ -40,16 +42,13 @@ export const NO_LEASE: LeaseState = {
   escalatedVia: null,
 };
 
-const REVIEW = 'containment-review';
-
-/** The approver rules of the approval step (approver list, not the subject, not their manager), for a review. */
-function validateReviewer(input: PlaybookInput, state: RunState, review: ContainmentReviewInput): void {
-  validateApprovalDecision(
-    input,
-    // The approval request's own expiry and its two-person record do not apply to a later review.
-    { ...state, approval: { ...state.approval, status: 'pending', requestId: REVIEW, expiresAt: null, decisions: [] } },
-    { requestId: REVIEW, decision: 'approve', approver: review.approver, via: review.via },
-  );
+/**
+ * The identity rules of the approval, for a release or a confirmation; the request's expiry and its two-person record
+ * do not apply to a later review. Only who and through what channel are passed on: a review carries no Slack click,
+ * so nothing else in its payload can vouch for a Slack identity.
+ */
+export function checkReviewer(input: PlaybookInput, state: RunState, review: ContainmentReviewInput): void {
+  checkDecider(input, state, { approver: review.approver, via: review.via });
 }
 
 /** What this run changed and may undo. */
@@ -78,7 +77,7 @@ export function registerReleaseHandlers(input: PlaybookInput, state: RunState): 
           throw new Error(`Nothing to release: this run is not holding a containment (stage ${state.stage}).`);
         }
         if (state.release.status !== 'not-requested') throw new Error(`A release was already requested (${state.release.status}).`);
-        validateReviewer(input, state, review);
+        checkReviewer(input, state, review);
       },
     },
   );
@@ -93,7 +92,7 @@ export function registerReleaseHandlers(input: PlaybookInput, state: RunState): 
         if (state.stage !== 'contained')
           throw new Error(`Nothing to confirm: this run is not holding a containment (stage ${state.stage}).`);
         if (state.lease.status === 'confirmed') throw new Error(`Already confirmed by ${state.lease.confirmedBy}.`);
-        validateReviewer(input, state, review);
+        checkReviewer(input, state, review);
       },
     },
   );
@@ -150,8 +149,8 @@ async function release(input: PlaybookInput, state: RunState): Promise<void> {
 }
 
 /**
- * Holds the run after containment while a release may be requested. Returns once released or when the window
- * closes. Does nothing when the window is 0 or this run changed nothing.
+ * Holds the run after containment while a release may be requested. Returns once released (each undo recorded in
+ * the audit trail) or when the window closes. Does nothing when the window is 0 or this run changed nothing.
  */
 export async function holdForRelease(
   input: PlaybookInput,
@@ -199,4 +198,14 @@ export async function holdForRelease(
     state.release.status = 'window-closed';
   }
   await leaseWatch;
+  // Recorded once the hold is over (after the lease watch), each undo with who asked for the release.
+  for (const result of state.release.results) {
+    await audit(
+      'release',
+      state.release.requestedBy ?? 'playbook',
+      { ...result, releaseStatus: state.release.status, comment: state.release.comment },
+      `release ${result.action} on ${result.target}: ${result.status}`,
+      `release/${result.action}`,
+    );
+  }
 }

@@ -1,0 +1,25 @@
+/**
+ * Step 2: the escalation decision. Pure and deterministic (decide.ts); this step records it where people look: the
+ * run's search attributes, the UI's current details, the log and the audit trail.
+ */
+import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { DecisionRecord, Enrichment, PlaybookInput, RunState } from '../../src/contracts/playbook';
+import { SA } from '../../src/contracts/search-attributes';
+import { currentDetails } from '../case-summary';
+import { decide } from '../decide';
+import { audit } from './audit';
+
+export async function decideAndRecord(input: PlaybookInput, state: RunState, enrichment: Enrichment): Promise<DecisionRecord> {
+  const decision = decide(input.alert, enrichment, input.policy.decision);
+  state.decision = decision;
+  upsertSearchAttributes([{ key: SA.decision, value: decision.outcome }]);
+  log.info('Escalation decision', { outcome: decision.outcome, reasons: decision.reasons });
+  setCurrentDetails(currentDetails(state));
+  await audit(
+    'decision',
+    'playbook',
+    { outcome: decision.outcome, ruleVersion: decision.ruleVersion, triggeredBy: decision.triggeredBy, reasons: decision.reasons },
+    `decision ${decision.outcome}`,
+  );
+  return decision;
+}
