@@ -12,8 +12,8 @@ import { exfilToCloudStorage } from '../workflows';
 import type { WorkflowHandle } from '@temporalio/client';
 import { getStateQuery } from '../workflows/messages';
 import { confirmContainment, playbookInput, releaseContainment } from '../src/temporal/playbook-runs';
-import { benignAlert, escalatingAlert } from '../test/helpers/fixtures';
-import { decideWhenAsked, eventually, startServerWithWorker } from '../test/helpers/temporal';
+import { benignAlert, escalatingAlert } from './lib/fixtures';
+import { decideWhenAsked, eventually, startServerWithWorker } from './lib/temporal';
 
 const OUT = path.resolve(__dirname, '../test/replay/histories');
 
