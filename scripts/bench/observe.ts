@@ -93,15 +93,31 @@ export function formatCurve(samples: DrainSample[], maxPoints = 90): string {
   const last = samples[samples.length - 1] as DrainSample;
   const step = Math.max(1, Math.ceil(last.t / maxPoints));
   const points: string[] = [];
-  let next = 0;
+  let bucket = -1;
   for (const s of samples) {
-    if (s.t + 1e-9 < next) continue;
-    points.push(`${Math.round(s.t)}s:${s.open}`);
-    next = Math.floor(s.t / step) * step + step;
+    // The first sample of each step-second bucket, labelled with the bucket's start.
+    const b = Math.floor(s.t / step);
+    if (b === bucket) continue;
+    bucket = b;
+    points.push(`${b * step}s:${s.open}`);
   }
   const lines: string[] = [];
   for (let i = 0; i < points.length; i += 15) lines.push(`  ${points.slice(i, i + 15).join(' ')}`);
   return `  open runs (t:open, every ${step} s; closed at the end: ${last.closed})\n${lines.join('\n')}`;
+}
+
+/** Terminates the runs a query finds still open (a block that did not drain), so the next block starts clean. */
+export async function terminateOpen(client: Client, query: string, reason: string): Promise<number> {
+  let terminated = 0;
+  for (const run of await listRuns(client, `${query} AND ExecutionStatus = 'Running'`)) {
+    try {
+      await client.workflow.getHandle(run.workflowId).terminate(reason);
+      terminated++;
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  return terminated;
 }
 
 export interface RunInfo {

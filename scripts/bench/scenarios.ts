@@ -14,6 +14,7 @@ import {
   listRuns,
   processMemory,
   sampleHistories,
+  terminateOpen,
   watchDrain,
   type DrainResult,
   type HistorySample,
@@ -113,6 +114,13 @@ function healthRows(scenario: string, health: { side: Side; value: TaskHealth }[
   ];
 }
 
+/** A block that did not drain in time leaves its open runs terminated, so they do not weigh on the next block. */
+async function clearUndrained(ctx: BenchContext, drain: DrainResult, query: string, label: string): Promise<void> {
+  if (drain.drainedAt !== null) return;
+  const n = await terminateOpen(ctx.stack.bareClient, query, `bench: ${label} did not drain within the drain timeout`);
+  ctx.log(`  ${label}: not drained within ${ctx.options.drainTimeoutMs / 1000} s after sending; terminated its ${n} open runs`);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // 1. Acknowledgement latency at a fixed offered rate (open loop), distinct cases.
 
@@ -161,6 +169,7 @@ async function ackBlock(ctx: BenchContext, side: Side, rate: number, seconds: nu
   const drain = await drainPromise;
   const ids = (await listRuns(ctx.stack.bareClient, sideQuery(ctx, side, since))).map((r) => r.workflowId);
   const health = await taskHealth(ctx, side, ids, logBefore);
+  await clearUndrained(ctx, drain, sideQuery(ctx, side, since), `${label}`);
   return { answers, maxLag, drain, health };
 }
 
@@ -265,6 +274,7 @@ async function throughputBlock(ctx: BenchContext, side: Side, runs: number, conc
   const latencies: number[] = [];
   const ids: string[] = [];
   let failed = 0;
+  const since = new Date();
   const started = performance.now();
   await closedLoop(runs, concurrency, async (i) => {
     const t0 = performance.now();
@@ -291,6 +301,10 @@ async function throughputBlock(ctx: BenchContext, side: Side, runs: number, conc
   });
   const seconds = (performance.now() - started) / 1000;
   const history = await sampleHistories(ctx.stack.bareClient, ids, Math.min(5, ctx.options.historySample));
+  if (failed > 0) {
+    const n = await terminateOpen(ctx.stack.bareClient, sideQuery(ctx, side, since), `bench: ${label} run not closed in time`);
+    ctx.log(`  ${label}: ${failed} runs failed or did not close; terminated ${n} still open`);
+  }
   return { latencies, failed, seconds, history };
 }
 
@@ -511,6 +525,7 @@ async function stormProjectBlock(ctx: BenchContext, items: StormItem[], senders:
   const drain = await drainPromise;
   const runs = await listRuns(ctx.stack.bareClient, sideQuery(ctx, 'project', since));
   const health = await taskHealth(ctx, 'project', runs.map((r) => r.workflowId), logBefore);
+  await clearUndrained(ctx, drain, sideQuery(ctx, 'project', since), 'storm project block');
   return { items, deliveries, sendSeconds, drain, health, verdicts: judgeStorm(items, deliveries, runs) };
 }
 
@@ -542,6 +557,7 @@ async function stormBareBlock(ctx: BenchContext, runs: number, senders: number, 
   const drain = await drainPromise;
   const ids = (await listRuns(ctx.stack.bareClient, sideQuery(ctx, 'bare', since))).map((r) => r.workflowId);
   const health = await taskHealth(ctx, 'bare', ids, logBefore);
+  await clearUndrained(ctx, drain, sideQuery(ctx, 'bare', since), `storm bare block ${label}`);
   return { runs: started, failed, sendSeconds, drain, health };
 }
 

@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -189,7 +189,10 @@ export async function startStack(options: StackOptions, teardown: Teardown, prog
     {},
   ).temporal;
 
-  const logger = createLogger({ level: 'warn' });
+  // The dev server's own output goes to a file with the other logs, not into the bench's report.
+  const devServerLog = createWriteStream(path.join(workDir, 'temporal-dev-server.log'), { flags: 'a' });
+  teardown.push('the dev server log', () => new Promise((resolve) => devServerLog.end(resolve)));
+  const logger = createLogger({ level: 'info', destination: devServerLog });
   const cli = await resolveTemporalCli({ progress });
   if (!cli) throw new Error('No Temporal CLI: run `npm run temporal:cli` first (or set TEMPORAL_CLI_PATH)');
   progress(`starting the Temporal dev server (${cli.path}) on ${address}`);
