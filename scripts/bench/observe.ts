@@ -53,15 +53,21 @@ export async function watchDrain(options: DrainOptions): Promise<DrainResult> {
   const samples: DrainSample[] = [];
   let sentAt: number | null = null;
   for (;;) {
-    const [open, closed] = await Promise.all([
-      countRuns(options.client, `${options.query} AND ExecutionStatus = 'Running'`),
-      countRuns(options.client, `${options.query} AND ExecutionStatus != 'Running'`),
-    ]);
+    let counts: [number, number] | null = null;
+    try {
+      counts = await Promise.all([
+        countRuns(options.client, `${options.query} AND ExecutionStatus = 'Running'`),
+        countRuns(options.client, `${options.query} AND ExecutionStatus != 'Running'`),
+      ]);
+    } catch {
+      // An overloaded server may miss a visibility deadline: no sample this time.
+    }
     const now = performance.now();
-    samples.push({ t: (now - options.t0) / 1000, open, closed });
+    const [open, closed] = counts ?? [NaN, NaN];
+    if (counts) samples.push({ t: (now - options.t0) / 1000, open, closed });
     if (options.sendingDone()) {
       sentAt ??= now;
-      if (open === 0 && closed >= options.expectedClosed()) {
+      if (counts && open === 0 && closed >= options.expectedClosed()) {
         return { drainedAt: (now - options.t0) / 1000, samples, longestStall: longestStall(samples, (sentAt - options.t0) / 1000) };
       }
       if (now - sentAt > options.timeoutMs) return { drainedAt: null, samples, longestStall: longestStall(samples, (sentAt - options.t0) / 1000) };
@@ -161,7 +167,12 @@ export async function sampleHistories(client: Client, workflowIds: string[], n: 
   let timeouts = 0;
   let failures = 0;
   for (const id of picked) {
-    const history = await client.workflow.getHandle(id).fetchHistory();
+    let history: temporal.api.history.v1.IHistory;
+    try {
+      history = await client.workflow.getHandle(id).fetchHistory();
+    } catch {
+      continue; // Not countable now (an overloaded server); the sample is smaller.
+    }
     const list = history.events ?? [];
     events.push(list.length);
     bytes.push(temporal.api.history.v1.History.encode(history).finish().length);
@@ -172,7 +183,7 @@ export async function sampleHistories(client: Client, workflowIds: string[], n: 
   }
   const avg = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
   return {
-    sampled: picked.length,
+    sampled: events.length,
     eventsAvg: avg(events),
     eventsMax: Math.max(...events, NaN),
     bytesAvg: avg(bytes),

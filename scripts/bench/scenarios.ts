@@ -22,6 +22,7 @@ import {
 import { BARE_WORKFLOW_TYPE, closedLoop, deliverAlert, openLoop, postAlert, startBare, type Answer, type Delivery } from './send';
 import type { Stack } from './stack';
 import { mib, ms, num, ratio, secs, summarize, verdict, type Row } from './stats';
+import { judgeStorm, type StormItem, type StormVerdicts } from './storm-verdicts';
 
 /** The product's playbook workflow type, from the code itself, so a rename cannot silently zero the counts. */
 export const PLAYBOOK_TYPE = exfilToCloudStorage.name;
@@ -361,13 +362,6 @@ export async function throughputScenario(ctx: BenchContext, runs: number, concur
 // ---------------------------------------------------------------------------------------------------------------
 // 2. The storm: N alerts from closed-loop senders, new cases, joins and exact duplicates.
 
-type StormKind = 'new' | 'join' | 'duplicate';
-
-interface StormItem {
-  kind: StormKind;
-  body: GenericAlertBody;
-}
-
 /**
  * The storm's alerts, decided before sending: 60% open a new case (a fresh case key), 25% join one (the case key
  * of one of the last 100 new-case alerts, a new alert ID), 15% resend an earlier alert exactly (one of the last 100
@@ -415,88 +409,6 @@ interface StormBareBlock {
   sendSeconds: number;
   drain: DrainResult;
   health: TaskHealth;
-}
-
-/** Every count the storm reports; see README of the bench (scripts/bench.ts header) for the definitions. */
-interface StormVerdicts {
-  distinctAlerts: number;
-  resends: number;
-  acknowledged: number;
-  lost: number;
-  recordedTwice: number;
-  ackedOnlyAsDuplicate: number;
-  runs: number;
-  cases: number;
-  runsNoAnswerNames: number;
-  casesWithoutRun: number;
-  duplicateRuns: number;
-  joinsJoined: number;
-  joinsOpened: number;
-  answers503: number;
-  answers503Max: number;
-  answers503WithoutRetryAfter: number;
-  otherFailures: number;
-  attempts: number;
-}
-
-function judgeStorm(items: StormItem[], deliveries: Delivery[], runs: { workflowId: string; alertId: string | null }[]): StormVerdicts {
-  const answersByAlert = new Map<string, Answer[]>();
-  for (const [i, d] of deliveries.entries()) {
-    const id = (items[i] as StormItem).body.alertId;
-    answersByAlert.set(id, [...(answersByAlert.get(id) ?? []), ...d.attempts]);
-  }
-  const distinct = new Set(items.filter((i) => i.kind !== 'duplicate').map((i) => i.body.alertId));
-  let acknowledged = 0;
-  let lost = 0;
-  let recordedTwice = 0;
-  let ackedOnlyAsDuplicate = 0;
-  /** The run each alert's recording answer named (202, not a duplicate). */
-  const recordedIn = new Map<string, string>();
-  const cases = new Set<string>();
-  for (const id of distinct) {
-    const ok = (answersByAlert.get(id) ?? []).filter(is2xx);
-    for (const a of ok) if (a.body?.workflowId) cases.add(a.body.workflowId);
-    const recordings = ok.filter((a) => a.body && !a.body.duplicate);
-    if (ok.length === 0) lost++;
-    else acknowledged++;
-    if (recordings.length > 1) recordedTwice++;
-    if (ok.length > 0 && recordings.length === 0) ackedOnlyAsDuplicate++;
-    const first = recordings[0] ?? ok[0];
-    if (first?.body?.workflowId) recordedIn.set(id, first.body.workflowId);
-  }
-  const runIds = new Set(runs.map((r) => r.workflowId));
-  const byOpener = new Map<string, string[]>();
-  for (const r of runs) if (r.alertId) byOpener.set(r.alertId, [...(byOpener.get(r.alertId) ?? []), r.workflowId]);
-  let duplicateRuns = 0;
-  for (const [alertId, opened] of byOpener) {
-    // The legitimate run of an alert is the one its answer named; every other run it opened is a duplicate.
-    const named = recordedIn.get(alertId);
-    duplicateRuns += named !== undefined && opened.includes(named) ? opened.length - 1 : named !== undefined ? opened.length : opened.length - 1;
-  }
-  const joins = items.filter((i) => i.kind === 'join');
-  const joinAnswer = (i: StormItem) => (answersByAlert.get(i.body.alertId) ?? []).find((a) => is2xx(a) && a.body && !a.body.duplicate);
-  const all = deliveries.flatMap((d) => d.attempts);
-  const unavailable = all.filter((a) => a.status === 503);
-  return {
-    distinctAlerts: distinct.size,
-    resends: items.length - distinct.size,
-    acknowledged,
-    lost,
-    recordedTwice,
-    ackedOnlyAsDuplicate,
-    runs: runs.length,
-    cases: cases.size,
-    runsNoAnswerNames: runs.filter((r) => !cases.has(r.workflowId)).length,
-    casesWithoutRun: [...cases].filter((c) => !runIds.has(c)).length,
-    duplicateRuns,
-    joinsJoined: joins.filter((i) => joinAnswer(i)?.body?.joined === true).length,
-    joinsOpened: joins.filter((i) => joinAnswer(i)?.body?.joined === false).length,
-    answers503: unavailable.length,
-    answers503Max: Math.max(0, ...unavailable.map((a) => a.ms)),
-    answers503WithoutRetryAfter: unavailable.filter((a) => a.retryAfter === null).length,
-    otherFailures: all.filter((a) => !is2xx(a) && a.status !== 503).length,
-    attempts: all.length,
-  };
 }
 
 async function stormProjectBlock(ctx: BenchContext, items: StormItem[], senders: number): Promise<StormProjectBlock> {
