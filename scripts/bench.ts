@@ -51,7 +51,14 @@
  */
 import { parseArgs } from 'node:util';
 import { CaseKeyAllocator, eventTimes } from './bench/data';
-import { ackScenario, approvalWaitScenario, stormScenario, throughputScenario, type BenchContext, type BenchOptions } from './bench/scenarios';
+import {
+  ackScenario,
+  approvalWaitScenario,
+  stormScenario,
+  throughputScenario,
+  type BenchContext,
+  type BenchOptions,
+} from './bench/scenarios';
 import { removeWorkDir, startStack, Teardown, type Stack } from './bench/stack';
 import { markdownTable, type Row } from './bench/stats';
 
@@ -80,47 +87,58 @@ const USAGE = `Usage: npm run bench -- [options]
   --keep                keep the work directory (logs, data, SQLite) after a successful run
   --seed <n>            storm mix and generated baselines (default 10)`;
 
+class UsageError extends Error {}
+
 function positive(name: string, value: string | undefined, fallback: number, integer = true): number {
   const v = value === undefined ? fallback : Number(value);
-  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}`);
+  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v)))
+    throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}`);
   return v;
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    strict: true,
-    options: {
-      scenario: { type: 'string' },
-      scale: { type: 'string' },
-      blocks: { type: 'string' },
-      rate: { type: 'string' },
-      seconds: { type: 'string' },
-      runs: { type: 'string' },
-      concurrency: { type: 'string' },
-      alerts: { type: 'string' },
-      senders: { type: 'string' },
-      waiting: { type: 'string' },
-      users: { type: 'string' },
-      'max-attempts': { type: 'string' },
-      'request-timeout': { type: 'string' },
-      'drain-timeout': { type: 'string' },
-      'sample-ms': { type: 'string' },
-      'history-sample': { type: 'string' },
-      'log-level': { type: 'string' },
-      curves: { type: 'boolean', default: false },
-      keep: { type: 'boolean', default: false },
-      seed: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        scenario: { type: 'string' },
+        scale: { type: 'string' },
+        blocks: { type: 'string' },
+        rate: { type: 'string' },
+        seconds: { type: 'string' },
+        runs: { type: 'string' },
+        concurrency: { type: 'string' },
+        alerts: { type: 'string' },
+        senders: { type: 'string' },
+        waiting: { type: 'string' },
+        users: { type: 'string' },
+        'max-attempts': { type: 'string' },
+        'request-timeout': { type: 'string' },
+        'drain-timeout': { type: 'string' },
+        'sample-ms': { type: 'string' },
+        'history-sample': { type: 'string' },
+        'log-level': { type: 'string' },
+        curves: { type: 'boolean', default: false },
+        keep: { type: 'boolean', default: false },
+        seed: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values } = parsed;
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
   const selected = new Set((values.scenario ?? SCENARIOS.join(',')).split(',').map((s) => s.trim()));
-  for (const s of selected) if (!SCENARIOS.includes(s as Scenario)) throw new Error(`Unknown scenario "${s}"; known: ${SCENARIOS.join(', ')}`);
+  for (const s of selected)
+    if (!SCENARIOS.includes(s as Scenario)) throw new UsageError(`Unknown scenario "${s}"; known: ${SCENARIOS.join(', ')}`);
   const scale = positive('scale', values.scale, 1, false);
-  const scaled = (name: string, value: string | undefined, fallback: number) => Math.max(1, Math.round(positive(name, value, fallback) * scale));
+  const scaled = (name: string, value: string | undefined, fallback: number) =>
+    Math.max(1, Math.round(positive(name, value, fallback) * scale));
   const blocks = positive('blocks', values.blocks, 2);
   const ack20 = { rate: positive('rate', values.rate, 20, false), seconds: positive('seconds', values.seconds, 60, false) * scale };
   const ack100 = { rate: positive('rate', values.rate, 100, false), seconds: positive('seconds', values.seconds, 30, false) * scale };
@@ -180,7 +198,9 @@ async function main(): Promise<number> {
       options,
       log: (line) => console.log(line),
     };
-    console.log(`bench: stack up in ${((performance.now() - started) / 1000).toFixed(1)} s; scenarios: ${SCENARIOS.filter(has).join(', ')}`);
+    console.log(
+      `bench: stack up in ${((performance.now() - started) / 1000).toFixed(1)} s; scenarios: ${SCENARIOS.filter(has).join(', ')}`,
+    );
     const rows: Row[] = [];
     if (has('ack20')) rows.push(...(await ackScenario(ctx, 'ack20', ack20.rate, ack20.seconds, false)));
     if (has('ack100')) rows.push(...(await ackScenario(ctx, 'ack100', ack100.rate, ack100.seconds, true)));
@@ -190,9 +210,13 @@ async function main(): Promise<number> {
     if (has('approval-wait')) rows.push(...(await approvalWaitScenario(ctx, waiting, senders)));
 
     const misses = rows.filter((r) => r.verdict === 'MISS').length;
-    console.log(`\n## Results (${((performance.now() - started) / 1000).toFixed(0)} s, ${blocks} block pair(s), scale ${scale}, ${users} users)\n`);
+    console.log(
+      `\n## Results (${((performance.now() - started) / 1000).toFixed(0)} s, ${blocks} block pair(s), scale ${scale}, ${users} users)\n`,
+    );
     console.log(markdownTable(rows));
-    console.log(`\n${rows.filter((r) => r.verdict === 'PASS').length} PASS, ${misses} MISS. Logs: ${stack.product.logFile}, ${stack.bare.logFile}`);
+    console.log(
+      `\n${rows.filter((r) => r.verdict === 'PASS').length} PASS, ${misses} MISS. Logs: ${stack.product.logFile}, ${stack.bare.logFile}`,
+    );
     ok = true;
     return 0;
   } finally {
@@ -207,7 +231,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(err instanceof Error && err.message.startsWith('--') ? `${err.message}\n\n${USAGE}` : err);
+    console.error(err instanceof UsageError ? `${err.message}\n\n${USAGE}` : err);
     process.exit(1);
   },
 );

@@ -11,7 +11,9 @@ async function main(): Promise<void> {
   const [address, namespace, taskQueue] = process.argv.slice(2);
   if (!address || !namespace || !taskQueue) throw new Error('usage: bare-worker.ts <address> <namespace> <taskQueue>');
   Runtime.install({
-    logger: new DefaultLogger('WARN', (entry) => process.stderr.write(`${entry.level} ${entry.message} ${JSON.stringify(entry.meta ?? {})}\n`)),
+    logger: new DefaultLogger('WARN', (entry) =>
+      process.stderr.write(`${entry.level} ${entry.message} ${JSON.stringify(entry.meta ?? {})}\n`),
+    ),
   });
   const connection = await NativeConnection.connect({ address });
   try {

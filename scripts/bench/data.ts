@@ -79,7 +79,12 @@ export function writeBenchDataDir(dir: string, shippedDataDir: string, users: nu
     'devices.yaml': {
       schema: devicesFileSchema,
       content: {
-        devices: Array.from({ length: users }, (_, i) => ({ host: hostName(i), managed: true, owner: userName(i), cloudStorageAllowed: true })),
+        devices: Array.from({ length: users }, (_, i) => ({
+          host: hostName(i),
+          managed: true,
+          owner: userName(i),
+          cloudStorageAllowed: true,
+        })),
       },
     },
     'upload-baselines.yaml': {

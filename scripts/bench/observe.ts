@@ -70,7 +70,8 @@ export async function watchDrain(options: DrainOptions): Promise<DrainResult> {
       if (counts && open === 0 && closed >= options.expectedClosed()) {
         return { drainedAt: (now - options.t0) / 1000, samples, longestStall: longestStall(samples, (sentAt - options.t0) / 1000) };
       }
-      if (now - sentAt > options.timeoutMs) return { drainedAt: null, samples, longestStall: longestStall(samples, (sentAt - options.t0) / 1000) };
+      if (now - sentAt > options.timeoutMs)
+        return { drainedAt: null, samples, longestStall: longestStall(samples, (sentAt - options.t0) / 1000) };
     }
     await sleep(Math.max(0, options.sampleMs - (performance.now() - now)));
   }

@@ -136,7 +136,11 @@ async function ackBlock(ctx: BenchContext, side: Side, rate: number, seconds: nu
   const n = Math.max(1, Math.round(rate * seconds));
   const tag = `${ctx.run}-${label}`;
   const bodies = Array.from({ length: n }, (_, i) =>
-    alertBody(`bench-${tag}-${i}`, side === 'project' ? ctx.keys.take() : { user: 'bare', host: 'bare', destDomain: 'bare' }, ctx.times.business),
+    alertBody(
+      `bench-${tag}-${i}`,
+      side === 'project' ? ctx.keys.take() : { user: 'bare', host: 'bare', destDomain: 'bare' },
+      ctx.times.business,
+    ),
   );
   const answers = new Array<Answer>(n);
   const opened = new Set<string>();
@@ -157,7 +161,13 @@ async function ackBlock(ctx: BenchContext, side: Side, rate: number, seconds: nu
   const maxLag = await openLoop(n, rate, async (i) => {
     const body = bodies[i] as GenericAlertBody;
     if (side === 'bare') {
-      const r = await startBare(ctx.stack.bareClient, ctx.stack.bareTaskQueue, `bench-bare-${tag}-${i}`, { alert: body }, ctx.options.requestTimeoutMs);
+      const r = await startBare(
+        ctx.stack.bareClient,
+        ctx.stack.bareTaskQueue,
+        `bench-bare-${tag}-${i}`,
+        { alert: body },
+        ctx.options.requestTimeoutMs,
+      );
       answers[i] = { status: r.ok ? 201 : 0, ms: r.ms, body: null, retryAfter: null, ...(r.error ? { error: r.error } : {}) };
       if (r.ok) started++;
     } else {
@@ -180,7 +190,13 @@ function ackCounts(answers: Answer[]) {
   return { ok, unavailable, other: answers.length - ok - unavailable };
 }
 
-export async function ackScenario(ctx: BenchContext, name: string, rate: number, seconds: number, bareIsRatioTarget: boolean): Promise<Row[]> {
+export async function ackScenario(
+  ctx: BenchContext,
+  name: string,
+  rate: number,
+  seconds: number,
+  bareIsRatioTarget: boolean,
+): Promise<Row[]> {
   ctx.log(`\n## ${name}: ${rate} alerts/s offered for ${seconds} s (open loop), distinct cases, ${ctx.options.blocks} block pair(s)`);
   const blocks: { side: Side; value: AckBlock }[] = [];
   for (let b = 1; b <= ctx.options.blocks; b++) {
@@ -200,7 +216,12 @@ export async function ackScenario(ctx: BenchContext, name: string, rate: number,
     }
   }
   const pooled = (side: Side) => pick(blocks, side).flatMap((b) => b.answers);
-  const acks = (side: Side) => summarize(pooled(side).filter(is2xx).map((a) => a.ms));
+  const acks = (side: Side) =>
+    summarize(
+      pooled(side)
+        .filter(is2xx)
+        .map((a) => a.ms),
+    );
   const counts = (side: Side) => ackCounts(pooled(side));
   const [bare, project] = [acks('bare'), acks('project')];
   const [cb, cp] = [counts('bare'), counts('project')];
@@ -238,7 +259,15 @@ export async function ackScenario(ctx: BenchContext, name: string, rate: number,
       target: bareIsRatioTarget ? '<= 2x bare' : '<= 100 ms',
       verdict: bareIsRatioTarget ? verdict(p99Ratio <= 2) : verdict(project.p99 <= 100),
     },
-    { scenario: name, figure: 'ack max', bare: ms(bare.max), project: ms(project.max), ratio: num(ratio(project.max, bare.max), 2), target: '', verdict: '' },
+    {
+      scenario: name,
+      figure: 'ack max',
+      bare: ms(bare.max),
+      project: ms(project.max),
+      ratio: num(ratio(project.max, bare.max), 2),
+      target: '',
+      verdict: '',
+    },
     {
       scenario: name,
       figure: 'backlog drained after the first send (mean)',
@@ -344,9 +373,33 @@ export async function throughputScenario(ctx: BenchContext, runs: number, concur
       target: '>= 0.8x bare',
       verdict: verdict(r >= 0.8 && failed('project') === 0),
     },
-    { scenario: name, figure: 'end to end p50', bare: ms(lat('bare').p50), project: ms(lat('project').p50), ratio: num(ratio(lat('project').p50, lat('bare').p50), 2), target: '', verdict: '' },
-    { scenario: name, figure: 'end to end p99', bare: ms(lat('bare').p99), project: ms(lat('project').p99), ratio: num(ratio(lat('project').p99, lat('bare').p99), 2), target: '', verdict: '' },
-    { scenario: name, figure: 'runs failed or not closed', bare: String(failed('bare')), project: String(failed('project')), ratio: '', target: '0', verdict: verdict(failed('project') === 0) },
+    {
+      scenario: name,
+      figure: 'end to end p50',
+      bare: ms(lat('bare').p50),
+      project: ms(lat('project').p50),
+      ratio: num(ratio(lat('project').p50, lat('bare').p50), 2),
+      target: '',
+      verdict: '',
+    },
+    {
+      scenario: name,
+      figure: 'end to end p99',
+      bare: ms(lat('bare').p99),
+      project: ms(lat('project').p99),
+      ratio: num(ratio(lat('project').p99, lat('bare').p99), 2),
+      target: '',
+      verdict: '',
+    },
+    {
+      scenario: name,
+      figure: 'runs failed or not closed',
+      bare: String(failed('bare')),
+      project: String(failed('project')),
+      ratio: '',
+      target: '0',
+      verdict: verdict(failed('project') === 0),
+    },
     {
       scenario: name,
       figure: 'history per closed run: events / KiB',
@@ -436,7 +489,12 @@ async function stormProjectBlock(ctx: BenchContext, items: StormItem[], senders:
   sent = true;
   const drain = await drainPromise;
   const runs = await listRuns(ctx.stack.bareClient, sideQuery(ctx, 'project', since));
-  const health = await taskHealth(ctx, 'project', runs.map((r) => r.workflowId), logBefore);
+  const health = await taskHealth(
+    ctx,
+    'project',
+    runs.map((r) => r.workflowId),
+    logBefore,
+  );
   await clearUndrained(ctx, drain, sideQuery(ctx, 'project', since), 'storm project block');
   return { items, deliveries, sendSeconds, drain, health, verdicts: judgeStorm(items, deliveries, runs) };
 }
@@ -460,7 +518,13 @@ async function stormBareBlock(ctx: BenchContext, runs: number, senders: number, 
   });
   await closedLoop(runs, senders, async (i) => {
     const body = alertBody(`bench-${tag}-${i}`, { user: 'bare', host: 'bare', destDomain: 'bare' }, ctx.times.business);
-    const r = await startBare(ctx.stack.bareClient, ctx.stack.bareTaskQueue, `bench-bare-${tag}-${i}`, { alert: body }, ctx.options.requestTimeoutMs);
+    const r = await startBare(
+      ctx.stack.bareClient,
+      ctx.stack.bareTaskQueue,
+      `bench-bare-${tag}-${i}`,
+      { alert: body },
+      ctx.options.requestTimeoutMs,
+    );
     if (r.ok) started++;
     else failed++;
   });
@@ -526,10 +590,20 @@ export async function stormScenario(ctx: BenchContext, alerts: number, senders: 
     verdict: verdict(ok),
   });
   return [
-    row('distinct alerts acknowledged (>= one 2xx)', `${total((v) => v.acknowledged)} of ${total((v) => v.distinctAlerts)}`, 'all', total((v) => v.lost) === 0),
+    row(
+      'distinct alerts acknowledged (>= one 2xx)',
+      `${total((v) => v.acknowledged)} of ${total((v) => v.distinctAlerts)}`,
+      'all',
+      total((v) => v.lost) === 0,
+    ),
     row('lost (no 2xx after every attempt)', String(total((v) => v.lost)), '0', total((v) => v.lost) === 0),
     row('recorded twice (two non-duplicate 2xx)', String(total((v) => v.recordedTwice)), '0', total((v) => v.recordedTwice) === 0),
-    row('acknowledged only as "duplicate" after a non-2xx (the non-2xx had recorded it)', String(total((v) => v.ackedOnlyAsDuplicate)), '0', total((v) => v.ackedOnlyAsDuplicate) === 0),
+    row(
+      'acknowledged only as "duplicate" after a non-2xx (the non-2xx had recorded it)',
+      String(total((v) => v.ackedOnlyAsDuplicate)),
+      '0',
+      total((v) => v.ackedOnlyAsDuplicate) === 0,
+    ),
     row('duplicate runs', String(total((v) => v.duplicateRuns)), '0', total((v) => v.duplicateRuns) === 0),
     row(
       'playbook runs = cases named in 2xx answers',
@@ -538,7 +612,12 @@ export async function stormScenario(ctx: BenchContext, alerts: number, senders: 
       total((v) => v.runs) === total((v) => v.cases) && total((v) => v.runsNoAnswerNames) === 0 && total((v) => v.casesWithoutRun) === 0,
       `${sum(bares.map((b) => b.runs))} runs`,
     ),
-    row('503 answers: count / slowest', `${total((v) => v.answers503)} / ${ms(max503)}`, '503 within 1 s, with Retry-After', max503 <= 1000 && total((v) => v.answers503WithoutRetryAfter) === 0),
+    row(
+      '503 answers: count / slowest',
+      `${total((v) => v.answers503)} / ${ms(max503)}`,
+      '503 within 1 s, with Retry-After',
+      max503 <= 1000 && total((v) => v.answers503WithoutRetryAfter) === 0,
+    ),
     {
       scenario: name,
       figure: 'backlog drained after the first send (mean)',
@@ -586,10 +665,20 @@ async function waitBlock(ctx: BenchContext, side: Side, n: number, senders: numb
   await closedLoop(n, senders, async (i) => {
     if (side === 'bare') {
       const body = alertBody(`bench-${tag}-${i}`, { user: 'bare', host: 'bare', destDomain: 'bare' }, ctx.times.offHours, true);
-      const r = await startBare(ctx.stack.bareClient, ctx.stack.bareTaskQueue, `bench-bare-${tag}-${i}`, { alert: body, waitForSignal: true }, ctx.options.requestTimeoutMs);
+      const r = await startBare(
+        ctx.stack.bareClient,
+        ctx.stack.bareTaskQueue,
+        `bench-bare-${tag}-${i}`,
+        { alert: body, waitForSignal: true },
+        ctx.options.requestTimeoutMs,
+      );
       if (r.ok) started++;
     } else {
-      const d = await deliverAlert(webhook(ctx), alertBody(`bench-${tag}-${i}`, ctx.keys.take(), ctx.times.offHours, true), retryPolicy(ctx));
+      const d = await deliverAlert(
+        webhook(ctx),
+        alertBody(`bench-${tag}-${i}`, ctx.keys.take(), ctx.times.offHours, true),
+        retryPolicy(ctx),
+      );
       if (is2xx(d.final) && d.final.body?.workflowId) cases.add(d.final.body.workflowId);
     }
   });
@@ -639,7 +728,15 @@ export async function approvalWaitScenario(ctx: BenchContext, n: number, senders
       target: '<= 1 GiB',
       verdict: verdict(project.rss <= 1024 ** 3),
     },
-    { scenario: name, figure: 'worker process peak RSS (whole bench run)', bare: mib(bare.peak), project: mib(project.peak), ratio: '', target: '', verdict: '' },
+    {
+      scenario: name,
+      figure: 'worker process peak RSS (whole bench run)',
+      bare: mib(bare.peak),
+      project: mib(project.peak),
+      ratio: '',
+      target: '',
+      verdict: '',
+    },
     {
       scenario: name,
       figure: 'history events per waiting run',

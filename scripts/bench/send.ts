@@ -80,7 +80,13 @@ export interface BareStart {
 }
 
 /** The bare baseline's acknowledgement: `client.workflow.start` returning. */
-export async function startBare(client: Client, taskQueue: string, workflowId: string, input: BareInput, timeoutMs: number): Promise<BareStart> {
+export async function startBare(
+  client: Client,
+  taskQueue: string,
+  workflowId: string,
+  input: BareInput,
+  timeoutMs: number,
+): Promise<BareStart> {
   const t0 = performance.now();
   try {
     await client.connection.withDeadline(Date.now() + timeoutMs, () =>

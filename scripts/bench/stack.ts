@@ -234,7 +234,13 @@ export async function startStack(options: StackOptions, teardown: Teardown, prog
   progress('starting the product (src/cli.ts start: HTTP app and worker) and the bare worker');
   const product = spawnChild('product', [path.join(ROOT, 'src/cli.ts'), 'start'], { SOAR_CONFIG: configFile }, workDir, teardown);
   const bareTaskQueue = `bench-bare-${run}`;
-  const bare = spawnChild('bare-worker', [path.join(__dirname, 'bare-worker.ts'), address, 'default', bareTaskQueue], {}, workDir, teardown);
+  const bare = spawnChild(
+    'bare-worker',
+    [path.join(__dirname, 'bare-worker.ts'), address, 'default', bareTaskQueue],
+    {},
+    workDir,
+    teardown,
+  );
   const baseUrl = `http://127.0.0.1:${httpPort}`;
   let bareReady = false;
   bare.log.onLine = (line) => {

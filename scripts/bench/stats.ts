@@ -22,7 +22,8 @@ export const ms = (v: number) => (Number.isFinite(v) ? (v >= 10_000 ? `${(v / 10
 export const secs = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} s` : 'n/a');
 export const num = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
 export const mib = (bytes: number) => (Number.isFinite(bytes) ? `${(bytes / 1024 / 1024).toFixed(0)} MiB` : 'n/a');
-export const ratio = (project: number, bare: number) => (Number.isFinite(project) && Number.isFinite(bare) && bare > 0 ? project / bare : NaN);
+export const ratio = (project: number, bare: number) =>
+  Number.isFinite(project) && Number.isFinite(bare) && bare > 0 ? project / bare : NaN;
 
 export interface Row {
   scenario: string;

@@ -36,7 +36,11 @@ export interface StormVerdicts {
   attempts: number;
 }
 
-export function judgeStorm(items: StormItem[], deliveries: Delivery[], runs: { workflowId: string; alertId: string | null }[]): StormVerdicts {
+export function judgeStorm(
+  items: StormItem[],
+  deliveries: Delivery[],
+  runs: { workflowId: string; alertId: string | null }[],
+): StormVerdicts {
   const answersByAlert = new Map<string, Answer[]>();
   for (const [i, d] of deliveries.entries()) {
     const id = (items[i] as StormItem).body.alertId;
@@ -68,7 +72,8 @@ export function judgeStorm(items: StormItem[], deliveries: Delivery[], runs: { w
   for (const [alertId, opened] of byOpener) {
     // The legitimate run of an alert is the one its answer named; every other run it opened is a duplicate.
     const named = recordedIn.get(alertId);
-    duplicateRuns += named !== undefined && opened.includes(named) ? opened.length - 1 : named !== undefined ? opened.length : opened.length - 1;
+    duplicateRuns +=
+      named !== undefined && opened.includes(named) ? opened.length - 1 : named !== undefined ? opened.length : opened.length - 1;
   }
   const joins = items.filter((i) => i.kind === 'join');
   const joinAnswer = (i: StormItem) => (answersByAlert.get(i.body.alertId) ?? []).find((a) => is2xx(a) && a.body && !a.body.duplicate);
@@ -95,4 +100,3 @@ export function judgeStorm(items: StormItem[], deliveries: Delivery[], runs: { w
     attempts: all.length,
   };
 }
-

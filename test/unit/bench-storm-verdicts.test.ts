@@ -7,7 +7,12 @@ import { judgeStorm, type StormItem } from '../../scripts/bench/storm-verdicts';
 
 const key = { user: 'u1', host: 'H1', destDomain: 'acme-share-001.com' };
 const item = (kind: StormItem['kind'], alertId: string): StormItem => ({ kind, body: alertBody(alertId, key, '2026-11-25T14:00:00.000Z') });
-const answer = (status: number, body: Answer['body'] = null, retryAfter: string | null = null): Answer => ({ status, ms: 5, body, retryAfter });
+const answer = (status: number, body: Answer['body'] = null, retryAfter: string | null = null): Answer => ({
+  status,
+  ms: 5,
+  body,
+  retryAfter,
+});
 const delivered = (...attempts: Answer[]): Delivery => ({ attempts, final: attempts[attempts.length - 1] as Answer });
 const opened = (workflowId: string) => answer(202, { workflowId, duplicate: false, joined: false });
 const joined = (workflowId: string) => answer(202, { workflowId, duplicate: false, joined: true });
@@ -16,9 +21,11 @@ const duplicate = (workflowId: string) => answer(200, { workflowId, duplicate: t
 describe('storm verdicts', () => {
   test('a clean storm: one run per case, every alert acknowledged once, resends answered as duplicates', () => {
     const items = [item('new', 'a'), item('join', 'b'), item('duplicate', 'a')];
-    const v = judgeStorm(items, [delivered(opened('run-a')), delivered(joined('run-a')), delivered(duplicate('run-a'))], [
-      { workflowId: 'run-a', alertId: 'a' },
-    ]);
+    const v = judgeStorm(
+      items,
+      [delivered(opened('run-a')), delivered(joined('run-a')), delivered(duplicate('run-a'))],
+      [{ workflowId: 'run-a', alertId: 'a' }],
+    );
     assert.deepEqual(
       [v.distinctAlerts, v.resends, v.acknowledged, v.lost, v.recordedTwice, v.duplicateRuns, v.runs, v.cases, v.joinsJoined],
       [2, 1, 2, 0, 0, 0, 1, 1, 1],
@@ -41,10 +48,14 @@ describe('storm verdicts', () => {
 
   test('a join that also opened a run of its own is a duplicate run and an alert recorded twice', () => {
     const items = [item('new', 'a'), item('join', 'b'), item('duplicate', 'b')];
-    const v = judgeStorm(items, [delivered(opened('run-a')), delivered(joined('run-a')), delivered(opened('run-b'))], [
-      { workflowId: 'run-a', alertId: 'a' },
-      { workflowId: 'run-b', alertId: 'b' },
-    ]);
+    const v = judgeStorm(
+      items,
+      [delivered(opened('run-a')), delivered(joined('run-a')), delivered(opened('run-b'))],
+      [
+        { workflowId: 'run-a', alertId: 'a' },
+        { workflowId: 'run-b', alertId: 'b' },
+      ],
+    );
     assert.equal(v.recordedTwice, 1);
     assert.equal(v.duplicateRuns, 1);
   });
