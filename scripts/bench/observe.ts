@@ -186,9 +186,9 @@ export async function sampleHistories(client: Client, workflowIds: string[], n: 
   return {
     sampled: events.length,
     eventsAvg: avg(events),
-    eventsMax: Math.max(...events, NaN),
+    eventsMax: events.length ? Math.max(...events) : NaN,
     bytesAvg: avg(bytes),
-    bytesMax: Math.max(...bytes, NaN),
+    bytesMax: bytes.length ? Math.max(...bytes) : NaN,
     workflowTaskTimeouts: timeouts,
     workflowTaskFailures: failures,
   };

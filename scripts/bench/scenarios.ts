@@ -187,7 +187,14 @@ async function ackBlock(ctx: BenchContext, side: Side, rate: number, seconds: nu
 function ackCounts(answers: Answer[]) {
   const ok = answers.filter(is2xx).length;
   const unavailable = answers.filter((a) => a.status === 503).length;
-  return { ok, unavailable, other: answers.length - ok - unavailable };
+  const kinds = new Map<string, number>();
+  for (const a of answers) {
+    if (is2xx(a) || a.status === 503) continue;
+    const kind = a.status === 0 ? (a.error ?? 'no answer') : String(a.status);
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  const otherKinds = kinds.size ? ` (${[...kinds].map(([k, n]) => `${k}: ${n}`).join(', ')})` : '';
+  return { ok, unavailable, other: answers.length - ok - unavailable, otherKinds };
 }
 
 export async function ackScenario(
@@ -207,7 +214,7 @@ export async function ackScenario(
       const acks = summarize(block.answers.filter(is2xx).map((a) => a.ms));
       const unavailable = summarize(block.answers.filter((a) => a.status === 503).map((a) => a.ms));
       ctx.log(
-        `${name} ${side.padEnd(7)} #${b}: ${block.answers.length} sent (generator lag max ${ms(block.maxLag)}): 2xx ${c.ok}, 503 ${c.unavailable}, other ${c.other}; ` +
+        `${name} ${side.padEnd(7)} #${b}: ${block.answers.length} sent (generator lag max ${ms(block.maxLag)}): 2xx ${c.ok}, 503 ${c.unavailable}, other ${c.other}${c.otherKinds}; ` +
           `ack p50 ${ms(acks.p50)} p99 ${ms(acks.p99)} max ${ms(acks.max)}` +
           (unavailable.n ? `; 503 answered in p50 ${ms(unavailable.p50)} max ${ms(unavailable.max)}` : ''),
       );
@@ -569,7 +576,12 @@ export async function stormScenario(ctx: BenchContext, alerts: number, senders: 
     );
     ctx.log(
       `  runs ${v.runs}, cases named in 2xx answers ${v.cases}, runs no answer names ${v.runsNoAnswerNames}, answered cases without a run ${v.casesWithoutRun}, ` +
-        `duplicate runs ${v.duplicateRuns}; 503 answers ${v.answers503} (max ${ms(v.answers503Max)}, ${v.answers503WithoutRetryAfter} without Retry-After), other failures ${v.otherFailures}`,
+        `duplicate runs ${v.duplicateRuns}; 503 answers ${v.answers503} (max ${ms(v.answers503Max)}, ${v.answers503WithoutRetryAfter} without Retry-After), other failures ${v.otherFailures}` +
+        (v.otherFailures
+          ? ` (${Object.entries(v.otherByKind)
+              .map(([k, n]) => `${k}: ${n}`)
+              .join(', ')})`
+          : ''),
     );
     ctx.log(`  ${healthText(project.health)}`);
     ctx.log(formatCurve(project.drain.samples));

@@ -33,6 +33,8 @@ export interface StormVerdicts {
   answers503Max: number;
   answers503WithoutRetryAfter: number;
   otherFailures: number;
+  /** The other failures by status, or by error name when no answer came (e.g. TimeoutError). */
+  otherByKind: Record<string, number>;
   attempts: number;
 }
 
@@ -97,6 +99,13 @@ export function judgeStorm(
     answers503Max: Math.max(0, ...unavailable.map((a) => a.ms)),
     answers503WithoutRetryAfter: unavailable.filter((a) => a.retryAfter === null).length,
     otherFailures: all.filter((a) => !is2xx(a) && a.status !== 503).length,
+    otherByKind: all
+      .filter((a) => !is2xx(a) && a.status !== 503)
+      .reduce<Record<string, number>>((acc, a) => {
+        const kind = a.status === 0 ? (a.error ?? 'no answer') : String(a.status);
+        acc[kind] = (acc[kind] ?? 0) + 1;
+        return acc;
+      }, {}),
     attempts: all.length,
   };
 }
