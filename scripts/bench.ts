@@ -215,7 +215,7 @@ async function main(): Promise<number> {
     );
     console.log(markdownTable(rows));
     console.log(
-      `\n${rows.filter((r) => r.verdict === 'PASS').length} PASS, ${misses} MISS. Logs: ${stack.product.logFile}, ${stack.bare.logFile}`,
+      `\n${rows.filter((r) => r.verdict === 'PASS').length} PASS, ${misses} MISS.${values.keep ? ` Logs: ${stack.product.logFile}, ${stack.bare.logFile}` : ' (--keep keeps the logs)'}`,
     );
     ok = true;
     return 0;
