@@ -38,7 +38,7 @@ export default tseslint.config(
   },
   {
     // Workflow code is replayed: it must stay deterministic and free of I/O.
-    files: ['workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'scripts/bench/bare-workflow.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

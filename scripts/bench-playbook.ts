@@ -8,8 +8,8 @@
 import { parseArgs } from 'node:util';
 import { exfilToCloudStorage } from '../workflows';
 import { playbookInput } from '../src/temporal/playbook-runs';
-import { benignAlert, escalatingAlert, unique } from '../test/helpers/fixtures';
-import { decideWhenAsked, startServerWithWorker } from '../test/helpers/temporal';
+import { benignAlert, escalatingAlert, unique } from './lib/fixtures';
+import { decideWhenAsked, startServerWithWorker } from './lib/temporal';
 
 const { values } = parseArgs({
   options: {
@@ -43,6 +43,21 @@ async function main() {
   const escalated = Number(values.escalated);
   const concurrency = Number(values.concurrency);
   const { env, config, stop } = await startServerWithWorker('bench');
+  try {
+    await measureAll(env, config, runs, escalated, concurrency);
+  } finally {
+    // The dev server goes with the script, also when a run fails.
+    await stop();
+  }
+}
+
+async function measureAll(
+  env: Awaited<ReturnType<typeof startServerWithWorker>>['env'],
+  config: Awaited<ReturnType<typeof startServerWithWorker>>['config'],
+  runs: number,
+  escalated: number,
+  concurrency: number,
+): Promise<void> {
   const rssBefore = process.memoryUsage().rss;
 
   const measure = async (label: string, count: number, one: () => Promise<void>) => {
@@ -87,7 +102,6 @@ async function main() {
   console.log(
     `memory (bench + worker process): rss ${mib(mem.rss)} (was ${mib(rssBefore)} before the runs), heap used ${mib(mem.heapUsed)}`,
   );
-  await stop();
 }
 
 main().catch((err: unknown) => {

@@ -16,8 +16,8 @@ import { getStateQuery } from '../workflows/messages';
 import { confirmContainment, decideApproval, playbookInput, releaseContainment } from '../src/temporal/playbook-runs';
 import { recordAlert } from '../src/temporal/ingest';
 import { CaseKeys, caseIndexIdFor } from '../src/ingest/case-key';
-import { benignAlert, escalatingAlert } from '../test/helpers/fixtures';
-import { decideWhenAsked, eventually, startServerWithWorker } from '../test/helpers/temporal';
+import { benignAlert, escalatingAlert } from './lib/fixtures';
+import { decideWhenAsked, eventually, startServerWithWorker } from './lib/temporal';
 
 const OUT = path.resolve(__dirname, '../test/replay/histories');
 

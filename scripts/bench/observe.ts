@@ -1,0 +1,245 @@
+/**
+ * What the bench observes besides its own answers: open and closed runs in Temporal's visibility (the drain curve),
+ * sampled histories (events, bytes, workflow-task timeouts), a process's memory, and warning lines in a log.
+ */
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { SA } from '../../src/contracts/search-attributes';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A visibility query over the runs of one block: a workflow type on a task queue, started since the block began. */
+export function blockQuery(workflowType: string, taskQueue: string, since: Date): string {
+  return `WorkflowType = '${workflowType}' AND TaskQueue = '${taskQueue}' AND StartTime >= '${since.toISOString()}'`;
+}
+
+export async function countRuns(client: Client, query: string): Promise<number> {
+  return (await client.workflow.count(query)).count;
+}
+
+export interface DrainSample {
+  /** Seconds since the block's first send. */
+  t: number;
+  open: number;
+  closed: number;
+}
+
+export interface DrainResult {
+  /** Seconds from the block's first send until no run was open and every expected run had closed; null: timed out. */
+  drainedAt: number | null;
+  samples: DrainSample[];
+  /** The longest time (s) with runs open and none closing, counted from the first close or the end of sending. */
+  longestStall: number;
+}
+
+export interface DrainOptions {
+  client: Client;
+  /** blockQuery(...) of the runs to watch. */
+  query: string;
+  /** performance.now() of the block's first send. */
+  t0: number;
+  sampleMs: number;
+  sendingDone: () => boolean;
+  /** How many closed runs mean "drained" (the runs the senders were told exist). */
+  expectedClosed: () => number;
+  /** Measured from the end of sending. */
+  timeoutMs: number;
+}
+
+/** Samples open and closed runs until the backlog has drained (after sending ended) or the timeout passes. */
+export async function watchDrain(options: DrainOptions): Promise<DrainResult> {
+  const samples: DrainSample[] = [];
+  let sentAt: number | null = null;
+  for (;;) {
+    let counts: [number, number] | null = null;
+    try {
+      counts = await Promise.all([
+        countRuns(options.client, `${options.query} AND ExecutionStatus = 'Running'`),
+        countRuns(options.client, `${options.query} AND ExecutionStatus != 'Running'`),
+      ]);
+    } catch {
+      // An overloaded server may miss a visibility deadline: no sample this time.
+    }
+    const now = performance.now();
+    const [open, closed] = counts ?? [NaN, NaN];
+    if (counts) samples.push({ t: (now - options.t0) / 1000, open, closed });
+    if (options.sendingDone()) {
+      sentAt ??= now;
+      if (counts && open === 0 && closed >= options.expectedClosed()) {
+        return { drainedAt: (now - options.t0) / 1000, samples, longestStall: longestStall(samples, (sentAt - options.t0) / 1000) };
+      }
+      if (now - sentAt > options.timeoutMs)
+        return { drainedAt: null, samples, longestStall: longestStall(samples, (sentAt - options.t0) / 1000) };
+    }
+    await sleep(Math.max(0, options.sampleMs - (performance.now() - now)));
+  }
+}
+
+function longestStall(samples: DrainSample[], sendingEnded: number): number {
+  let longest = 0;
+  let since: number | null = null;
+  let started = false;
+  for (let i = 1; i < samples.length; i++) {
+    const prev = samples[i - 1] as DrainSample;
+    const cur = samples[i] as DrainSample;
+    started ||= prev.closed > 0 || prev.t >= sendingEnded;
+    if (!started) continue;
+    if (cur.open > 0 && cur.closed === prev.closed) {
+      since ??= prev.t;
+      longest = Math.max(longest, cur.t - since);
+    } else since = null;
+  }
+  return longest;
+}
+
+/** The drain curve as text: open runs per second (or per k seconds for long drains), 15 points a line. */
+export function formatCurve(samples: DrainSample[], maxPoints = 90): string {
+  if (samples.length === 0) return '  (no samples)';
+  const last = samples[samples.length - 1] as DrainSample;
+  const step = Math.max(1, Math.ceil(last.t / maxPoints));
+  const points: string[] = [];
+  let bucket = -1;
+  for (const s of samples) {
+    // The first sample of each step-second bucket, labelled with the bucket's start.
+    const b = Math.floor(s.t / step);
+    if (b === bucket) continue;
+    bucket = b;
+    points.push(`${b * step}s:${s.open}`);
+  }
+  const lines: string[] = [];
+  for (let i = 0; i < points.length; i += 15) lines.push(`  ${points.slice(i, i + 15).join(' ')}`);
+  return `  open runs (t:open, every ${step} s; closed at the end: ${last.closed})\n${lines.join('\n')}`;
+}
+
+/** Terminates the runs a query finds still open (a block that did not drain), so the next block starts clean. */
+export async function terminateOpen(client: Client, query: string, reason: string): Promise<number> {
+  let terminated = 0;
+  for (const run of await listRuns(client, `${query} AND ExecutionStatus = 'Running'`)) {
+    try {
+      await client.workflow.getHandle(run.workflowId).terminate(reason);
+      terminated++;
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  return terminated;
+}
+
+export interface RunInfo {
+  workflowId: string;
+  /** The AlertId search attribute: the alert that opened the run. */
+  alertId: string | null;
+  running: boolean;
+}
+
+export async function listRuns(client: Client, query: string): Promise<RunInfo[]> {
+  const runs: RunInfo[] = [];
+  for await (const info of client.workflow.list({ query, pageSize: 1000 })) {
+    runs.push({
+      workflowId: info.workflowId,
+      alertId: info.typedSearchAttributes.get(SA.alertId) ?? null,
+      running: info.status.name === 'RUNNING',
+    });
+  }
+  return runs;
+}
+
+export interface HistorySample {
+  sampled: number;
+  eventsAvg: number;
+  eventsMax: number;
+  bytesAvg: number;
+  bytesMax: number;
+  workflowTaskTimeouts: number;
+  workflowTaskFailures: number;
+}
+
+const { EventType } = temporal.api.enums.v1;
+
+/** Fetches up to `n` histories (evenly spread over `workflowIds`) and counts events, bytes and workflow-task faults. */
+export async function sampleHistories(client: Client, workflowIds: string[], n: number): Promise<HistorySample> {
+  const step = Math.max(1, workflowIds.length / Math.max(1, n));
+  const picked: string[] = [];
+  for (let i = 0; i < workflowIds.length && picked.length < n; i += step) picked.push(workflowIds[Math.floor(i)] as string);
+  const events: number[] = [];
+  const bytes: number[] = [];
+  let timeouts = 0;
+  let failures = 0;
+  for (const id of picked) {
+    let history: temporal.api.history.v1.IHistory;
+    try {
+      history = await client.workflow.getHandle(id).fetchHistory();
+    } catch {
+      continue; // Not countable now (an overloaded server); the sample is smaller.
+    }
+    const list = history.events ?? [];
+    events.push(list.length);
+    bytes.push(temporal.api.history.v1.History.encode(history).finish().length);
+    for (const e of list) {
+      if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) timeouts++;
+      if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) failures++;
+    }
+  }
+  const avg = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
+  return {
+    sampled: events.length,
+    eventsAvg: avg(events),
+    eventsMax: events.length ? Math.max(...events) : NaN,
+    bytesAvg: avg(bytes),
+    bytesMax: bytes.length ? Math.max(...bytes) : NaN,
+    workflowTaskTimeouts: timeouts,
+    workflowTaskFailures: failures,
+  };
+}
+
+export interface ProcessMemory {
+  /** Resident set size now, bytes. */
+  rss: number;
+  /** Peak resident set size since the process started, bytes. */
+  peak: number;
+}
+
+/** From /proc (Linux): NaN elsewhere. */
+export function processMemory(pid: number): ProcessMemory {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+  } catch {
+    return { rss: NaN, peak: NaN };
+  }
+}
+
+/** Copies a child's output to a file and counts lines that matter to the bench. */
+export class LogTap {
+  /** Lines naming a workflow task over its deadline (the SDK's TMPRL1104) or a timed-out workflow task. */
+  workflowTaskWarnings = 0;
+  errors = 0;
+  /** Called with every complete line. */
+  onLine: ((line: string) => void) | null = null;
+  private readonly file: WriteStream;
+
+  constructor(file: string) {
+    this.file = createWriteStream(file, { flags: 'a' });
+  }
+
+  attach(stream: Readable | null): void {
+    let partial = '';
+    stream?.on('data', (chunk: Buffer) => {
+      this.file.write(chunk);
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        this.onLine?.(line);
+        if (/TMPRL1104|WorkflowTaskTimedOut|Workflow task timed out/i.test(line)) this.workflowTaskWarnings++;
+        if (/"level":"(error|fatal)"|^ERROR /.test(line)) this.errors++;
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.file.end(resolve));
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * The stack under test, started once per bench run and torn down on every exit path (a failed start included):
+ *   - one embedded Temporal dev server (src/temporal/dev-server.ts, the CLI from the same resolver `npm start` uses),
+ *     SQLite file in a temporary folder, on free 127.0.0.1 ports;
+ *   - the product exactly as `npm start` runs it (`src/cli.ts start`: HTTP app + worker in one process), in a child
+ *     process, with the shipped configuration (config/soar.yaml) pointed at that server, a fresh payload key, a free
+ *     HTTP port and the generated data directory;
+ *   - the bare baseline's worker (scripts/bench/bare-worker.ts) in another child process, on its own task queue.
+ * The bench process itself only offers load and measures, so its own event loop does not sit in either side's way.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { parse, stringify } from 'yaml';
+import { loadConfig, parseConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { connectClient } from '../../src/temporal/connection';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import { resolveTemporalCli } from '../../src/temporal/temporal-cli';
+import { writeBenchDataDir } from './data';
+import { LogTap } from './observe';
+
+export const ROOT = path.resolve(__dirname, '../..');
+
+/** Stops registered resources once, in reverse order; errors are printed, not thrown, so every stop runs. */
+export class Teardown {
+  private readonly stops: { what: string; stop: () => Promise<unknown> }[] = [];
+  private running: Promise<void> | null = null;
+
+  push(what: string, stop: () => Promise<unknown>): void {
+    this.stops.push({ what, stop });
+  }
+
+  run(): Promise<void> {
+    this.running ??= (async () => {
+      for (const { what, stop } of this.stops.reverse()) {
+        try {
+          await stop();
+        } catch (err) {
+          console.error(`bench: stopping ${what} failed:`, err);
+        }
+      }
+    })();
+    return this.running;
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+export interface Child {
+  readonly pid: number;
+  readonly log: LogTap;
+  readonly logFile: string;
+  exited(): string | null;
+}
+
+/** Environment variables the configuration reads (src/config.ts): not inherited, so the child uses our file only. */
+const CONFIG_ENV = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_TASK_QUEUE',
+  'TEMPORAL_UI_URL',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_TLS_CA',
+  'TEMPORAL_TLS_CERT',
+  'TEMPORAL_TLS_KEY',
+  'SOAR_DEV_SERVER',
+  'SOAR_HTTP_HOST',
+  'SOAR_HTTP_PORT',
+  'SOAR_DATA_DIR',
+  'LOG_LEVEL',
+  'SOAR_CONFIG',
+];
+
+function spawnChild(name: string, args: string[], env: Record<string, string>, workDir: string, teardown: Teardown): Child {
+  const childEnv: Record<string, string | undefined> = { ...process.env };
+  for (const key of CONFIG_ENV) delete childEnv[key];
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: ROOT,
+    env: { ...childEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (child.pid === undefined) throw new Error(`Could not start the ${name} process`);
+  const logFile = path.join(workDir, `${name}.log`);
+  const log = new LogTap(logFile);
+  log.attach(child.stdout);
+  log.attach(child.stderr);
+  let exited: string | null = null;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = `exited with ${signal ?? `code ${code}`}`;
+      resolve();
+    }),
+  );
+  // Last resort when the async teardown cannot run (process.exit from elsewhere): no orphan.
+  const onExit = () => child.kill('SIGKILL');
+  process.once('exit', onExit);
+  teardown.push(`the ${name} process`, async () => {
+    process.removeListener('exit', onExit);
+    if (exited === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exit;
+      clearTimeout(timer);
+    }
+    await log.close();
+  });
+  return { pid: child.pid, log, logFile, exited: () => exited };
+}
+
+async function waitFor(what: string, child: Child, timeoutMs: number, ready: () => Promise<boolean>): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const status = child.exited();
+    if (status) throw new Error(`The ${what} ${status} during start-up; see ${child.logFile}`);
+    if (await ready().catch(() => false)) return;
+    if (performance.now() > deadline) throw new Error(`The ${what} was not ready within ${timeoutMs / 1000} s; see ${child.logFile}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export interface StackOptions {
+  users: number;
+  domains: number;
+  seed: number;
+  /** The product's log level (the shipped configuration says info). */
+  logLevel?: string;
+  /** How long the product's approval requests stay open: long enough for the approval-wait scenario. */
+  approvalTimeout: string;
+}
+
+export interface Stack {
+  workDir: string;
+  /** The product's configuration, as its process parses it. */
+  config: Config;
+  baseUrl: string;
+  /** Plain client (SDK default data converter) for the bare baseline and visibility. */
+  bareClient: Client;
+  bareTaskQueue: string;
+  /** The product's client (payload codec), to wait for its runs and read their histories. */
+  projectClient: Client;
+  product: Child;
+  bare: Child;
+}
+
+export async function startStack(options: StackOptions, teardown: Teardown, progress: (line: string) => void): Promise<Stack> {
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'soar-bench-'));
+  const dataDir = path.join(workDir, 'data');
+  const stateDir = path.join(workDir, 'state');
+  mkdirSync(dataDir);
+  mkdirSync(stateDir);
+  progress(`work directory ${workDir} (logs, generated data, the dev server's SQLite file)`);
+
+  const shipped = parse(readFileSync(path.join(ROOT, 'config/soar.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const shippedDir = shipped.connectors?.dataDir;
+  const shippedDataDir = path.resolve(ROOT, typeof shippedDir === 'string' ? shippedDir : 'config/data');
+  writeBenchDataDir(dataDir, shippedDataDir, options.users, options.domains, options.seed);
+  progress(`generated ${options.users} users and ${options.domains} approved bench domains in ${dataDir}`);
+
+  const [grpcPort, uiPort, httpPort, sdkMetricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const address = `127.0.0.1:${grpcPort}`;
+  const run = Date.now().toString(36);
+  const temporalConfig = parseConfig(
+    {
+      temporal: {
+        address,
+        namespace: 'default',
+        devServer: { enabled: true, dbFile: path.join(workDir, 'temporal.db'), uiPort, logLevel: 'error' },
+        payloadCodec: { enabled: false },
+      },
+      playbook: shipped.playbook,
+      dataDir: stateDir,
+    },
+    {},
+  ).temporal;
+
+  // The dev server's own output goes to a file with the other logs, not into the bench's report.
+  const devServerLog = createWriteStream(path.join(workDir, 'temporal-dev-server.log'), { flags: 'a' });
+  teardown.push('the dev server log', () => new Promise((resolve) => devServerLog.end(resolve)));
+  const logger = createLogger({ level: 'info', destination: devServerLog });
+  const cli = await resolveTemporalCli({ progress });
+  if (!cli) throw new Error('No Temporal CLI: run `npm run temporal:cli` first (or set TEMPORAL_CLI_PATH)');
+  progress(`starting the Temporal dev server (${cli.path}) on ${address}`);
+  // Registered before awaiting, so a signal during start-up still stops the server once it is up.
+  const starting = startDevServer(temporalConfig, cli.path, logger);
+  teardown.push('the Temporal dev server', async () => (await starting.catch(() => null))?.stop());
+  const devServer: DevServer = await starting;
+
+  // The product's configuration: the shipped file with what this run must own replaced.
+  const productRaw = {
+    ...shipped,
+    temporal: {
+      ...shipped.temporal,
+      address,
+      namespace: 'default',
+      taskQueue: `bench-soar-${run}`,
+      uiUrl: devServer.uiUrl,
+      devServer: { enabled: false },
+      payloadCodec: { enabled: true, keys: [{ id: `bench-${run}`, key: randomBytes(32).toString('base64') }] },
+    },
+    http: { ...shipped.http, host: '127.0.0.1', port: httpPort },
+    playbook: { ...shipped.playbook, approvalTimeout: options.approvalTimeout },
+    connectors: { ...shipped.connectors, dataDir },
+    dataDir: stateDir,
+    audit: { ...shipped.audit, file: path.join(stateDir, 'audit', 'audit.jsonl') },
+    metrics: { ...shipped.metrics, sdkPrometheusAddress: `127.0.0.1:${sdkMetricsPort}` },
+    log: { level: options.logLevel ?? (shipped.log?.level as string | undefined) ?? 'info' },
+  };
+  const configFile = path.join(workDir, 'soar.yaml');
+  writeFileSync(configFile, stringify(productRaw), 'utf8');
+  const config = loadConfig({ SOAR_CONFIG: configFile });
+
+  const connection = await Connection.connect({ address });
+  teardown.push('the bench client connection', () => connection.close());
+  const bareClient = new Client({ connection, namespace: 'default' });
+  const projectClient = await connectClient(config.temporal);
+  teardown.push('the product client connection', () => projectClient.connection.close());
+
+  progress('starting the product (src/cli.ts start: HTTP app and worker) and the bare worker');
+  const product = spawnChild('product', [path.join(ROOT, 'src/cli.ts'), 'start'], { SOAR_CONFIG: configFile }, workDir, teardown);
+  const bareTaskQueue = `bench-bare-${run}`;
+  const bare = spawnChild(
+    'bare-worker',
+    [path.join(__dirname, 'bare-worker.ts'), address, 'default', bareTaskQueue],
+    {},
+    workDir,
+    teardown,
+  );
+  const baseUrl = `http://127.0.0.1:${httpPort}`;
+  let bareReady = false;
+  bare.log.onLine = (line) => {
+    if (line.trim() === 'READY') bareReady = true;
+  };
+  await waitFor('product process', product, 180_000, async () => (await fetch(`${baseUrl}/healthz`)).status === 200);
+  await waitFor('bare worker process', bare, 180_000, () => Promise.resolve(bareReady));
+  progress(`product listening on ${baseUrl} (task queue ${config.temporal.taskQueue}); bare worker on ${bareTaskQueue}`);
+  return { workDir, config, baseUrl, bareClient, bareTaskQueue, projectClient, product, bare };
+}
+
+/** Removes the work directory (after the children stopped). */
+export function removeWorkDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

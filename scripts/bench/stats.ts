@@ -1,0 +1,46 @@
+/** Figures: percentiles over client-side monotonic timings, formatting, and the final table. */
+
+/** Nearest-rank percentile of an ascending array; NaN when empty. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
+
+export interface Summary {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export function summarize(values: number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN };
+}
+
+export const ms = (v: number) => (Number.isFinite(v) ? (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`) : 'n/a');
+export const secs = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} s` : 'n/a');
+export const num = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
+export const mib = (bytes: number) => (Number.isFinite(bytes) ? `${(bytes / 1024 / 1024).toFixed(0)} MiB` : 'n/a');
+export const ratio = (project: number, bare: number) =>
+  Number.isFinite(project) && Number.isFinite(bare) && bare > 0 ? project / bare : NaN;
+
+export interface Row {
+  scenario: string;
+  figure: string;
+  bare: string;
+  project: string;
+  ratio: string;
+  target: string;
+  /** PASS / MISS against the target, '' for figures without one. */
+  verdict: '' | 'PASS' | 'MISS';
+}
+
+export const verdict = (ok: boolean | null): Row['verdict'] => (ok === null ? '' : ok ? 'PASS' : 'MISS');
+
+export function markdownTable(rows: Row[]): string {
+  const header = ['scenario', 'figure', 'bare', 'project', 'project/bare', 'target', 'verdict'];
+  const lines = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`];
+  for (const r of rows) lines.push(`| ${[r.scenario, r.figure, r.bare, r.project, r.ratio, r.target, r.verdict].join(' | ')} |`);
+  return lines.join('\n');
+}
