@@ -79,7 +79,9 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
       // Either worker stopping on its own takes the process down (below); Ctrl-C stops both.
       workerRun = Promise.all(runs).then(() => undefined);
       stops.push(async () => {
-        for (const w of workers) w.shutdown();
+        // The SDK's own signal handlers may have begun the shutdown already: ask only workers still running, then wait
+        // for all of them, so the connection is closed only once no worker holds it.
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
         await Promise.allSettled(runs);
       });
     }
