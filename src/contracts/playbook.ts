@@ -339,7 +339,7 @@ export type RunOutcome =
 
 /**
  * One alert in a case. The first (`opened`) is the run's `alert`; later ones for the same user and destination
- * service `joined` the open case as evidence (see src/ingest/README section in the main README).
+ * service `joined` the open case as evidence (see docs/api/webhooks.md, "Duplicates and cases").
  */
 export interface CaseAlert {
   role: 'opened' | 'joined';

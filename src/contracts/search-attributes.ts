@@ -3,7 +3,8 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 /**
  * Custom search attributes that make runs findable in the Temporal UI, e.g.
  * `Decision = "escalate" AND ApprovalState = "pending"`. `npm start` registers them on the embedded dev server;
- * on a production cluster register them once with `temporal operator search-attribute create` (see README).
+ * on a production cluster register them once with `temporal operator search-attribute create` (see
+ * docs/operations/deployment.md, "Production").
  */
 export const SA = {
   alertSource: defineSearchAttributeKey('AlertSource', SearchAttributeType.KEYWORD),

@@ -1,4 +1,4 @@
-/** Formats of the file-backed sources under `enrichment.dataDir` (documented in docs/configuration.md). */
+/** Formats of the file-backed sources under `enrichment.dataDir` (documented in docs/enrichment.md). */
 import { z } from 'zod';
 import { CHANGE_KINDS, EMPLOYMENT_STATUSES } from '../../contracts/playbook';
 import { isValidTimezone } from '../../enrichment/business-hours';
