@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { CHANGE_KINDS } from '../contracts/playbook';
 
 const name = z.string().trim().min(1);
-const fieldName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.@-]*$/, 'must be a field name');
+const fieldName = z.string().regex(/^[A-Za-z_@][A-Za-z0-9_.@-]*$/, 'must be a field name');
 const file = z.strictObject({ source: z.literal('file') });
 
 const hr = z.discriminatedUnion('source', [

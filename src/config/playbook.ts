@@ -27,13 +27,15 @@ export const playbookSection = z.strictObject({
       escalateDepartingEmployees: z.boolean().default(DEFAULT_DECISION_POLICY.escalateDepartingEmployees),
     })
     .default(DEFAULT_DECISION_POLICY),
-  businessHours: z.strictObject({
-    defaultTimezone: timezone.default('UTC'),
-    days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
-    start: hhmm.default('09:00'),
-    end: hhmm.default('18:00'),
-    holidays: z.array(z.strictObject({ date: z.iso.date(), name: z.string().min(1) })).default([]),
-  }),
+  businessHours: z
+    .strictObject({
+      defaultTimezone: timezone.default('UTC'),
+      days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
+      start: hhmm.default('09:00'),
+      end: hhmm.default('18:00'),
+      holidays: z.array(z.strictObject({ date: z.iso.date(), name: z.string().min(1) })).default([]),
+    })
+    .prefault({}),
   /** How far back policy changes, exceptions and pilots are considered. */
   policyChangeWindowDays: z.number().int().positive().default(90),
   containment: z

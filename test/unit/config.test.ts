@@ -15,6 +15,13 @@ describe('configuration', () => {
     assert.equal(config.playbook.approvalTimeout, 30 * 60_000);
   });
 
+  test('playbook.businessHours may be left out: every one of its keys has a default', () => {
+    const raw = rawTestConfig();
+    const { businessHours: _omitted, ...playbook } = raw.playbook as Record<string, unknown>;
+    const config = parseConfig({ ...raw, playbook }, {});
+    assert.deepEqual(config.playbook.businessHours, { defaultTimezone: 'UTC', days: [1, 2, 3, 4, 5], start: '09:00', end: '18:00', holidays: [] });
+  });
+
   test('environment variables override the Temporal and HTTP settings', () => {
     const config = parseConfig(rawTestConfig(), {
       TEMPORAL_ADDRESS: 'temporal.prod.internal:7233',

@@ -40,6 +40,11 @@ function withLegacySources(sources: Record<string, unknown>) {
 }
 
 describe('enrichment source configuration', () => {
+  test("Elasticsearch's own time field, @timestamp, may be written out", () => {
+    const config = parseConfig(withSources({ ...enrichment, baselines: { ...enrichment.baselines, timeField: '@timestamp' } }), env);
+    assert.equal((config.enrichment.baselines as { timeField?: string }).timeField, '@timestamp');
+  });
+
   test('every source defaults to its file', () => {
     const config = parseConfig(rawTestConfig(), {});
     assert.deepEqual(
