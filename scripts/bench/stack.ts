@@ -167,7 +167,7 @@ export async function startStack(options: StackOptions, teardown: Teardown, prog
   progress(`work directory ${workDir} (logs, generated data, the dev server's SQLite file)`);
 
   const shipped = parse(readFileSync(path.join(ROOT, 'config/soar.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
-  const shippedDir = shipped.connectors?.dataDir;
+  const shippedDir = shipped.enrichment?.dataDir;
   const shippedDataDir = path.resolve(ROOT, typeof shippedDir === 'string' ? shippedDir : 'config/data');
   writeBenchDataDir(dataDir, shippedDataDir, options.users, options.domains, options.seed);
   progress(`generated ${options.users} users and ${options.domains} approved bench domains in ${dataDir}`);
@@ -215,7 +215,7 @@ export async function startStack(options: StackOptions, teardown: Teardown, prog
     },
     http: { ...shipped.http, host: '127.0.0.1', port: httpPort },
     playbook: { ...shipped.playbook, approvalTimeout: options.approvalTimeout },
-    connectors: { ...shipped.connectors, dataDir },
+    enrichment: { ...shipped.enrichment, dataDir },
     dataDir: stateDir,
     audit: { ...shipped.audit, file: path.join(stateDir, 'audit', 'audit.jsonl') },
     metrics: { ...shipped.metrics, sdkPrometheusAddress: `127.0.0.1:${sdkMetricsPort}` },
