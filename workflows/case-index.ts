@@ -42,7 +42,7 @@ import { dedupKeyOf, workflowIdFor } from '../src/contracts/workflow-ids';
 import { caseStartOptions } from './case-summary';
 import { formatBytes } from './decide';
 import { exfilToCloudStorage } from './exfil-to-cloud-storage';
-import { addEvidenceSignal, routeAlertUpdate } from './messages';
+import { addEvidenceSignal, recordAlertSignal, routeAlertUpdate } from './messages';
 
 /** A case with this many alerts takes no more: the next alert opens a new case (bounded history and state). */
 export const MAX_ALERTS_PER_CASE = 100;
@@ -194,25 +194,41 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
     return openInstead(request);
   };
 
-  setHandler(
-    routeAlertUpdate,
-    (request: RouteAlertRequest) => {
-      // Decided once every job of this workflow task has been applied (a condition is checked only then): the order
+  /** Routes an alert the same way whichever message brought it (the update, or the signal below). */
+  const routeAny = (request: RouteAlertRequest): Promise<RouteAlertResult> => {
+    // Decided once every job of this workflow task has been applied (a condition is checked only then): the order
       // of an update and, say, the close of the open case within one task may differ between the first run and a
       // replay, and the decision must not.
-      if (inOneTask) return condition(() => true).then(() => routeNow(request));
-      const result = queue.then(() => route(request));
-      queue = result.catch(() => undefined);
-      return result;
+    if (inOneTask) return condition(() => true).then(() => routeNow(request));
+    const result = queue.then(() => route(request));
+    queue = result.catch(() => undefined);
+    return result;
+  };
+  const validRequest = (request: RouteAlertRequest): boolean =>
+    typeof request?.alert?.alertId === 'string' && typeof request.alert.source === 'string';
+
+  setHandler(routeAlertUpdate, routeAny, {
+    validator: (request: RouteAlertRequest) => {
+      if (!validRequest(request)) throw new Error('routeAlert needs an alert with a source and an alertId');
     },
-    {
-      validator: (request: RouteAlertRequest) => {
-        if (typeof request?.alert?.alertId !== 'string' || typeof request.alert.source !== 'string') {
-          throw new Error('routeAlert needs an alert with a source and an alertId');
-        }
-      },
-    },
-  );
+  });
+
+  // The same alert by signal-with-start, when the update was not answered in time (src/temporal/ingest.ts): the
+  // signal is in history once the call returns, and routing it is idempotent (a second routing of an alert is a
+  // duplicate), so it does not matter whether the update also got through. Async, so the index does not end while
+  // it is being routed; the quiet clock restarts at once for the same reason.
+  setHandler(recordAlertSignal, async (request: RouteAlertRequest) => {
+    if (!validRequest(request)) {
+      log.warn('recordAlert signal without an alert source and ID; ignored');
+      return;
+    }
+    lastAlertAt = Date.now();
+    // The alert stays in this history as the signal's input whatever happens here; a failure is a bug to see in the
+    // log, not a reason to fail the index's task again and again.
+    await routeAny(request).catch((err: unknown) =>
+      log.error('Routing a signalled alert failed', { alertId: request.alert.alertId, error: String(err) }),
+    );
+  });
 
   if (inOneTask) {
     // One timer per quiet window, not one per alert: the loop wakes when the window since the last alert may have

@@ -37,5 +37,12 @@ export const confirmContainmentUpdate = defineUpdate<LeaseState, [ContainmentRev
  */
 export const routeAlertUpdate = defineUpdate<RouteAlertResult, [RouteAlertRequest]>('routeAlert');
 
+/**
+ * The same request as `routeAlert`, by signal-with-start: what the webhook sends when the index did not answer the
+ * update in time. Durable once the call returns; routed like the update, and a duplicate when the update got
+ * through too. Nobody waits for its outcome.
+ */
+export const recordAlertSignal = defineSignal<[RouteAlertRequest]>('recordAlert');
+
 /** From the case index to an open case: another alert for the same user and destination service. */
 export const addEvidenceSignal = defineSignal<[NormalizedAlert]>('addEvidence');

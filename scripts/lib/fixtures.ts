@@ -119,6 +119,9 @@ export function rawTestConfig(options: TestConfigOptions = {}): Record<string, u
       payloadCodec: { enabled: true, keys: [TEST_PAYLOAD_KEY] },
     },
     http: { host: '127.0.0.1', port: 0 },
+    // Tests that assert which case an alert went to wait for the index's answer as long as recording may take;
+    // the storm tests set the shipped default back.
+    ingest: { answerWithin: '10s' },
     playbook: {
       approvalTimeout: options.approvalTimeout ?? '10m',
       approvers: [

@@ -74,5 +74,10 @@ export const ingestSection = z.strictObject({
    * the memory and the wait of a storm; each alert takes one Temporal call of tens of milliseconds.
    */
   maxInFlight: z.number().int().min(1).default(512),
+  /**
+   * How long the webhook waits for the alert's case index to answer (duplicate, joined, or the new case's ID).
+   * Past it the alert is recorded by signal instead and answered 202 "recorded, case pending" (src/temporal/ingest.ts).
+   */
+  answerWithin: durationMs.default(2_000),
   sources: z.strictObject({ generic: source, splunk: source, elastic: source, sentinel: source }).prefault({}),
 });

@@ -15,7 +15,7 @@ import { payloadCodecFor } from '../temporal/payload-codec';
 import { createCloudStorageCatalog } from '../wiring';
 import { codecRoutes } from './routes/codec';
 import { metricsRoutes } from './routes/metrics';
-import { RECORDING_FAILURE_MESSAGE, recordingFailure } from './temporal-unavailable';
+import { RECORDING_FAILURE_MESSAGE, recordingFailure } from '../temporal/recording-failure';
 import { openApiRoutes } from './routes/openapi';
 import { runRoutes } from './routes/runs';
 import { siemRoutes } from './routes/siem';

@@ -3,10 +3,17 @@
  * the case's workflow ID once the case start or the evidence signal is in history. Update IDs are left random on
  * purpose: a fixed one would make Temporal answer a SIEM's retry with the first delivery's result ("accepted")
  * instead of the index's "duplicate".
+ *
+ * The update needs a workflow task of the index, so under a storm that saturates the server its answer waits
+ * behind everything else the server does. After `ingest.answerWithin` the alert is recorded by signal-with-start
+ * instead: one history write, like a bare workflow start, durable when the call returns. The index routes the
+ * signal like the update (a duplicate if the update got through as well), and the caller answers "recorded, case
+ * pending": the case is not known yet.
  */
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { recordingFailure } from './recording-failure';
 import { alertCaseIndex } from '../../workflows';
-import { routeAlertUpdate } from '../../workflows/messages';
+import { recordAlertSignal, routeAlertUpdate } from '../../workflows/messages';
 import type { Config } from '../config';
 import type { NormalizedAlert } from '../contracts/alert';
 import type { RouteAlertResult } from '../contracts/playbook';
@@ -18,27 +25,67 @@ export const CASE_INDEX_WORKFLOW_TYPE = 'alertCaseIndex';
 /** How long one alert may take to be recorded before the caller gets a 503 and retries. */
 export const RECORD_DEADLINE_MS = 10_000;
 
+/** Recorded by signal: durable, routed by the index later; the case it lands in is not known yet. */
+export interface PendingRecord {
+  pending: true;
+  caseIndexId: string;
+}
+
+export type RecordResult = RouteAlertResult | PendingRecord;
+
 export async function recordAlert(
   client: Client,
   config: Config,
   caseKeys: CaseKeys,
   alert: NormalizedAlert,
   options: { deadlineMs?: number } = {},
-): Promise<RouteAlertResult> {
+): Promise<RecordResult> {
   const caseTaskQueue = config.temporal.taskQueue;
   const key = await caseKeys.of(alert);
   const indexId = caseIndexIdFor(key);
   const { policy } = playbookInput(config, alert);
-  return client.connection.withDeadline(Date.now() + (options.deadlineMs ?? RECORD_DEADLINE_MS), () =>
-    client.workflow.executeUpdateWithStart(routeAlertUpdate, {
-      args: [{ alert, policy }],
-      startWorkflowOperation: new WithStartWorkflowOperation(alertCaseIndex, {
-        workflowId: indexId,
-        taskQueue: config.temporal.ingestTaskQueue ?? caseTaskQueue,
-        args: [{ user: key.user, service: key.service, dedupWindowMs: config.ingest.dedupWindow, caseTaskQueue }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        staticSummary: `T1567.002 case index for ${key.user} and ${key.service}`,
+  const index = {
+    workflowId: indexId,
+    taskQueue: config.temporal.ingestTaskQueue ?? caseTaskQueue,
+    args: [{ user: key.user, service: key.service, dedupWindowMs: config.ingest.dedupWindow, caseTaskQueue }] as const,
+    staticSummary: `T1567.002 case index for ${key.user} and ${key.service}`,
+  };
+  const deadline = Date.now() + (options.deadlineMs ?? RECORD_DEADLINE_MS);
+  const answerBy = Math.min(deadline, Date.now() + config.ingest.answerWithin);
+  try {
+    return await client.connection.withDeadline(answerBy, () =>
+      client.workflow.executeUpdateWithStart(routeAlertUpdate, {
+        args: [{ alert, policy }],
+        startWorkflowOperation: new WithStartWorkflowOperation(alertCaseIndex, {
+          ...index,
+          args: [...index.args],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
       }),
+    );
+  } catch (err) {
+    // Only when the update may still be under way (no answer in time) and there is time left; a refusal or an
+    // unreachable server is the caller's to report.
+    if (recordingFailure(err) !== 'unknown' || answerBy >= deadline) throw err;
+  }
+  await client.connection.withDeadline(deadline, () =>
+    client.workflow.signalWithStart(alertCaseIndex, {
+      ...index,
+      args: [...index.args],
+      signal: recordAlertSignal,
+      signalArgs: [{ alert, policy }],
     }),
   );
+  return { pending: true, caseIndexId: indexId };
+}
+
+/** Whether the alert was recorded by signal, its case still to be assigned by the index. */
+export function isPending(result: RecordResult): result is PendingRecord {
+  return 'pending' in result;
+}
+
+/** The case an answered alert went to; for callers that need it now (scripts, tests), a pending record is an error. */
+export function caseOf(result: RecordResult): RouteAlertResult {
+  if (isPending(result)) throw new Error(`The case index ${result.caseIndexId} did not answer in time; the alert is recorded, its case pending`);
+  return result;
 }

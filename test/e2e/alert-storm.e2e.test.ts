@@ -3,14 +3,24 @@
  * many senders at once, a mix of alerts that open cases, alerts that join an open case, and exact duplicates, each
  * retried after a 503 as a SIEM would. Counted as a SOC would count it: every alert acknowledged, none lost, one run
  * per case, and every joined alert present in its case's evidence. Small enough for CI; `npm run bench` scales it.
+ * And the storm's fallback: an index that cannot answer in time still gets the alert, by signal, exactly once.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { parseConfig, type Config } from '../../src/config';
 import type { RunState } from '../../src/contracts/playbook';
+import { SA } from '../../src/contracts/search-attributes';
+import { buildApp } from '../../src/http/app';
+import { createLogger } from '../../src/logger';
+import { createActivityDeps } from '../../src/wiring';
+import { createIngestWorker, createWorker } from '../../src/worker';
 import { getStateQuery } from '../../workflows/messages';
 import { startE2e, type E2e } from '../helpers/e2e';
-import { unique } from '../helpers/fixtures';
-import { eventually } from '../helpers/temporal';
+import { escalatingAlert, rawTestConfig, unique } from '../helpers/fixtures';
+import { eventually, startTestServer, workflowBundle } from '../helpers/temporal';
 
 const CASES = 60;
 const JOINS = 25;
@@ -19,7 +29,7 @@ const SENDERS = 16;
 
 interface Answer {
   status: number;
-  body: { workflowId?: string; duplicate?: boolean; joined?: boolean };
+  body: { workflowId?: string; duplicate?: boolean; joined?: boolean; pending?: boolean };
 }
 
 describe('an alert storm with joins and duplicates', () => {
@@ -28,7 +38,12 @@ describe('an alert storm with joins and duplicates', () => {
   before(async () => {
     e2e = await startE2e({
       name: 'storm',
-      configure: (raw) => ({ ...raw, temporal: { ...(raw.temporal as object), ingestTaskQueue: unique('storm-ingest') } }),
+      // The shipped answer time, so a slow index answers "case pending" as in production.
+      configure: (raw) => ({
+        ...raw,
+        temporal: { ...(raw.temporal as object), ingestTaskQueue: unique('storm-ingest') },
+        ingest: { answerWithin: '2s' },
+      }),
     });
   });
 
@@ -78,43 +93,145 @@ describe('an alert storm with joins and duplicates', () => {
       }),
     );
 
-    // Acknowledged: every delivery ended in a 2xx naming its case. An alert whose first answer was a 503 "unknown"
-    // (Temporal did not confirm in time, but recorded it) is a 200 duplicate on retry: acknowledged all the same.
+    // Acknowledged: every delivery ended in a 2xx. An alert whose first answer was a 503 "unknown" (Temporal did not
+    // confirm in time, but recorded it) is a 200 duplicate on retry; one the index could not answer in time is a 202
+    // "recorded, case pending": acknowledged all the same.
     assert.deepEqual(
       answers.filter(({ answer }) => answer.status !== 200 && answer.status !== 202).map(({ answer }) => answer),
       [],
     );
     const distinct = new Set(queue.map((a) => a.alertId));
     assert.equal(new Set(answers.map(({ alert: a }) => a.alertId)).size, distinct.size, 'every alert acknowledged');
-    const accepted = answers.filter(({ answer }) => answer.status === 202).map(({ alert: a }) => a.alertId);
+    const accepted = answers.filter(({ answer }) => answer.status === 202 && !answer.body.pending).map(({ alert: a }) => a.alertId);
     assert.equal(new Set(accepted).size, accepted.length, 'no alert accepted as new twice');
+    const pending = answers.filter(({ answer }) => answer.body.pending).length;
 
-    // One run per case (user + service): the answers name one workflow per user, and Temporal holds no other run.
-    const caseOf = new Map<string, string>();
+    // One run per case (user + service): the answers that name a case name one per user, and Temporal holds
+    // exactly one run per user, no other.
+    const named = new Map<string, string>();
     for (const { alert: a, answer } of answers) {
-      const known = caseOf.get(a.user);
-      assert.ok(answer.body.workflowId, 'every answer names its case');
+      if (answer.body.pending) continue;
+      assert.ok(answer.body.workflowId, 'every answer that is not pending names its case');
+      const known = named.get(a.user);
       if (known) assert.equal(answer.body.workflowId, known, `${a.alertId} went to the case of ${a.user}`);
-      else caseOf.set(a.user, answer.body.workflowId);
+      else named.set(a.user, answer.body.workflowId);
     }
-    assert.equal(caseOf.size, CASES);
-    process.stderr.write(`storm: ${queue.length} deliveries, ${retries} retried after a 503\n`);
-    const runs = await eventually(async () => {
-      const { count } = await e2e.client.workflow.count(`WorkflowType = 'exfilToCloudStorage' AND TaskQueue = '${e2e.config.temporal.taskQueue}'`);
-      return count === CASES ? count : null;
-    }, 60_000, `${CASES} runs in visibility`);
-    assert.equal(runs, CASES, 'no duplicate run');
+    process.stderr.write(`storm: ${queue.length} deliveries, ${retries} retried after a 503, ${pending} answered "case pending"\n`);
+    const query = `WorkflowType = 'exfilToCloudStorage' AND TaskQueue = '${e2e.config.temporal.taskQueue}'`;
+    await eventually(async () => (await e2e.client.workflow.count(query)).count === CASES, 60_000, `${CASES} runs in visibility`);
+    const runOf = new Map<string, string>();
+    for await (const run of e2e.client.workflow.list({ query })) {
+      const user = run.typedSearchAttributes.get(SA.alertUser) ?? '';
+      assert.ok(!runOf.has(user), `a second run for ${user}: no duplicate run`);
+      runOf.set(user, run.workflowId);
+    }
+    assert.equal(runOf.size, CASES);
+    for (const [user, workflowId] of named) assert.equal(runOf.get(user), workflowId, `the answers name ${user}'s one run`);
 
-    // Nothing lost: every case's evidence holds exactly the distinct alerts routed to it.
+    // Nothing lost: every case's evidence holds exactly the distinct alerts of its user.
     const expected = new Map<string, Set<string>>();
-    for (const a of queue) expected.set(caseOf.get(a.user) ?? '', (expected.get(caseOf.get(a.user) ?? '') ?? new Set()).add(a.alertId));
-    for (const [workflowId, alertIds] of expected) {
-      const state = await eventually(async () => {
-        const s: RunState = await e2e.client.workflow.getHandle(workflowId).query(getStateQuery);
-        return s.alerts.length === alertIds.size ? s : null;
-      }, 60_000, `the evidence of ${workflowId}`);
+    for (const a of queue) expected.set(a.user, (expected.get(a.user) ?? new Set()).add(a.alertId));
+    for (const [user, alertIds] of expected) {
+      const workflowId = runOf.get(user) ?? '';
+      const state = await eventually(
+        async () => {
+          const s: RunState = await e2e.client.workflow.getHandle(workflowId).query(getStateQuery);
+          return s.alerts.length === alertIds.size ? s : null;
+        },
+        60_000,
+        `the evidence of ${workflowId}`,
+      );
       assert.deepEqual(state.alerts.map((a) => a.alertId).sort(), [...alertIds].sort());
       assert.equal(state.alerts.filter((a) => a.role === 'opened').length, 1);
     }
   });
+});
+
+describe('when the case index cannot answer in time', () => {
+  let env: TestWorkflowEnvironment;
+  let app: FastifyInstance;
+  let config: Config;
+  const workers: Worker[] = [];
+  const running: Promise<void>[] = [];
+
+  before(async () => {
+    env = await startTestServer();
+    const taskQueue = unique('late');
+    const raw = rawTestConfig({ address: env.address, taskQueue });
+    config = parseConfig(
+      {
+        ...raw,
+        temporal: { ...(raw.temporal as object), ingestTaskQueue: `${taskQueue}-ingest` },
+        ingest: { answerWithin: '500ms' },
+      },
+      {},
+    );
+    const logger = createLogger({ level: 'silent' });
+    // The playbook worker runs; the ingest worker does not yet, so no case index can take a workflow task.
+    const playbook = await createWorker({
+      config,
+      connection: env.nativeConnection,
+      deps: createActivityDeps(config, logger),
+      workflowBundle: await workflowBundle(),
+    });
+    workers.push(playbook);
+    running.push(playbook.run());
+    app = buildApp({ config, client: env.client, logger });
+  });
+
+  after(async () => {
+    await app?.close();
+    for (const w of workers) w.shutdown();
+    await Promise.all(running);
+    await env?.teardown();
+  });
+
+  const post = (alert: object) =>
+    app.inject({
+      method: 'POST',
+      url: '/webhooks/siem/generic',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(alert),
+    });
+
+  test(
+    'the alert is recorded by signal and answered "case pending"; once the index runs, it opens one case',
+    { timeout: 120_000 },
+    async () => {
+      const alert = { ...escalatingAlert({ alertId: unique('late') }) };
+      const { source: _source, raw: _raw, ...body } = alert;
+      const first = await post(body);
+      assert.equal(first.statusCode, 202);
+      assert.deepEqual(Object.keys(first.json()).sort(), ['caseIndexId', 'pending', 'recorded']);
+      assert.equal(first.json().pending, true);
+
+      // The index comes up: it routes the signalled alert (and the update, if it got through too) into one case.
+      const ingest = await createIngestWorker({ config, connection: env.nativeConnection, workflowBundle: await workflowBundle() });
+      assert.ok(ingest);
+      workers.push(ingest);
+      running.push(ingest.run());
+      const workflowId = `t1567-002-generic-${alert.alertId}`;
+      const state = await eventually(
+        async () => {
+          const s: RunState = await env.client.workflow.getHandle(workflowId).query(getStateQuery);
+          return s.stage === 'awaiting-approval' ? s : null;
+        },
+        60_000,
+        'the case opened by the signalled alert',
+      );
+      assert.deepEqual(
+        state.alerts.map((a) => a.alertId),
+        [alert.alertId],
+      );
+
+      // A retry is answered with the case, as a duplicate; Temporal holds exactly one run for it.
+      const retry = await post(body);
+      assert.equal(retry.statusCode, 200);
+      assert.deepEqual(retry.json(), { workflowId, duplicate: true });
+      const { count } = await env.client.workflow.count(
+        `WorkflowType = 'exfilToCloudStorage' AND TaskQueue = '${config.temporal.taskQueue}'`,
+      );
+      assert.equal(count, 1);
+    },
+  );
 });

@@ -37,6 +37,7 @@ describe('SIEM ingestion, deduplication and case joining, end to end', () => {
       configure: (raw) => ({
         ...raw,
         ingest: {
+          ...(raw.ingest as object),
           sources: {
             splunk: { auth: { type: 'query-token', tokens: [SPLUNK_TOKEN] } },
             elastic: { auth: { type: 'bearer', tokens: [KIBANA_TOKEN] } },

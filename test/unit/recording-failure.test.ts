@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { recordingFailure } from '../../src/http/temporal-unavailable';
+import { recordingFailure } from '../../src/temporal/recording-failure';
 
 /** gRPC status codes (the numbers are the protocol's). */
 const status = { CANCELLED: 1, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, ABORTED: 10, UNAVAILABLE: 14 } as const;

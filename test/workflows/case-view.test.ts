@@ -20,7 +20,7 @@ import { SA } from '../../src/contracts/search-attributes';
 import { createLogger } from '../../src/logger';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, parseKey } from '../../src/temporal/payload-codec';
 import { decideApproval } from '../../src/temporal/playbook-runs';
-import { recordAlert } from '../../src/temporal/ingest';
+import { caseOf, recordAlert } from '../../src/temporal/ingest';
 import { CaseKeys } from '../../src/ingest/case-key';
 import { historyToJson } from '../../src/temporal/history-json';
 import { replayHistoryFile } from '../../src/temporal/replay';
@@ -99,7 +99,7 @@ describe('the Temporal UI as a case view', () => {
   test('an escalated run is listed by Decision and ApprovalState, follows the run, and reads as a case', async () => {
     const alert = escalatingAlert();
     // Recorded the way the webhook records it: through the alert's case index.
-    const { workflowId } = await recordAlert(env.client, config, new CaseKeys(null), alert);
+    const { workflowId } = caseOf(await recordAlert(env.client, config, new CaseKeys(null), alert));
     const handle = env.client.workflow.getHandle(workflowId);
     await eventually(async () => (await handle.query(getStateQuery)).approval.status === 'pending', 20_000, 'a pending approval');
 

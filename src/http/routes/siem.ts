@@ -16,8 +16,8 @@ import { NdjsonBatch } from '../../ingest/ndjson';
 import type { Normalized } from '../../ingest/normalize';
 import { normalizeSentinel } from '../../ingest/sentinel';
 import { normalizeSplunk } from '../../ingest/splunk';
-import { recordAlert } from '../../temporal/ingest';
-import { RECORDING_FAILURE_MESSAGE, recordingFailure } from '../temporal-unavailable';
+import { isPending, recordAlert } from '../../temporal/ingest';
+import { RECORDING_FAILURE_MESSAGE, recordingFailure } from '../../temporal/recording-failure';
 import type { ErrorDetail } from '../../error-details';
 import { HttpError } from '../errors';
 
@@ -37,7 +37,8 @@ class Overloaded extends HttpError {
   }
 }
 
-export type AlertStatus = 'accepted' | 'joined' | 'duplicate' | 'rejected' | 'unavailable' | 'failed';
+/** `recorded`: durable, its case still to be assigned by the case index (it did not answer in time). */
+export type AlertStatus = 'accepted' | 'joined' | 'recorded' | 'duplicate' | 'rejected' | 'unavailable' | 'failed';
 
 export interface AlertOutcome {
   /** Position in the batch: the index in Elastic's `alerts`, or the line number of an NDJSON body. */
@@ -45,6 +46,8 @@ export interface AlertOutcome {
   alertId: string | null;
   status: AlertStatus;
   workflowId?: string;
+  /** With `recorded`: the case index that will assign the alert to a case. */
+  caseIndexId?: string;
   /** With `unavailable`: false when the alert was certainly not recorded, "unknown" when it may have been. */
   recorded?: false | 'unknown';
   error?: string;
@@ -101,6 +104,10 @@ export function siemRoutes(deps: SiemRouteDeps) {
     if (!normalized.ok) throw new HttpError(400, 'Invalid alert', normalized.details);
     const { alert } = normalized;
     const result = await record(alert);
+    if (isPending(result)) {
+      request.log.info({ source: alert.source, alertId: alert.alertId, caseIndexId: result.caseIndexId }, 'Alert recorded; case pending');
+      return reply.code(202).send({ recorded: true, pending: true, caseIndexId: result.caseIndexId });
+    }
     request.log.info(
       { source: alert.source, alertId: alert.alertId, workflowId: result.workflowId, duplicate: result.duplicate, joined: result.joined },
       'Alert recorded',
@@ -116,6 +123,7 @@ export function siemRoutes(deps: SiemRouteDeps) {
       const { alert } = normalized;
       try {
         const result = await record(alert);
+        if (isPending(result)) return { index, alertId: alert.alertId, status: 'recorded', caseIndexId: result.caseIndexId };
         const status: AlertStatus = result.duplicate ? 'duplicate' : result.joined ? 'joined' : 'accepted';
         return { index, alertId: alert.alertId, status, workflowId: result.workflowId };
       } catch (err) {
@@ -145,9 +153,12 @@ export function siemRoutes(deps: SiemRouteDeps) {
       for (const { position, item } of group) outcomes[position] = await recordOne(item);
     });
     const count = (status: AlertStatus) => outcomes.filter((o) => o.status === status).length;
+    const recorded = count('recorded');
     const summary = {
       accepted: count('accepted'),
       joined: count('joined'),
+      // Only under load (the index did not answer in time), so only then in the body.
+      ...(recorded > 0 ? { recorded } : {}),
       duplicate: count('duplicate'),
       rejected: count('rejected'),
       unavailable: count('unavailable'),
@@ -160,7 +171,7 @@ export function siemRoutes(deps: SiemRouteDeps) {
     if (summary.failed > 0) return reply.code(500).send(body);
     if (summary.rejected === outcomes.length) return reply.code(400).send(body);
     if (summary.rejected > 0) return reply.code(207).send(body);
-    return reply.code(summary.accepted + summary.joined > 0 ? 202 : 200).send(body);
+    return reply.code(summary.accepted + summary.joined + recorded > 0 ? 202 : 200).send(body);
   };
 
   const envelope = (details: ErrorDetail[]) => new HttpError(400, 'Invalid alert', details);
