@@ -8,10 +8,10 @@
  *   - the bare baseline's worker (scripts/bench/bare-worker.ts) in another child process, on its own task queue.
  * The bench process itself only offers load and measures, so its own event loop does not sit in either side's way.
  */
+import { freePort } from '../lib/net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -49,16 +49,6 @@ export class Teardown {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 export interface Child {
   readonly pid: number;
