@@ -19,7 +19,17 @@ import {
   type DrainResult,
   type HistorySample,
 } from './observe';
-import { BARE_WORKFLOW_TYPE, closedLoop, deliverAlert, openLoop, postAlert, startBare, type Answer, type Delivery } from './send';
+import {
+  BARE_WORKFLOW_TYPE,
+  caseNamed,
+  closedLoop,
+  deliverAlert,
+  openLoop,
+  postAlert,
+  startBare,
+  type Answer,
+  type Delivery,
+} from './send';
 import type { Stack } from './stack';
 import { mib, ms, num, ratio, secs, summarize, verdict, type Row } from './stats';
 import { judgeStorm, type StormItem, type StormVerdicts } from './storm-verdicts';
@@ -173,7 +183,8 @@ async function ackBlock(ctx: BenchContext, side: Side, rate: number, seconds: nu
     } else {
       const answer = await postAlert(webhook(ctx), body, ctx.options.requestTimeoutMs);
       answers[i] = answer;
-      if (is2xx(answer) && answer.body?.workflowId && !answer.body.duplicate && !answer.body.joined) opened.add(answer.body.workflowId);
+      const named = caseNamed(answer.body, body.alertId);
+      if (is2xx(answer) && named && !answer.body?.duplicate && !answer.body?.joined) opened.add(named);
     }
   });
   sent = true;
@@ -326,7 +337,7 @@ async function throughputBlock(ctx: BenchContext, side: Side, runs: number, conc
       } else {
         const body = alertBody(`bench-${tag}-${i}`, ctx.keys.take(), ctx.times.business);
         const delivery = await deliverAlert(webhook(ctx), body, retryPolicy(ctx));
-        const workflowId = delivery.final.body?.workflowId;
+        const workflowId = caseNamed(delivery.final.body, body.alertId);
         if (!is2xx(delivery.final) || !workflowId) throw new Error(`answered ${delivery.final.status}`);
         await waitClosed(ctx.stack.projectClient, workflowId, ctx.options.drainTimeoutMs);
         ids.push(workflowId);
@@ -686,12 +697,10 @@ async function waitBlock(ctx: BenchContext, side: Side, n: number, senders: numb
       );
       if (r.ok) started++;
     } else {
-      const d = await deliverAlert(
-        webhook(ctx),
-        alertBody(`bench-${tag}-${i}`, ctx.keys.take(), ctx.times.offHours, true),
-        retryPolicy(ctx),
-      );
-      if (is2xx(d.final) && d.final.body?.workflowId) cases.add(d.final.body.workflowId);
+      const escalated = alertBody(`bench-${tag}-${i}`, ctx.keys.take(), ctx.times.offHours, true);
+      const d = await deliverAlert(webhook(ctx), escalated, retryPolicy(ctx));
+      const named = caseNamed(d.final.body, escalated.alertId);
+      if (is2xx(d.final) && named) cases.add(named);
     }
   });
   const expected = () => (side === 'bare' ? started : cases.size);

@@ -1,5 +1,6 @@
 /** The two ways load is offered: an HTTP POST to the product's webhook, and a bare `client.workflow.start`. */
 import type { Client } from '@temporalio/client';
+import { workflowIdFor } from '../../src/contracts/workflow-ids';
 import type { benchBarePlaybook, BareInput } from './bare-workflow';
 
 export const BARE_WORKFLOW_TYPE = 'benchBarePlaybook';
@@ -9,6 +10,17 @@ export interface AckBody {
   workflowId?: string;
   duplicate?: boolean;
   joined?: boolean;
+  /** 202 "recorded, case pending": the case index had not answered in time; the case is not named. */
+  pending?: boolean;
+}
+
+/**
+ * The case an answer names; for a "case pending" answer to an alert that opens a case of its own (every alert of
+ * the ack, throughput and approval-wait scenarios), the ID that case gets: it is named after its opening alert.
+ */
+export function caseNamed(body: AckBody | null | undefined, alertId: string): string | undefined {
+  if (body?.workflowId) return body.workflowId;
+  return body?.pending ? workflowIdFor({ source: 'generic', alertId }) : undefined;
 }
 
 export interface Answer {
