@@ -3,7 +3,7 @@
  * noise hits both sides alike; each block prints its own figures, and the scenario returns rows for the final table
  * (figures pooled over its blocks, the ratio project/bare, the target and PASS/MISS).
  */
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { exfilToCloudStorage } from '../../workflows';
 import type { Config } from '../../src/config';
 import { alertBody, prng, type CaseKeyAllocator, type GenericAlertBody } from './data';
@@ -313,8 +313,18 @@ interface ThroughputBlock {
   history: HistorySample;
 }
 
+/** Waits for the run to close; a run of a "case pending" answer may not exist yet, so a missing run is waited for. */
 async function waitClosed(client: Client, workflowId: string, timeoutMs: number): Promise<void> {
-  await client.connection.withDeadline(Date.now() + timeoutMs, () => client.workflow.getHandle(workflowId).result());
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await client.connection.withDeadline(deadline, () => client.workflow.getHandle(workflowId).result());
+      return;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 async function throughputBlock(ctx: BenchContext, side: Side, runs: number, concurrency: number, label: string): Promise<ThroughputBlock> {
