@@ -82,7 +82,11 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
   const openCase = async ({ alert, policy }: RouteAlertRequest, key: string): Promise<RouteAlertResult> => {
     const workflowId = workflowIdFor(alert);
     try {
-      const child = await startChild(exfilToCloudStorage, { ...legacyStartOptions({ alert, policy }), ...childOptions, args: [{ alert, policy }] });
+      const child = await startChild(exfilToCloudStorage, {
+        ...legacyStartOptions({ alert, policy }),
+        ...childOptions,
+        args: [{ alert, policy }],
+      });
       const opened: OpenCase = { workflowId, alerts: 1 };
       open = opened;
       seen.set(key, { workflowId, at: Date.now() });
@@ -168,7 +172,8 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
         closed();
         // A refused start (the ID exists: this alert opened a case before, beyond the window) leaves the alert with
         // that case. Held joiners must not be lost: each opens a case of its own.
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) log.warn('Case start failed', { workflowId: opened.workflowId, error: String(err) });
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError))
+          log.warn('Case start failed', { workflowId: opened.workflowId, error: String(err) });
         for (const joiner of opened.held?.splice(0) ?? []) joiner.answer(openInstead(joiner.request));
       },
     );
@@ -197,8 +202,8 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
   /** Routes an alert the same way whichever message brought it (the update, or the signal below). */
   const routeAny = (request: RouteAlertRequest): Promise<RouteAlertResult> => {
     // Decided once every job of this workflow task has been applied (a condition is checked only then): the order
-      // of an update and, say, the close of the open case within one task may differ between the first run and a
-      // replay, and the decision must not.
+    // of an update and, say, the close of the open case within one task may differ between the first run and a
+    // replay, and the decision must not.
     if (inOneTask) return condition(() => true).then(() => routeNow(request));
     const result = queue.then(() => route(request));
     queue = result.catch(() => undefined);
@@ -230,6 +235,14 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
     );
   });
 
+  /** A fresh history carrying what the window still remembers; not while a case is open (it would lose track). */
+  const continueAsNewWhenNoCaseIsOpen = async () => {
+    await condition(allHandlersFinished);
+    if (open !== null) return;
+    const cutoff = Date.now() - input.dedupWindowMs;
+    await continueAsNew<typeof alertCaseIndex>({ ...input, seen: [...seen].filter(([, v]) => v.at >= cutoff) });
+  };
+
   if (inOneTask) {
     // One timer per quiet window, not one per alert: the loop wakes when the window since the last alert may have
     // passed, when the open case closes, or when history asks to continue as new.
@@ -249,12 +262,7 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
         if (open === null && Date.now() - lastAlertAt >= input.dedupWindowMs) return;
         continue;
       }
-      if (workflowInfo().continueAsNewSuggested) {
-        await condition(allHandlersFinished);
-        if (open !== null) continue;
-        const cutoff = Date.now() - input.dedupWindowMs;
-        await continueAsNew<typeof alertCaseIndex>({ ...input, seen: [...seen].filter(([, v]) => v.at >= cutoff) });
-      }
+      if (workflowInfo().continueAsNewSuggested) await continueAsNewWhenNoCaseIsOpen();
     }
   }
 
@@ -271,11 +279,6 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
       if (open === null && lastAlertAt === since) return;
       continue;
     }
-    if (workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      if (open !== null) continue;
-      const cutoff = Date.now() - input.dedupWindowMs;
-      await continueAsNew<typeof alertCaseIndex>({ ...input, seen: [...seen].filter(([, v]) => v.at >= cutoff) });
-    }
+    if (workflowInfo().continueAsNewSuggested) await continueAsNewWhenNoCaseIsOpen();
   }
 }
