@@ -32,13 +32,18 @@ export function tlsConfig(config: Config['temporal']): TLSConfig | boolean {
   };
 }
 
-export async function connectClient(config: Config['temporal'], connectTimeout = '10s'): Promise<Client> {
-  const connection = await Connection.connect({
+/** A bare connection (no data converter): for operator calls such as `soar setup`, which need no payload key. */
+export function connectConnection(config: Config['temporal'], connectTimeout = '10s'): Promise<Connection> {
+  return Connection.connect({
     address: config.address,
     tls: tlsConfig(config),
     connectTimeout,
     ...(config.apiKey ? { apiKey: config.apiKey } : {}),
   });
+}
+
+export async function connectClient(config: Config['temporal'], connectTimeout = '10s'): Promise<Client> {
+  const connection = await connectConnection(config, connectTimeout);
   // Every client encrypts and decrypts payloads with the configured keys (fail closed: no key, no client).
   return new Client({ connection, namespace: config.namespace, dataConverter: dataConverterFor(config.payloadCodec) });
 }
