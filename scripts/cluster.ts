@@ -16,7 +16,8 @@ async function main(): Promise<number> {
     },
   });
   const basePort = Number(values['base-port']);
-  if (!Number.isInteger(basePort) || basePort < 1024 || basePort > 65_000) throw new Error('--base-port is a port from 1024 to 65000');
+  if (!Number.isInteger(basePort) || basePort < 1024 || basePort > 32_750)
+    throw new Error('--base-port is a port from 1024 to 32750 (the server keeps membership ports in a smallint)');
   const shards = Number(values.shards);
   if (!Number.isInteger(shards) || shards < 1 || shards > 4096) throw new Error('--shards is a whole number from 1 to 4096');
   const progress = (line: string) => console.error(line);

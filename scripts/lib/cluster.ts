@@ -20,6 +20,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+import { grpc } from '@temporalio/proto';
 
 const execFileAsync = promisify(execFile);
 
@@ -241,6 +243,14 @@ async function startPostgres(bin: string, dir: string, port: number, progress: P
   const passwordFile = path.join(dir, 'postgres.password');
   mkdirSync(pgDir, { recursive: true });
   ownForPostgres(pgDir);
+  if (isRoot()) {
+    // PostgreSQL runs as `postgres`: every folder above its data directory must let it through.
+    await execFileAsync('runuser', ['-u', 'postgres', '--', 'test', '-w', pgDir]).catch(() => {
+      throw new Error(
+        `The "postgres" user cannot reach ${pgDir}: make the folders above it traversable (chmod o+x) or choose another --dir`,
+      );
+    });
+  }
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
   if (!existsSync(path.join(data, 'PG_VERSION'))) {
@@ -432,7 +442,38 @@ export function runningClusterPid(dir: string): { pid: number; basePort: number 
   return state && alive(state.serverPid) ? { pid: state.serverPid, basePort: state.basePort } : null;
 }
 
-async function waitForFrontend(ports: ClusterPorts, server: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
+async function frontendServing(ports: ClusterPorts, tls: ClusterTls | undefined): Promise<boolean> {
+  let connection: Connection | null = null;
+  try {
+    connection = await Connection.connect({
+      address: `127.0.0.1:${ports.frontend}`,
+      connectTimeout: '5s',
+      ...(tls
+        ? {
+            tls: {
+              serverNameOverride: tls.serverName,
+              serverRootCACertificate: readFileSync(tls.caFile),
+              clientCertPair: { crt: readFileSync(tls.internalClientCertFile), key: readFileSync(tls.internalClientKeyFile) },
+            },
+          }
+        : {}),
+    });
+    const health = await connection.healthService.check({ service: 'temporal.api.workflowservice.v1.WorkflowService' });
+    return health.status === grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => {});
+  }
+}
+
+async function waitForFrontend(
+  ports: ClusterPorts,
+  tls: ClusterTls | undefined,
+  server: ChildProcess,
+  logFile: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const exit: { code: number | null } = { code: null };
   server.once('exit', (code) => {
@@ -440,12 +481,19 @@ async function waitForFrontend(ports: ClusterPorts, server: ChildProcess, logFil
   });
   while (Date.now() < deadline) {
     if (exit.code !== null) {
-      const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-8).join('\n') : '';
+      const tail = existsSync(logFile)
+        ? readFileSync(logFile, 'utf8')
+            .trim()
+            .split('\n')
+            .slice(-6)
+            .map((l) => l.slice(0, 400))
+            .join('\n')
+        : '';
       throw new Error(`The Temporal server exited (code ${exit.code}) before serving:\n${tail}`);
     }
-    // The frontend listens last, once history and matching have joined the ring.
-    if (await portOpen(ports.frontend)) return;
-    await sleep(500);
+    // The frontend port opens before the services have joined the ring: ready is when it says SERVING.
+    if ((await portOpen(ports.frontend)) && (await frontendServing(ports, tls))) return;
+    await sleep(1000);
   }
   throw new Error(
     `The Temporal server did not open its frontend on 127.0.0.1:${ports.frontend} within ${timeoutMs / 1000} s (log: ${logFile})`,
@@ -461,6 +509,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   const dir = path.resolve(options.dir);
   const basePort = options.basePort ?? 17233;
   const ports = clusterPorts(basePort);
+  // The server stores membership ports in a smallint column: they must stay below 32768.
+  if (ports.workerMembership > 32_767 || basePort < 1024) throw new Error(`basePort ${basePort}: choose one from 1024 to ${32_767 - 13}`);
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
   const already = runningClusterPid(dir);
@@ -509,7 +559,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       path.join(dir, 'state.json'),
       JSON.stringify({ serverPid: pid, basePort, dir, startedAt: new Date().toISOString() } satisfies State),
     );
-    await waitForFrontend(ports, server, logFile, 120_000);
+    await waitForFrontend(ports, options.tls, server, logFile, 120_000);
     return { address: `127.0.0.1:${ports.frontend}`, ports, dir, serverPid: pid, stop: stopAll };
   } catch (err) {
     await stopAll().catch(() => {});
