@@ -16,6 +16,7 @@ import { NdjsonBatch } from '../../ingest/ndjson';
 import type { Normalized } from '../../ingest/normalize';
 import { normalizeSentinel } from '../../ingest/sentinel';
 import { normalizeSplunk } from '../../ingest/splunk';
+import { TemporalAvailability } from '../../temporal/availability';
 import { isPending, recordAlert } from '../../temporal/ingest';
 import { RECORDING_FAILURE_MESSAGE, recordingFailure } from '../../temporal/recording-failure';
 import type { ErrorDetail } from '../../error-details';
@@ -28,12 +29,28 @@ export interface SiemRouteDeps {
   caseKeys: CaseKeys;
   /** How long recording one alert may take before the answer is a 503 (default 10 s). */
   recordDeadlineMs?: number;
+  /** Whether Temporal is answering: an alert is refused at once, unsent, while it is not (default: probe `client`). */
+  availability?: TemporalAvailability;
+}
+
+/** A 503 for an alert that was never sent to Temporal: certainly not recorded. */
+class NotSent extends HttpError {
+  constructor(message: string, retryAfter: string) {
+    super(503, message, [], { 'retry-after': retryAfter }, { recorded: false });
+  }
 }
 
 /** Thrown when this server already records as many alerts as `ingest.maxInFlight` allows: nothing was sent. */
-class Overloaded extends HttpError {
+class Overloaded extends NotSent {
   constructor() {
-    super(503, 'Overloaded: not recorded, retry after Retry-After', [], { 'retry-after': SHED_RETRY_AFTER_SECONDS });
+    super('Overloaded: not recorded, retry after Retry-After', SHED_RETRY_AFTER_SECONDS);
+  }
+}
+
+/** Thrown when a recent call failed and Temporal still does not answer a probe: nothing was sent. */
+class Unreachable extends NotSent {
+  constructor() {
+    super('Temporal is unavailable; nothing was recorded, retry later', RETRY_AFTER_SECONDS);
   }
 }
 
@@ -89,11 +106,14 @@ export function siemRoutes(deps: SiemRouteDeps) {
   // Alerts being recorded right now. Past the limit an alert is refused at once (503, nothing sent) instead of
   // queueing behind the others until its deadline: under a storm the SIEM hears "retry" within a second.
   let inFlight = 0;
+  const availability = deps.availability ?? TemporalAvailability.of(deps.client);
   const record = async (alert: NormalizedAlert) => {
     if (inFlight >= deps.config.ingest.maxInFlight) throw new Overloaded();
+    // After a failure, a server that does not answer is reported at once instead of at the recording deadline.
+    if (!(await availability.reachable())) throw new Unreachable();
     inFlight++;
     try {
-      return await recordAlert(deps.client, deps.config, deps.caseKeys, alert, { deadlineMs: deps.recordDeadlineMs });
+      return await recordAlert(deps.client, deps.config, deps.caseKeys, alert, { deadlineMs: deps.recordDeadlineMs, availability });
     } finally {
       inFlight--;
     }
@@ -127,7 +147,7 @@ export function siemRoutes(deps: SiemRouteDeps) {
         const status: AlertStatus = result.duplicate ? 'duplicate' : result.joined ? 'joined' : 'accepted';
         return { index, alertId: alert.alertId, status, workflowId: result.workflowId };
       } catch (err) {
-        if (err instanceof Overloaded) return { index, alertId: alert.alertId, status: 'unavailable', recorded: false, error: err.message };
+        if (err instanceof NotSent) return { index, alertId: alert.alertId, status: 'unavailable', recorded: false, error: err.message };
         const failure = recordingFailure(err);
         if (failure)
           return {
@@ -165,6 +185,7 @@ export function siemRoutes(deps: SiemRouteDeps) {
       failed: count('failed'),
     };
     request.log.info({ ...summary }, 'Alert batch processed');
+    if (summary.unavailable > 0) request.recording = outcomes.some((o) => o.recorded === 'unknown') ? 'unknown' : 'not-recorded';
     const body = { ...summary, results: outcomes };
     // Retrying the whole batch is safe: what was recorded comes back as duplicates.
     if (summary.unavailable > 0) return reply.code(503).header('retry-after', RETRY_AFTER_SECONDS).send(body);
