@@ -18,6 +18,7 @@ import { normalizeSentinel } from '../../ingest/sentinel';
 import { normalizeSplunk } from '../../ingest/splunk';
 import { TemporalAvailability } from '../../temporal/availability';
 import { isPending, recordAlert } from '../../temporal/ingest';
+import { bodySha256, WebhookReceipts } from '../../temporal/webhook-receipts';
 import { RECORDING_FAILURE_MESSAGE, recordingFailure } from '../../temporal/recording-failure';
 import type { ErrorDetail } from '../../error-details';
 import { HttpError } from '../errors';
@@ -31,6 +32,15 @@ export interface SiemRouteDeps {
   recordDeadlineMs?: number;
   /** Whether Temporal is answering: an alert is refused at once, unsent, while it is not (default: probe `client`). */
   availability?: TemporalAvailability;
+  /** Standard Webhooks IDs already acknowledged (default: remembered here and in Temporal through `client`). */
+  receipts?: WebhookReceipts;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** A Standard Webhooks delivery seen for the first time: its receipt is written when it is acknowledged. */
+    webhookReceipt?: { source: IngestSource; webhookId: string; bodySha256: string; written: () => void };
+  }
 }
 
 /** A 503 for an alert that was never sent to Temporal: certainly not recorded. */
@@ -241,15 +251,85 @@ export function siemRoutes(deps: SiemRouteDeps) {
     },
   };
 
+  const receipts =
+    deps.receipts ?? new WebhookReceipts(deps.client, deps.config.temporal.ingestTaskQueue ?? deps.config.temporal.taskQueue);
+
+  /**
+   * Standard Webhooks idempotency (src/temporal/webhook-receipts.ts): a `webhook-id` already acknowledged for this
+   * source with a different body is answered as a duplicate, unrecorded; otherwise the delivery is handled as usual
+   * and, once acknowledged, its receipt written before the answer leaves.
+   */
+  const idempotent =
+    (source: IngestSource, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const webhookId = request.headers['webhook-id'];
+      // The signature check before this has required exactly one.
+      if (typeof webhookId !== 'string' || request.bodyError) return handler(request, reply);
+      const hash = bodySha256(request.rawBody);
+      return receipts.serialized(source, webhookId, async () => {
+        if (!(await availability.reachable())) throw new Unreachable();
+        let prior;
+        try {
+          prior = await receipts.find(source, webhookId);
+        } catch (err) {
+          if (!recordingFailure(err)) throw err;
+          availability.failed();
+          throw new Unreachable();
+        }
+        if (prior && prior.bodySha256 !== hash) {
+          request.log.warn({ source, webhookId, firstWorkflowId: prior.workflowId }, 'webhook-id replayed with a different body; answered as a duplicate');
+          return reply.code(200).send({ duplicate: true, webhookId, ...(prior.workflowId ? { workflowId: prior.workflowId } : {}) });
+        }
+        if (prior) return handler(request, reply);
+        const written = new Promise<void>((resolve) => {
+          request.webhookReceipt = { source, webhookId, bodySha256: hash, written: resolve };
+        });
+        await handler(request, reply);
+        await written;
+        return reply;
+      });
+    };
+
+  /** Writes the receipt of a first delivery that was acknowledged (200/202: every alert recorded). */
+  const writeReceipt = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    const pending = request.webhookReceipt;
+    if (!pending) return payload;
+    request.webhookReceipt = undefined;
+    try {
+      if (reply.statusCode === 200 || reply.statusCode === 202) {
+        let workflowId: unknown;
+        try {
+          workflowId = typeof payload === 'string' ? (JSON.parse(payload) as { workflowId?: unknown }).workflowId : undefined;
+        } catch {
+          workflowId = undefined;
+        }
+        await receipts.record(pending.source, pending.webhookId, {
+          bodySha256: pending.bodySha256,
+          ...(typeof workflowId === 'string' ? { workflowId } : {}),
+        });
+      }
+    } catch (err) {
+      // The alerts are recorded: the answer stands. Only a replay with a different body after a restart could now
+      // pass (this process still remembers the ID).
+      request.log.warn({ err, source: pending.source, webhookId: pending.webhookId }, 'Could not record the webhook-id receipt in Temporal');
+    } finally {
+      pending.written();
+    }
+    return payload;
+  };
+
   return (app: FastifyInstance) => {
     for (const [source, handler] of Object.entries(routes) as [IngestSource, (typeof routes)[IngestSource]][]) {
+      const auth = resolveSourceAuth(deps.config, source);
+      const signed = auth.type === 'standard-webhooks';
       app.post(
         `/webhooks/siem/${source}`,
         {
           config: { deferBodyErrors: true },
-          preHandler: requireSourceAuth(source, resolveSourceAuth(deps.config, source)),
+          preHandler: requireSourceAuth(source, auth),
+          ...(signed ? { onSend: writeReceipt } : {}),
         },
-        handler,
+        signed ? idempotent(source, handler) : handler,
       );
     }
   };
