@@ -103,7 +103,12 @@ describe('Standard Webhooks: a reused webhook-id is a duplicate', { timeout: 300
     const restarted = buildApp({ config: e2e.config, client: e2e.client, logger: createLogger({ level: 'silent' }) });
     try {
       const text = JSON.stringify(alert('WH-5', 'wh-five'));
-      const res = await restarted.inject({ method: 'POST', url: '/webhooks/siem/generic', headers: signedHeaders(id, text), payload: text });
+      const res = await restarted.inject({
+        method: 'POST',
+        url: '/webhooks/siem/generic',
+        headers: signedHeaders(id, text),
+        payload: text,
+      });
       assert.equal(res.statusCode, 200, res.body);
       assert.deepEqual(res.json(), { duplicate: true, webhookId: id, workflowId: 't1567-002-generic-WH-4' });
     } finally {

@@ -38,8 +38,11 @@ export interface SiemRouteDeps {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** A Standard Webhooks delivery seen for the first time: its receipt is written when it is acknowledged. */
-    webhookReceipt?: { source: IngestSource; webhookId: string; bodySha256: string; written: () => void };
+    /**
+     * A Standard Webhooks delivery: checked for a replay once its body is found valid; `first` when no earlier
+     * delivery of its ID was acknowledged, and then its receipt is written when it is.
+     */
+    webhookReceipt?: { source: IngestSource; webhookId: string; bodySha256: string; first: boolean; written: () => void };
   }
 }
 
@@ -133,6 +136,8 @@ export function siemRoutes(deps: SiemRouteDeps) {
   const single = async (request: FastifyRequest, reply: FastifyReply, normalized: Normalized) => {
     if (!normalized.ok) throw new HttpError(400, 'Invalid alert', normalized.details);
     const { alert } = normalized;
+    const replay = await replayAnswer(request);
+    if (replay) return reply.code(200).send(replay);
     const result = await record(alert);
     if (isPending(result)) {
       request.log.info({ source: alert.source, alertId: alert.alertId, caseIndexId: result.caseIndexId }, 'Alert recorded; case pending');
@@ -171,6 +176,10 @@ export function siemRoutes(deps: SiemRouteDeps) {
         return { index, alertId: alert.alertId, status: 'failed', error: 'Internal error; not recorded' };
       }
     };
+    if (items.some((item) => item.normalized.ok)) {
+      const replay = await replayAnswer(request);
+      if (replay) return reply.code(200).send(replay);
+    }
     // Alerts for the same case are recorded in batch order (the first opens the case, the rest join it); different
     // cases are recorded in parallel.
     const groups = new Map<string, { position: number; item: (typeof items)[number] }[]>();
@@ -255,34 +264,19 @@ export function siemRoutes(deps: SiemRouteDeps) {
     deps.receipts ?? new WebhookReceipts(deps.client, deps.config.temporal.ingestTaskQueue ?? deps.config.temporal.taskQueue);
 
   /**
-   * Standard Webhooks idempotency (src/temporal/webhook-receipts.ts): a `webhook-id` already acknowledged for this
-   * source with a different body is answered as a duplicate, unrecorded; otherwise the delivery is handled as usual
-   * and, once acknowledged, its receipt written before the answer leaves.
+   * Standard Webhooks idempotency (src/temporal/webhook-receipts.ts): deliveries of one `webhook-id` are handled one
+   * at a time here, and a first delivery's receipt is written before its answer leaves (`writeReceipt`).
    */
   const idempotent =
     (source: IngestSource, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
       const webhookId = request.headers['webhook-id'];
       // The signature check before this has required exactly one.
-      if (typeof webhookId !== 'string' || request.bodyError) return handler(request, reply);
-      const hash = bodySha256(request.rawBody);
+      if (typeof webhookId !== 'string') return handler(request, reply);
+      const bodySha = bodySha256(request.rawBody);
       return receipts.serialized(source, webhookId, async () => {
-        if (!(await availability.reachable())) throw new Unreachable();
-        let prior;
-        try {
-          prior = await receipts.find(source, webhookId);
-        } catch (err) {
-          if (!recordingFailure(err)) throw err;
-          availability.failed();
-          throw new Unreachable();
-        }
-        if (prior && prior.bodySha256 !== hash) {
-          request.log.warn({ source, webhookId, firstWorkflowId: prior.workflowId }, 'webhook-id replayed with a different body; answered as a duplicate');
-          return reply.code(200).send({ duplicate: true, webhookId, ...(prior.workflowId ? { workflowId: prior.workflowId } : {}) });
-        }
-        if (prior) return handler(request, reply);
         const written = new Promise<void>((resolve) => {
-          request.webhookReceipt = { source, webhookId, bodySha256: hash, written: resolve };
+          request.webhookReceipt = { source, webhookId, bodySha256: bodySha, first: false, written: resolve };
         });
         await handler(request, reply);
         await written;
@@ -290,13 +284,42 @@ export function siemRoutes(deps: SiemRouteDeps) {
       });
     };
 
+  /**
+   * For a signed delivery whose body is valid: the answer to give instead of recording when its `webhook-id` was
+   * already acknowledged with a different body (a replay: a duplicate, never a second alert); else null. The same
+   * body goes on as usual: its alerts come back as duplicates from their case index, with their cases.
+   */
+  const replayAnswer = async (request: FastifyRequest): Promise<Record<string, unknown> | null> => {
+    const pending = request.webhookReceipt;
+    if (!pending) return null;
+    if (!(await availability.reachable())) throw new Unreachable();
+    let prior;
+    try {
+      prior = await receipts.find(pending.source, pending.webhookId);
+    } catch (err) {
+      if (!recordingFailure(err)) throw err;
+      availability.failed();
+      throw new Unreachable();
+    }
+    if (!prior) {
+      pending.first = true;
+      return null;
+    }
+    if (prior.bodySha256 === pending.bodySha256) return null;
+    request.log.warn(
+      { source: pending.source, webhookId: pending.webhookId, firstWorkflowId: prior.workflowId },
+      'webhook-id replayed with a different body; answered as a duplicate',
+    );
+    return { duplicate: true, webhookId: pending.webhookId, ...(prior.workflowId ? { workflowId: prior.workflowId } : {}) };
+  };
+
   /** Writes the receipt of a first delivery that was acknowledged (200/202: every alert recorded). */
   const writeReceipt = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const pending = request.webhookReceipt;
     if (!pending) return payload;
     request.webhookReceipt = undefined;
     try {
-      if (reply.statusCode === 200 || reply.statusCode === 202) {
+      if (pending.first && (reply.statusCode === 200 || reply.statusCode === 202)) {
         let workflowId: unknown;
         try {
           workflowId = typeof payload === 'string' ? (JSON.parse(payload) as { workflowId?: unknown }).workflowId : undefined;
@@ -311,7 +334,10 @@ export function siemRoutes(deps: SiemRouteDeps) {
     } catch (err) {
       // The alerts are recorded: the answer stands. Only a replay with a different body after a restart could now
       // pass (this process still remembers the ID).
-      request.log.warn({ err, source: pending.source, webhookId: pending.webhookId }, 'Could not record the webhook-id receipt in Temporal');
+      request.log.warn(
+        { err, source: pending.source, webhookId: pending.webhookId },
+        'Could not record the webhook-id receipt in Temporal',
+      );
     } finally {
       pending.written();
     }
