@@ -2,8 +2,9 @@
  * Whether Temporal can be expected to answer now, so a webhook can answer 503 at once instead of holding the SIEM
  * for the whole recording deadline (most senders give up after 10-15 s and then cannot tell what happened).
  *
- * Nothing is asked while calls succeed. After a call fails for want of Temporal (unreachable, refusing, or not
- * answering in time), the next callers wait for one shared probe (`GetSystemInfo`, answered by the frontend without
+ * Nothing is asked while calls succeed. After a call fails for want of Temporal (unreachable, refusing; or timed
+ * out, and a probe then fails too: under a storm calls time out while the server still answers), the next callers
+ * wait for one shared probe (`GetSystemInfo`, answered by the frontend without
  * touching persistence, so a busy server still answers it quickly): if it fails, they are told at once, without
  * sending anything, and the probe's verdict holds for `recheckMs` before a new probe is made. A probe that succeeds,
  * or any call that succeeds, ends the suspicion.
@@ -51,7 +52,22 @@ export class TemporalAvailability {
   /** False when a recent call failed and Temporal still does not answer: send nothing, answer 503 now. */
   async reachable(): Promise<boolean> {
     if (!this.suspect) return true;
-    if (this.verdict && Date.now() - this.verdict.at < this.recheckMs) return this.verdict.ok;
+    return this.probeNow();
+  }
+
+  /**
+   * Asks Temporal now (or reuses a verdict younger than `recheckMs`), whether or not a call has failed: for a call
+   * that timed out, where a storm and a frozen server look alike until the frontend is asked. A failed probe makes
+   * the next callers check before sending.
+   */
+  async confirm(): Promise<boolean> {
+    const ok = await this.probeNow();
+    if (!ok) this.suspect = true;
+    return ok;
+  }
+
+  private probeNow(): Promise<boolean> {
+    if (this.verdict && Date.now() - this.verdict.at < this.recheckMs) return Promise.resolve(this.verdict.ok);
     this.probe ??= this.ask(this.probeTimeoutMs).then((ok) => {
       this.verdict = { ok, at: Date.now() };
       this.probe = null;
@@ -64,7 +80,7 @@ export class TemporalAvailability {
   /** A call to Temporal succeeded. */
   succeeded(): void {
     this.suspect = false;
-    this.verdict = null;
+    if (this.verdict && !this.verdict.ok) this.verdict = null;
   }
 
   /** A call failed for want of Temporal (see `recordingFailure`): the next callers check before sending. */

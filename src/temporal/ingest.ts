@@ -69,12 +69,13 @@ export async function recordAlert(
     return result;
   } catch (err) {
     const failure = recordingFailure(err);
-    if (failure) availability?.failed();
-    // Only when the update may still be under way (no answer in time) and there is time left; a refusal or an
-    // unreachable server is the caller's to report.
+    // A refusal or an unreachable server is the caller's to report, and the next alerts check before sending.
+    if (failure === 'not-recorded') availability?.failed();
+    // Only when the update may still be under way (no answer in time) and there is time left.
     if (failure !== 'unknown' || answerBy >= deadline) throw err;
-    // A server that does not answer even a probe will not take the signal either: say so now, not at the deadline.
-    if (availability && !(await availability.reachable())) throw new MaybeRecorded(err);
+    // A storm (the index is slow, the server answers) or a server that has stopped answering: only a server that
+    // answers a probe will take the signal, so a silent one is reported now, not at the deadline.
+    if (availability && !(await availability.confirm())) throw new MaybeRecorded(err);
   }
   try {
     await client.connection.withDeadline(deadline, () =>

@@ -63,4 +63,14 @@ describe('TemporalAvailability', () => {
     assert.equal(await availability.reachable(), true);
     assert.equal(state.asked, 1);
   });
+
+  test('confirm probes even without a failure, and only a failed probe makes callers check before sending', async () => {
+    const { state, ask } = probe([true, false]);
+    const availability = new TemporalAvailability(ask, { recheckMs: 0 });
+    assert.equal(await availability.confirm(), true);
+    assert.equal(availability.suspected, false);
+    assert.equal(await availability.confirm(), false);
+    assert.equal(availability.suspected, true);
+    assert.equal(state.asked, 2);
+  });
 });
