@@ -11,6 +11,7 @@ import { Webhook } from 'standardwebhooks';
 import { buildApp } from '../../src/http/app';
 import { createLogger } from '../../src/logger';
 import { receiptWorkflowId } from '../../src/temporal/webhook-receipts';
+import { webhookReceipt } from '../../workflows';
 import { startE2e, type E2e } from '../helpers/e2e';
 
 const WHSEC = `whsec_${randomBytes(32).toString('base64')}`;
@@ -133,5 +134,17 @@ describe('Standard Webhooks: a reused webhook-id is a duplicate', { timeout: 300
     const corrected = await send(id, alert('WH-8', 'wh-eight'));
     assert.equal(corrected.status, 202, JSON.stringify(corrected.body));
     assert.equal(corrected.body.duplicate, false);
+  });
+
+  test('a receipt workflow runs on the worker once its start delay has passed, and ends', async () => {
+    const handle = await e2e.client.workflow.start(webhookReceipt, {
+      workflowId: receiptWorkflowId('generic', newId()),
+      taskQueue: e2e.config.temporal.ingestTaskQueue ?? e2e.config.temporal.taskQueue,
+      memo: { bodySha256: 'x' },
+      startDelay: '1s',
+    });
+    assert.equal((await handle.describe()).status.name, 'RUNNING');
+    await handle.result();
+    assert.equal((await handle.describe()).status.name, 'COMPLETED');
   });
 });
