@@ -75,5 +75,6 @@ export function temporalUnavailable(err: unknown): boolean {
 /** The error text a SIEM sees for each kind of failure; the status is 503 with Retry-After either way. */
 export const RECORDING_FAILURE_MESSAGE: Record<RecordingFailure, string> = {
   'not-recorded': 'Temporal is unavailable; nothing was recorded, retry later',
-  unknown: 'Temporal did not confirm in time; the alert may have been recorded: retry, a retry is deduplicated',
+  unknown:
+    'Temporal did not confirm the alert (no answer in time, or the connection was lost mid-call); it may have been recorded: retry, a retry is deduplicated',
 };
