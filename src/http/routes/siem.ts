@@ -1,7 +1,10 @@
 /**
  * SIEM webhooks, one route per source. Each authenticates the request as configured for its source, normalizes the
  * SIEM's body into alerts, and records each alert in its case (src/temporal/ingest.ts) before answering: a 2xx is
- * sent only for alerts Temporal has durably recorded.
+ * sent only for alerts Temporal has durably recorded, and a 503 says `recorded: false` only when nothing reached
+ * Temporal. After a failure, alerts are refused at once while Temporal does not answer a probe
+ * (src/temporal/availability.ts); Standard Webhooks deliveries are idempotent by `webhook-id`
+ * (src/temporal/webhook-receipts.ts).
  */
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
