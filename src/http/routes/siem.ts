@@ -6,6 +6,7 @@
  * (src/temporal/availability.ts); Standard Webhooks deliveries are idempotent by `webhook-id`
  * (src/temporal/webhook-receipts.ts).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config';
@@ -90,6 +91,8 @@ export interface AlertOutcome {
 const RETRY_AFTER_SECONDS = '5';
 /** A shed alert was never sent: the SIEM may come back soon. */
 const SHED_RETRY_AFTER_SECONDS = '1';
+/** How long a delivery waits for its receipt to be written before the next delivery of its ID may go on. */
+const RECEIPT_WAIT_MS = 10_000;
 /** Alerts of one batch recorded at once: enough to overlap round trips, few enough not to flood Temporal. */
 const BATCH_CONCURRENCY = 8;
 
@@ -282,7 +285,8 @@ export function siemRoutes(deps: SiemRouteDeps) {
           request.webhookReceipt = { source, webhookId, bodySha256: bodySha, first: false, written: resolve };
         });
         await handler(request, reply);
-        await written;
+        // `writeReceipt` settles it as the answer leaves; the bound only keeps one lost answer from holding the ID.
+        await Promise.race([written, delay(RECEIPT_WAIT_MS, undefined, { ref: false })]);
         return reply;
       });
     };
