@@ -17,8 +17,10 @@ export class PlaybookMetrics {
   });
   readonly alertsRejected = new Counter({
     name: 'soar_alerts_rejected_total',
-    help: 'Alerts refused (invalid, unauthorised, too large, Temporal unavailable), by source and HTTP status',
-    labelNames: ['source', 'status'] as const,
+    help:
+      'Alerts not acknowledged (invalid, unauthorised, too large, Temporal unavailable), by source, HTTP status and whether ' +
+      'Temporal may have recorded them anyway (recorded="unknown": a 503 after a call that may have reached Temporal)',
+    labelNames: ['source', 'status', 'recorded'] as const,
     registers: [this.registry],
   });
   readonly alertsDeduplicated = new Counter({
