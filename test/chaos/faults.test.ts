@@ -17,6 +17,7 @@ import {
   chaosSetup,
   chaosTag,
   countRuns,
+  deliverOnce,
   devServerPid,
   errorLines,
   formatFigures,
@@ -164,13 +165,28 @@ describe('chaos: the service under process faults', () => {
 
     assert.deepEqual(tally.unexpected(), []);
     assert.deepEqual(tally.unacknowledgedIds(), [], 'every alert is acknowledged once the server is back');
-    // The worker carried on against the restarted server: a run started after the restart reaches approval.
+    // The worker carried on against the restarted server: a run opened after the restart reaches approval.
+    const after = chaosAlert(tag, BURST);
+    assert.equal(await deliverOnce(setup.base, after), 202);
+    await eventually(
+      async () => {
+        const res = await fetch(`${setup.base}/runs/t1567-002-generic-${String(after.alertId)}`);
+        return res.ok && ((await res.json()) as { stage?: string }).stage === 'awaiting-approval';
+      },
+      60_000,
+      'a run opened after the restart to reach approval',
+    );
+    tally.record(String(after.alertId), 202);
     const figures = await countRuns(setup.address, tally.acknowledgedIds());
     app.child.kill('SIGTERM');
     assert.equal(await app.exited, 0);
     assert.equal(alive(restarted), false, 'the restarted dev server stops with the app');
     report(t, 'kill -9 of the dev server', figures);
-    t.diagnostic(`health answers after the kill: ${health.filter((s) => s === 503).length} x 503, then 200`);
+    const answers = [...tally.answers.values()].flat();
+    t.diagnostic(
+      `while it was down: ${answers.filter((s) => s === 503).length} answers 503 (retried), ${answers.filter((s) => s === 0).length} unanswered; ` +
+        `/healthz ${health.filter((s) => s === 503).length} x 503, then 200`,
+    );
   });
 
   test('a foreign Temporal server on the port is refused with a clear message', { timeout: 120_000 }, async () => {
@@ -185,7 +201,7 @@ describe('chaos: the service under process faults', () => {
         (err: Error) => err,
       );
       assert.ok(app instanceof Error, 'the app did not become ready');
-      assert.match(app.message, /exited before it was ready/);
+      assert.match(app.message, /the app exited \(1\) before it was ready/, 'it exits non-zero');
       assert.match(
         app.message,
         new RegExp(`Port ${setup.temporalPort} on 127.0.0.1 \\(temporal.address\\) is already in use, perhaps by another Temporal server`),

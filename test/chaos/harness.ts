@@ -4,7 +4,7 @@
  * afterwards: acknowledged alerts, recorded ones, lost ones (acknowledged, no run), duplicate runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -80,22 +80,45 @@ export async function startApp(setup: Setup, via: 'node' | 'npm' = 'node'): Prom
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  let done = false;
-  void exited.then(() => (done = true));
-  await eventually(
-    () => {
-      if (done) throw new Error(`the app exited before it was ready:\n${output.slice(-4000)}`);
-      return Promise.resolve(output.includes('"msg":"Ready"'));
-    },
-    180_000,
-    'the app to be ready',
-  ).catch((err: unknown) => {
-    if (!done) child.kill('SIGKILL');
-    throw err;
+  let ready = false;
+  const exitedEarly = exited.then((code) => {
+    if (!ready) throw new Error(`the app exited (${code}) before it was ready:\n${output.slice(-4000)}`);
   });
-  const ready = output.split('\n').find((l) => l.includes('"msg":"Ready"')) ?? '{}';
-  const appPid = (JSON.parse(ready) as { pid?: number }).pid ?? child.pid ?? 0;
+  exitedEarly.catch(() => undefined); // settled by the race below, or never
+  try {
+    await Promise.race([eventually(() => Promise.resolve(output.includes('"msg":"Ready"')), 180_000, 'the app to be ready'), exitedEarly]);
+  } catch (err) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    throw err;
+  }
+  ready = true;
+  const appPid = via === 'npm' ? appProcessUnder(child.pid ?? 0) : (child.pid ?? 0);
   return { child, appPid, output: () => output, exited };
+}
+
+/** The node process running src/cli.ts among the descendants of `root` (what `npm start` started), from /proc. */
+function appProcessUnder(root: number): number {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // pid (comm) state ppid ...: the command name may hold spaces, so read after its closing parenthesis.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const descends = (pid: number): boolean => {
+    for (let p = parentOf.get(pid); p !== undefined && p > 1; p = parentOf.get(p)) if (p === root) return true;
+    return false;
+  };
+  for (const pid of parentOf.keys()) {
+    if (!descends(pid)) continue;
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (cmd.some((a) => a.endsWith('src/cli.ts')) && cmd.includes('start')) return pid;
+  }
+  throw new Error(`no app process under ${root}`);
 }
 
 /** The PID of the dev server the app started, from its PID file next to the database. */
