@@ -191,7 +191,11 @@ describe('chaos: the service under process faults', () => {
 
   test('a foreign Temporal server on the port is refused with a clear message', { timeout: 120_000 }, async () => {
     const setup = await chaosSetup('foreign');
-    const foreign = await bareTemporal({ port: setup.temporalPort, dbFile: path.join(tempDir('soar-foreign-'), 'foreign.db'), searchAttributes: false });
+    const foreign = await bareTemporal({
+      port: setup.temporalPort,
+      dbFile: path.join(tempDir('soar-foreign-'), 'foreign.db'),
+      searchAttributes: false,
+    });
     try {
       const app = await startApp(setup).then(
         (a) => {
@@ -215,58 +219,65 @@ describe('chaos: the service under process faults', () => {
     }
   });
 
-  test('SIGTERM to `npm start` during a burst, the app paused at the signal: an orderly stop, no 2xx without a record', { timeout: 300_000 }, async (t) => {
-    const setup = await chaosSetup('sigterm');
-    const tag = chaosTag('st');
-    const tally = new Tally();
-    const app = await started(setup, 'npm');
-    const server = devServerPid(setup);
-    assert.ok(server);
-    assert.notEqual(app.appPid, app.child.pid, 'npm runs the app as a child');
+  test(
+    'SIGTERM to `npm start` during a burst, the app paused at the signal: an orderly stop, no 2xx without a record',
+    { timeout: 300_000 },
+    async (t) => {
+      const setup = await chaosSetup('sigterm');
+      const tag = chaosTag('st');
+      const tally = new Tally();
+      const app = await started(setup, 'npm');
+      const server = devServerPid(setup);
+      assert.ok(server);
+      assert.notEqual(app.appPid, app.child.pid, 'npm runs the app as a child');
 
-    let acks = 0;
-    let signalled: Promise<void> | null = null;
-    await burst(
-      setup.base,
-      Array.from({ length: BURST }, (_, n) => chaosAlert(tag, n)),
-      tally,
-      {
-        onAnswer: (status) => {
-          if (acknowledged(status) && ++acks === 8 && !signalled) {
-            // A loaded machine: the app cannot act on the signal for 300 ms. A relay that kills what does not
-            // acknowledge a SIGTERM in time (the tsx CLI does, after about 60 ms) would turn this into kill -9.
-            process.kill(app.appPid, 'SIGSTOP');
-            process.kill(-(app.child.pid ?? 0), 'SIGTERM'); // the process group, as a supervisor or a terminal signals
-            signalled = new Promise((r) => setTimeout(r, 300)).then(() => {
-              process.kill(app.appPid, 'SIGCONT');
-            });
-          }
+      let acks = 0;
+      let signalled: Promise<void> | null = null;
+      await burst(
+        setup.base,
+        Array.from({ length: BURST }, (_, n) => chaosAlert(tag, n)),
+        tally,
+        {
+          onAnswer: (status) => {
+            if (acknowledged(status) && ++acks === 8 && !signalled) {
+              // A loaded machine: the app cannot act on the signal for 300 ms. A relay that kills what does not
+              // acknowledge a SIGTERM in time (the tsx CLI does, after about 60 ms) would turn this into kill -9.
+              process.kill(app.appPid, 'SIGSTOP');
+              process.kill(-(app.child.pid ?? 0), 'SIGTERM'); // the process group, as a supervisor or a terminal signals
+              signalled = new Promise((r) => setTimeout(r, 300)).then(() => {
+                if (alive(app.appPid)) process.kill(app.appPid, 'SIGCONT'); // else killed while paused: asserted below
+              });
+            }
+          },
         },
-      },
-    );
-    await signalled;
-    await app.exited;
-    await eventually(() => Promise.resolve(!alive(app.appPid)), 60_000, 'the app to exit');
-    const output = app.output();
-    assert.match(output, /"msg":"Stopping"/);
-    assert.match(output, /"msg":"Stopped"/, 'the app stopped itself, in order (not killed)');
-    const order = ['Closing the HTTP server', 'Draining the workers', 'Stopped'].map((m) => output.indexOf(m));
-    assert.ok(order.every((i, n) => i > 0 && (n === 0 || i > (order[n - 1] ?? 0))), `stopped in order: ${order.join(', ')}`);
-    assert.deepEqual(errorLines(output), [], 'no error logged on a normal stop');
-    assert.equal(alive(server), false, 'the dev server stopped with the app');
-    assert.equal(await portOpen(setup.temporalPort), false);
-    assert.equal(await portOpen(setup.httpPort), false);
-    assert.deepEqual(tally.unexpected(), []);
+      );
+      await signalled;
+      await app.exited;
+      await eventually(() => Promise.resolve(!alive(app.appPid)), 60_000, 'the app to exit');
+      const output = app.output();
+      assert.match(output, /"msg":"Stopping"/);
+      assert.match(output, /"msg":"Stopped"/, 'the app stopped itself, in order (not killed)');
+      const order = ['Closing the HTTP server', 'Draining the workers', 'Stopped'].map((m) => output.indexOf(m));
+      assert.ok(
+        order.every((i, n) => i > 0 && (n === 0 || i > (order[n - 1] ?? 0))),
+        `stopped in order: ${order.join(', ')}`,
+      );
+      assert.deepEqual(errorLines(output), [], 'no error logged on a normal stop');
+      assert.equal(alive(server), false, 'the dev server stopped with the app');
+      assert.equal(await portOpen(setup.temporalPort), false);
+      assert.equal(await portOpen(setup.httpPort), false);
+      assert.deepEqual(tally.unexpected(), []);
 
-    // Every 2xx is in the database: opened by a bare dev server, after the app has gone.
-    const port = await freePort();
-    const bare = await bareTemporal({ port, dbFile: setup.dbFile, searchAttributes: true });
-    try {
-      const figures = await countRuns(`127.0.0.1:${port}`, tally.acknowledgedIds());
-      report(t, 'SIGTERM mid-burst', figures);
-      assert.ok(figures.acknowledged >= 8);
-    } finally {
-      await bare.stop();
-    }
-  });
+      // Every 2xx is in the database: opened by a bare dev server, after the app has gone.
+      const port = await freePort();
+      const bare = await bareTemporal({ port, dbFile: setup.dbFile, searchAttributes: true });
+      try {
+        const figures = await countRuns(`127.0.0.1:${port}`, tally.acknowledgedIds());
+        report(t, 'SIGTERM mid-burst', figures);
+        assert.ok(figures.acknowledged >= 8);
+      } finally {
+        await bare.stop();
+      }
+    },
+  );
 });

@@ -113,12 +113,15 @@ function appProcessUnder(root: number): number {
     for (let p = parentOf.get(pid); p !== undefined && p > 1; p = parentOf.get(p)) if (p === root) return true;
     return false;
   };
-  for (const pid of parentOf.keys()) {
-    if (!descends(pid)) continue;
+  const matches = [...parentOf.keys()].filter((pid) => {
+    if (!descends(pid)) return false;
     const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (cmd.some((a) => a.endsWith('src/cli.ts')) && cmd.includes('start')) return pid;
-  }
-  throw new Error(`no app process under ${root}`);
+    return cmd.some((a) => a.endsWith('src/cli.ts')) && cmd.includes('start');
+  });
+  // A relay (the tsx CLI) runs the app as its own child with the same arguments: the app is the innermost one.
+  const app = matches.find((pid) => !matches.some((other) => parentOf.get(other) === pid));
+  if (!app) throw new Error(`no app process under ${root}`);
+  return app;
 }
 
 /** The PID of the dev server the app started, from its PID file next to the database. */
