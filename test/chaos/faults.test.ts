@@ -38,7 +38,6 @@ const BURST = 30;
 function report(t: TestContext, name: string, figures: Figures): void {
   const line = formatFigures(name, figures);
   t.diagnostic(line);
-  console.log(line);
   assert.equal(figures.lost, 0, `${name}: acknowledged alerts without a run`);
   assert.equal(figures.duplicateRuns, 0, `${name}: duplicate runs`);
   assert.equal(figures.duplicateVendorActions, 0, `${name}: duplicate vendor actions`);
@@ -254,26 +253,26 @@ describe('chaos: the service under process faults', () => {
       assert.notEqual(app.appPid, app.child.pid, 'npm runs the app as a child');
 
       let acks = 0;
-      let signalled: Promise<void> | null = null;
+      const paused: { resumed: Promise<void> | null } = { resumed: null };
       await burst(
         setup.base,
         Array.from({ length: BURST }, (_, n) => chaosAlert(tag, n)),
         tally,
         {
           onAnswer: (status) => {
-            if (acknowledged(status) && ++acks === 8 && !signalled) {
+            if (acknowledged(status) && ++acks === 8 && !paused.resumed) {
               // A loaded machine: the app cannot act on the signal for 300 ms. A relay that kills what does not
               // acknowledge a SIGTERM in time (the tsx CLI does, after about 60 ms) would turn this into kill -9.
               process.kill(app.appPid, 'SIGSTOP');
               process.kill(-(app.child.pid ?? 0), 'SIGTERM'); // the process group, as a supervisor or a terminal signals
-              signalled = new Promise((r) => setTimeout(r, 300)).then(() => {
+              paused.resumed = new Promise((r) => setTimeout(r, 300)).then(() => {
                 if (alive(app.appPid)) process.kill(app.appPid, 'SIGCONT'); // else killed while paused: asserted below
               });
             }
           },
         },
       );
-      await signalled;
+      await paused.resumed;
       await app.exited;
       await eventually(() => Promise.resolve(!alive(app.appPid)), 60_000, 'the app to exit');
       const output = app.output();

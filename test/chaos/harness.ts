@@ -80,18 +80,17 @@ export async function startApp(setup: Setup, via: 'node' | 'npm' = 'node'): Prom
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  let ready = false;
-  const exitedEarly = exited.then((code) => {
-    if (!ready) throw new Error(`the app exited (${code}) before it was ready:\n${output.slice(-4000)}`);
-  });
-  exitedEarly.catch(() => undefined); // settled by the race below, or never
-  try {
-    await Promise.race([eventually(() => Promise.resolve(output.includes('"msg":"Ready"')), 180_000, 'the app to be ready'), exitedEarly]);
-  } catch (err) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    throw err;
+  const state: { gone: number | string | null } = { gone: null };
+  void exited.then((code) => (state.gone = code));
+  const deadline = Date.now() + 180_000;
+  while (!output.includes('"msg":"Ready"')) {
+    if (state.gone !== null) throw new Error(`the app exited (${state.gone}) before it was ready:\n${output.slice(-4000)}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the app was not ready within 180s:\n${output.slice(-4000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
-  ready = true;
   const appPid = via === 'npm' ? appProcessUnder(child.pid ?? 0) : (child.pid ?? 0);
   return { child, appPid, output: () => output, exited };
 }
