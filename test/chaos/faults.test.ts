@@ -7,6 +7,7 @@
  * `npm run test:chaos` runs this folder; `npm test` runs it with everything else.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
@@ -239,6 +240,28 @@ describe('chaos: the service under process faults', () => {
       assert.equal(devServerPid(setup), null, 'the PID file goes with the dev server');
     },
   );
+
+  test('Ctrl-C during start-up: what has started is stopped, the dev server included', { timeout: 120_000 }, async () => {
+    const setup = await chaosSetup('startup');
+    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../../src/cli.ts'), 'start'], {
+      cwd: path.resolve(__dirname, '../..'),
+      env: setup.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await eventually(() => Promise.resolve(output.includes('Starting the Temporal dev server')), 60_000, 'the dev server to be starting');
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+    assert.match(output, /"msg":"Stopping"/);
+    assert.match(output, /"msg":"Stopped"/);
+    assert.doesNotMatch(output, /"msg":"Ready"/);
+    assert.deepEqual(errorLines(output), []);
+    assert.equal(devServerPid(setup), null, 'the dev server stopped (its PID file is gone)');
+    assert.equal(await portOpen(setup.temporalPort), false, 'nothing listens on the Temporal port');
+  });
 
   test(
     'SIGTERM to `npm start` during a burst, the app paused at the signal: an orderly stop, no 2xx without a record',
