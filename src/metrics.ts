@@ -3,7 +3,7 @@
  * the worker side counts what the audit trail records (runs, approvals, containment), so a run counted once in the
  * audit file is counted once here.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuditEvent } from './audit/audit-log';
 
 export class PlaybookMetrics {
@@ -52,6 +52,17 @@ export class PlaybookMetrics {
     name: 'soar_audit_records_total',
     help: 'Audit records appended, by type',
     labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly devServerRestarts = new Counter({
+    name: 'soar_temporal_dev_server_restarts_total',
+    help: 'Restarts of the embedded Temporal dev server after it stopped unexpectedly (temporal.devServer.enabled)',
+    registers: [this.registry],
+  });
+  readonly devServerUp = new Gauge({
+    name: 'soar_temporal_dev_server_up',
+    help: '1 while the embedded Temporal dev server is running and verified, 0 while it is down or restarting',
     registers: [this.registry],
   });
 

@@ -48,6 +48,8 @@ export interface AppDeps {
   metrics?: PlaybookMetrics;
   /** Case keys for ingestion (user + destination service); by default from the file-backed service catalog. */
   caseKeys?: CaseKeys;
+  /** The embedded dev server's state when this process supervises one (`/healthz` says it). */
+  devServerUp?: () => boolean;
   /** How long recording one alert in Temporal may take before the caller gets a 503 (default 10 s). */
   recordDeadlineMs?: number;
 }
@@ -196,7 +198,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       deps.logger.warn({ err }, 'Cloud-storage catalog unreadable; case keys fall back to the registrable domain'),
     );
   app.register(siemRoutes({ config, client: deps.client, now, caseKeys, recordDeadlineMs: deps.recordDeadlineMs }));
-  app.register(runRoutes({ config, client: deps.client }));
+  app.register(runRoutes({ config, client: deps.client, ...(deps.devServerUp ? { devServerUp: deps.devServerUp } : {}) }));
   // Not encapsulated, so the alert counter sees the webhook routes' answers.
   metricsRoutes({ config, metrics: deps.metrics ?? new PlaybookMetrics({ processMetrics: false }) })(app);
   const codec = payloadCodecFor(config.temporal.payloadCodec);
