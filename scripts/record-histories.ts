@@ -2,7 +2,7 @@
  * Records the histories that test/replay/ replays: one benign run, one approved-and-contained run, one denied run,
  * one contained run that held for release, was confirmed and then released, and one case index (an alert opens an
  * escalated case, a second joins it, a third is a duplicate, the case is denied and a fourth alert opens a new
- * case; then the index sits out its dedup window and ends). Names given on the command line
+ * case; then the index sits out its dedup window and ends), and one Standard Webhooks receipt. Names given on the command line
  * record only those (`npm run record:histories -- escalated-released`).
  * Run after a release of the playbook (`npm run record:histories`) and commit the files, so every later change to
  * workflow code must still replay the runs that may be in flight (or use patched()).
@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import path from 'node:path';
-import { exfilToCloudStorage } from '../workflows';
+import { exfilToCloudStorage, webhookReceipt } from '../workflows';
 import type { WorkflowHandle } from '@temporalio/client';
 import { getStateQuery } from '../workflows/messages';
 import { confirmContainment, decideApproval, playbookInput, releaseContainment } from '../src/temporal/playbook-runs';
@@ -75,6 +75,19 @@ async function main() {
     await save(name, index);
   };
 
+  /** A Standard Webhooks receipt (src/temporal/webhook-receipts.ts), with a start delay short enough to wait out. */
+  const recordWebhookReceipt = async (name: string) => {
+    if (only.length > 0 && !only.includes(name)) return;
+    const handle = await env.client.workflow.start(webhookReceipt, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: `${name}-${version}`,
+      memo: { bodySha256: '0'.repeat(64), workflowId: 't1567-002-generic-example' },
+      startDelay: 1_000,
+    });
+    await handle.result();
+    await save(name, handle);
+  };
+
   await record('benign', benignAlert());
   await record('escalated-approved', escalatingAlert(), 'approve');
   await record('escalated-denied', escalatingAlert(), 'deny');
@@ -84,6 +97,7 @@ async function main() {
     await releaseContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli', comment: 'false positive' });
   });
   await recordCaseIndex('case-index');
+  await recordWebhookReceipt('webhook-receipt');
   await stop();
 }
 

@@ -3,7 +3,7 @@
  * the worker side counts what the audit trail records (runs, approvals, containment), so a run counted once in the
  * audit file is counted once here.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuditEvent } from './audit/audit-log';
 
 export class PlaybookMetrics {
@@ -17,8 +17,10 @@ export class PlaybookMetrics {
   });
   readonly alertsRejected = new Counter({
     name: 'soar_alerts_rejected_total',
-    help: 'Alerts refused (invalid, unauthorised, too large, Temporal unavailable), by source and HTTP status',
-    labelNames: ['source', 'status'] as const,
+    help:
+      'Alerts not acknowledged (invalid, unauthorised, too large, Temporal unavailable), by source, HTTP status and whether ' +
+      'Temporal may have recorded them anyway (recorded="unknown": a 503 after a call that may have reached Temporal)',
+    labelNames: ['source', 'status', 'recorded'] as const,
     registers: [this.registry],
   });
   readonly alertsDeduplicated = new Counter({
@@ -50,6 +52,17 @@ export class PlaybookMetrics {
     name: 'soar_audit_records_total',
     help: 'Audit records appended, by type',
     labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly devServerRestarts = new Counter({
+    name: 'soar_temporal_dev_server_restarts_total',
+    help: 'Restarts of the embedded Temporal dev server after it stopped unexpectedly (temporal.devServer.enabled)',
+    registers: [this.registry],
+  });
+  readonly devServerUp = new Gauge({
+    name: 'soar_temporal_dev_server_up',
+    help: '1 while the embedded Temporal dev server is running and verified, 0 while it is down or restarting',
     registers: [this.registry],
   });
 

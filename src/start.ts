@@ -2,6 +2,11 @@
  * `npm start`: everything the SOC needs on one machine, in one terminal. The embedded Temporal dev server (when
  * configured), the playbook worker and the HTTP server; SIGINT/SIGTERM stop all of it cleanly, and the next start
  * resumes the runs in flight (they live in the dev server's SQLite file, not in this process).
+ *
+ * A stop goes in one order (docs/operations/dev-server.md): the HTTP server stops taking webhooks and answers the
+ * ones in flight; the workers drain (within `temporal.worker.shutdownGraceTime`); the connections close; the dev
+ * server stops last. This process handles the signals itself: the SDK's own handler is off (src/worker.ts) and the
+ * dev server runs in its own process group, so neither starts stopping before its turn.
  */
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
@@ -39,6 +44,26 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
     }
   };
 
+  // From the first moment: a signal during start-up stops what has started once the current step is done, rather
+  // than killing the process with a dev server left behind.
+  let stopSignal: NodeJS.Signals | null = null;
+  let wake: (() => void) | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopSignal) {
+      logger.info({ signal }, 'Already stopping');
+      return;
+    }
+    stopSignal = signal;
+    logger.info({ signal }, 'Stopping');
+    wake?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const removeSignalHandlers = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+
   let devServer: DevServer | null = null;
   let workerRun: Promise<void> | null = null;
   let app: FastifyInstance | null = null;
@@ -54,20 +79,20 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
       }
       const codecEndpoint =
         roles.http && config.temporal.payloadCodec.enabled ? `http://${config.http.host}:${config.http.port}/codec` : undefined;
-      devServer = await startDevServer(config.temporal, cli.path, logger, codecEndpoint);
+      devServer = await startDevServer(config.temporal, cli.path, logger, { ...(codecEndpoint ? { codecEndpoint } : {}), metrics });
       const server = devServer;
       stops.push(() => server.stop());
     }
 
     let client: Client | null = null;
-    if (roles.http) {
+    if (roles.http && !stopSignal) {
       client = await connectClient(config.temporal);
       const c = client;
       stops.push(() => c.connection.close());
       await assertNamespaceReady(c.connection, config.temporal.namespace);
     }
 
-    if (roles.worker) {
+    if (roles.worker && !stopSignal) {
       const connection: NativeConnection = await connectWorker(config.temporal);
       stops.push(() => connection.close());
       if (!roles.http) await assertNamespaceReady(connection, config.temporal.namespace);
@@ -79,65 +104,70 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
         ...[await createIngestWorker({ config, connection, workflowBundle })].filter((w) => w !== null),
       ];
       const runs = workers.map((w) => w.run());
-      // Either worker stopping on its own takes the process down (below); Ctrl-C stops both.
+      // Either worker stopping on its own takes the process down (below); a stop drains both.
       workerRun = Promise.all(runs).then(() => undefined);
       stops.push(async () => {
-        // The SDK's own signal handlers may have begun the shutdown already: ask only workers still running, then wait
-        // for all of them, so the connection is closed only once no worker holds it.
+        logger.info({ graceMs: config.temporal.worker.shutdownGraceTime }, 'Draining the workers');
         for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
         await Promise.allSettled(runs);
       });
     }
 
-    if (roles.http && client) {
-      app = buildApp({ config, client, logger, metrics });
+    if (roles.http && client && !stopSignal) {
+      const server = devServer;
+      app = buildApp({ config, client, logger, metrics, ...(server ? { devServerUp: () => server.up } : {}) });
       const a = app;
-      stops.push(() => a.close());
+      stops.push(async () => {
+        logger.info('Closing the HTTP server: no new webhooks; answering those in flight');
+        await a.close();
+      });
       await listen(app, config);
     }
   } catch (err) {
     await stopAll();
+    removeSignalHandlers();
     throw err;
   }
 
-  const base = `http://${config.http.host}:${config.http.port}`;
-  const lines = [
-    '',
-    'SOAR playbook worker (T1567.002) is running:',
-    `  Temporal Web UI   ${devServer?.uiUrl ?? config.temporal.uiUrl}`,
-    `  Temporal server   ${config.temporal.address} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
-    ...(roles.http
-      ? [
-          `  SIEM webhooks     POST ${base}/webhooks/siem/{generic,splunk,elastic,sentinel}`,
-          `  API document      GET  ${base}/openapi.json`,
-          `  Run state         GET  ${base}/runs/<workflowId>`,
-          `  Health            GET  ${base}/healthz`,
-          `  Metrics           GET  ${base}/metrics`,
-          ...(config.temporal.payloadCodec.enabled ? [`  Codec (for the UI) POST ${base}/codec/{encode,decode}`] : []),
-        ]
-      : []),
-    ...(roles.worker ? [`  Worker            ${roles.http ? 'running in this process' : 'running'}`] : []),
-    '  Stop with Ctrl-C.',
-    '',
-  ];
-  process.stderr.write(`${lines.join('\n')}\n`);
-  logger.info({ http: roles.http ? base : null, temporalUi: devServer?.uiUrl ?? config.temporal.uiUrl }, 'Ready');
+  if (!stopSignal) {
+    const base = `http://${config.http.host}:${config.http.port}`;
+    const lines = [
+      '',
+      'SOAR playbook worker (T1567.002) is running:',
+      `  Temporal Web UI   ${devServer?.uiUrl ?? config.temporal.uiUrl}`,
+      `  Temporal server   ${config.temporal.address} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
+      ...(roles.http
+        ? [
+            `  SIEM webhooks     POST ${base}/webhooks/siem/{generic,splunk,elastic,sentinel}`,
+            `  API document      GET  ${base}/openapi.json`,
+            `  Run state         GET  ${base}/runs/<workflowId>`,
+            `  Health            GET  ${base}/healthz`,
+            `  Metrics           GET  ${base}/metrics`,
+            ...(config.temporal.payloadCodec.enabled ? [`  Codec (for the UI) POST ${base}/codec/{encode,decode}`] : []),
+          ]
+        : []),
+      ...(roles.worker ? [`  Worker            ${roles.http ? 'running in this process' : 'running'}`] : []),
+      '  Stop with Ctrl-C.',
+      '',
+    ];
+    process.stderr.write(`${lines.join('\n')}\n`);
+    logger.info({ http: roles.http ? base : null, temporalUi: devServer?.uiUrl ?? config.temporal.uiUrl }, 'Ready');
+  }
 
-  await new Promise<void>((resolve, reject) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'Stopping');
-      stopAll().then(resolve, reject);
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    // A worker that dies on its own (e.g. lost server) takes the process down rather than idling silently.
+  // A worker that dies on its own (e.g. a fatal error) takes the process down, non-zero, rather than idling silently.
+  let workerFailure: unknown = null;
+  await new Promise<void>((resolve) => {
+    wake = resolve;
+    if (stopSignal) resolve();
     workerRun?.catch((err: unknown) => {
-      logger.error({ err }, 'The worker stopped unexpectedly');
-      onSignal('SIGTERM');
+      if (stopSignal) return; // a failure while draining is reported by the stop itself
+      workerFailure = err;
+      logger.error({ err }, 'The worker stopped unexpectedly; stopping the app');
+      resolve();
     });
   });
+  await stopAll();
+  removeSignalHandlers();
+  if (workerFailure) throw new Error('The worker stopped unexpectedly (see the log)', { cause: workerFailure });
   logger.info('Stopped');
 }

@@ -1,5 +1,13 @@
 /** The playbook worker: workflows bundled from workflows/, activities wired to the configured connectors. */
-import { bundleWorkflowCode, DefaultLogger, type LogLevel, Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  type LogLevel,
+  Runtime,
+  Worker,
+  type NativeConnection,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config } from './config';
 import type { Logger } from './logger';
@@ -12,6 +20,10 @@ let runtimeInstalled = false;
 /**
  * Routes the SDK's own logs (worker, workflow `log`, activity `log`) through our logger, and serves the SDK's worker
  * metrics in Prometheus format on `sdkPrometheusAddress` when given (GET /metrics appends them). Once per process.
+ *
+ * The SDK's own signal handling is off (`shutdownSignals: []`): src/start.ts stops everything in order on SIGINT and
+ * SIGTERM (HTTP first, then the workers, then the connections, then the dev server), and a worker already draining
+ * on the SDK's initiative would break that order.
  */
 export function installSdkLogger(logger: Logger, sdkPrometheusAddress?: string): void {
   if (runtimeInstalled) return;
@@ -25,6 +37,7 @@ export function installSdkLogger(logger: Logger, sdkPrometheusAddress?: string):
     ERROR: 'error',
   };
   Runtime.install({
+    shutdownSignals: [],
     logger: new DefaultLogger('INFO', (entry) => {
       sdk[levels[entry.level]](entry.meta ?? {}, entry.message);
     }),
@@ -80,6 +93,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     dataConverter: dataConverterFor(config.temporal.payloadCodec),
     maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
     maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
+    shutdownGraceTime: tuning.shutdownGraceTime,
     ...(options.maxCachedWorkflows !== undefined
       ? { maxCachedWorkflows: options.maxCachedWorkflows }
       : tuning.maxCachedWorkflows !== undefined
@@ -104,6 +118,7 @@ export function createIngestWorker(options: Omit<CreateWorkerOptions, 'deps' | '
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     dataConverter: dataConverterFor(config.temporal.payloadCodec),
     maxConcurrentWorkflowTaskExecutions: config.temporal.worker.maxConcurrentWorkflowTasks,
+    shutdownGraceTime: config.temporal.worker.shutdownGraceTime,
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
 }

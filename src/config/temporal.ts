@@ -1,5 +1,6 @@
 /** `temporal`: where the Temporal service is, how to reach it, payload encryption, and the embedded dev server. */
 import { z } from 'zod';
+import { durationMs } from './duration';
 import { secret } from './secret';
 
 export const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
@@ -38,6 +39,11 @@ const workerTuning = z.strictObject({
   maxConcurrentActivities: z.number().int().min(1).default(100),
   /** Runs kept in the worker's sticky cache (each is a few KiB); default: the SDK's, from the heap size. */
   maxCachedWorkflows: z.number().int().min(0).optional(),
+  /**
+   * On a stop, how long the workers may finish the tasks they hold before running activities are cancelled (their
+   * attempt fails and Temporal retries it on the next start). The stop waits for this at most, then closes.
+   */
+  shutdownGraceTime: durationMs.default(10_000),
 });
 
 export const temporalSection = z.strictObject({

@@ -15,7 +15,7 @@ import { payloadCodecFor } from '../temporal/payload-codec';
 import { createCloudStorageCatalog } from '../wiring';
 import { codecRoutes } from './routes/codec';
 import { metricsRoutes } from './routes/metrics';
-import { RECORDING_FAILURE_MESSAGE, recordingFailure } from '../temporal/recording-failure';
+import { RECORDING_FAILURE_MESSAGE, recordingFailure, type RecordingFailure } from '../temporal/recording-failure';
 import { openApiRoutes } from './routes/openapi';
 import { runRoutes } from './routes/runs';
 import { siemRoutes } from './routes/siem';
@@ -27,6 +27,8 @@ declare module 'fastify' {
     rawBody?: Buffer;
     /** A body error held back until the route has authenticated the request (routes with `deferBodyErrors`). */
     bodyError?: HttpError;
+    /** Why a webhook's 503 was given: nothing recorded, or perhaps recorded (for the metrics' `recorded` label). */
+    recording?: RecordingFailure;
   }
   interface FastifyContextConfig {
     /**
@@ -46,6 +48,8 @@ export interface AppDeps {
   metrics?: PlaybookMetrics;
   /** Case keys for ingestion (user + destination service); by default from the file-backed service catalog. */
   caseKeys?: CaseKeys;
+  /** The embedded dev server's state when this process supervises one (`/healthz` says it). */
+  devServerUp?: () => boolean;
   /** How long recording one alert in Temporal may take before the caller gets a 503 (default 10 s). */
   recordDeadlineMs?: number;
 }
@@ -148,7 +152,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.setErrorHandler((error: FastifyError | HttpError | Error, request, reply) => {
     if (error instanceof HttpError) {
-      return reply.code(error.statusCode).headers(error.headers).send({ error: error.message, details: error.details });
+      return reply
+        .code(error.statusCode)
+        .headers(error.headers)
+        .send({ error: error.message, details: error.details, ...error.fields });
     }
     const code = (error as FastifyError).code;
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -165,6 +172,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
     const failure = recordingFailure(error);
     if (failure) {
+      request.recording = failure;
       request.log.error({ err: error, recorded: failure }, 'Temporal is unavailable; asking the caller to retry');
       return reply
         .code(503)
@@ -190,7 +198,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       deps.logger.warn({ err }, 'Cloud-storage catalog unreadable; case keys fall back to the registrable domain'),
     );
   app.register(siemRoutes({ config, client: deps.client, now, caseKeys, recordDeadlineMs: deps.recordDeadlineMs }));
-  app.register(runRoutes({ config, client: deps.client }));
+  app.register(runRoutes({ config, client: deps.client, ...(deps.devServerUp ? { devServerUp: deps.devServerUp } : {}) }));
   // Not encapsulated, so the alert counter sees the webhook routes' answers.
   metricsRoutes({ config, metrics: deps.metrics ?? new PlaybookMetrics({ processMetrics: false }) })(app);
   const codec = payloadCodecFor(config.temporal.payloadCodec);

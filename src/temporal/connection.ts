@@ -3,11 +3,41 @@
  * and API key. Nothing here assumes the dev server.
  */
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
 import { dataConverterFor } from './payload-codec';
+import { nothingSent } from './recording-failure';
+
+type Interceptor = NonNullable<ConnectionOptions['interceptors']>[number];
+
+/** Calls that change nothing: resending them is always harmless. */
+const READ_ONLY = /\/(Get|Describe|List|Count|Query|Poll)[A-Za-z]*$/;
+
+/**
+ * The SDK's retries (same codes, same backoff), with two differences that keep a 503's `recorded: false` true:
+ * - a write is resent only when the failed attempt certainly sent nothing (no connection, a refusal); one that may
+ *   have reached Temporal (a connection lost mid-call) is returned to the caller, who says "unknown";
+ * - no retry is scheduled past the call's deadline, so a call to an unreachable server fails at its deadline, not
+ *   up to a backoff step (5 s) later.
+ */
+export function retryInterceptor(): Interceptor {
+  const defaults = defaultGrpcRetryOptions();
+  return (options, nextCall) => {
+    const readOnly = READ_ONLY.test(options.method_definition.path);
+    const deadline = options.deadline === undefined ? Infinity : new Date(options.deadline).getTime();
+    let delay = 0;
+    return makeGrpcRetryInterceptor({
+      retryableDecider: (attempt, status) => {
+        if (!defaults.retryableDecider(attempt, status) || !(readOnly || nothingSent(status))) return false;
+        delay = defaults.delayFunction(attempt, status);
+        return Date.now() + delay < deadline;
+      },
+      delayFunction: () => delay,
+    })(options, nextCall);
+  };
+}
 
 function readPem(file: string, what: string): Buffer {
   try {
@@ -55,6 +85,7 @@ export async function connectConnection(config: Config['temporal'], connectTimeo
     address: config.address,
     tls: tlsConfig(config),
     connectTimeout,
+    interceptors: [retryInterceptor()],
     ...(config.apiKey ? { apiKey: config.apiKey } : {}),
   };
   try {

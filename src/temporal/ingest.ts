@@ -11,7 +11,8 @@
  * pending": the case is not known yet.
  */
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
-import { recordingFailure } from './recording-failure';
+import type { TemporalAvailability } from './availability';
+import { MaybeRecorded, recordingFailure } from './recording-failure';
 import { alertCaseIndex } from '../../workflows';
 import { recordAlertSignal, routeAlertUpdate } from '../../workflows/messages';
 import type { Config } from '../config';
@@ -38,8 +39,9 @@ export async function recordAlert(
   config: Config,
   caseKeys: CaseKeys,
   alert: NormalizedAlert,
-  options: { deadlineMs?: number } = {},
+  options: { deadlineMs?: number; availability?: TemporalAvailability } = {},
 ): Promise<RecordResult> {
+  const { availability } = options;
   const caseTaskQueue = config.temporal.taskQueue;
   const key = await caseKeys.of(alert);
   const indexId = caseIndexIdFor(key);
@@ -53,7 +55,7 @@ export async function recordAlert(
   const deadline = Date.now() + (options.deadlineMs ?? RECORD_DEADLINE_MS);
   const answerBy = Math.min(deadline, Date.now() + config.ingest.answerWithin);
   try {
-    return await client.connection.withDeadline(answerBy, () =>
+    const result = await client.connection.withDeadline(answerBy, () =>
       client.workflow.executeUpdateWithStart(routeAlertUpdate, {
         args: [{ alert, policy }],
         startWorkflowOperation: new WithStartWorkflowOperation(alertCaseIndex, {
@@ -63,19 +65,33 @@ export async function recordAlert(
         }),
       }),
     );
+    availability?.succeeded();
+    return result;
   } catch (err) {
-    // Only when the update may still be under way (no answer in time) and there is time left; a refusal or an
-    // unreachable server is the caller's to report.
-    if (recordingFailure(err) !== 'unknown' || answerBy >= deadline) throw err;
+    const failure = recordingFailure(err);
+    // A refusal or an unreachable server is the caller's to report, and the next alerts check before sending.
+    if (failure === 'not-recorded') availability?.failed();
+    // Only when the update may still be under way (no answer in time) and there is time left.
+    if (failure !== 'unknown' || answerBy >= deadline) throw err;
+    // A storm (the index is slow, the server answers) or a server that has stopped answering: only a server that
+    // answers a probe will take the signal, so a silent one is reported now, not at the deadline.
+    if (availability && !(await availability.confirm())) throw new MaybeRecorded(err);
   }
-  await client.connection.withDeadline(deadline, () =>
-    client.workflow.signalWithStart(alertCaseIndex, {
-      ...index,
-      args: [...index.args],
-      signal: recordAlertSignal,
-      signalArgs: [{ alert, policy }],
-    }),
-  );
+  try {
+    await client.connection.withDeadline(deadline, () =>
+      client.workflow.signalWithStart(alertCaseIndex, {
+        ...index,
+        args: [...index.args],
+        signal: recordAlertSignal,
+        signalArgs: [{ alert, policy }],
+      }),
+    );
+  } catch (err) {
+    if (recordingFailure(err)) availability?.failed();
+    // The update may have been recorded after all: whatever this failure says, the alert may be in Temporal.
+    throw new MaybeRecorded(err);
+  }
+  availability?.succeeded();
   return { pending: true, caseIndexId: indexId };
 }
 
@@ -86,6 +102,7 @@ export function isPending(result: RecordResult): result is PendingRecord {
 
 /** The case an answered alert went to; for callers that need it now (scripts, tests), a pending record is an error. */
 export function caseOf(result: RecordResult): RouteAlertResult {
-  if (isPending(result)) throw new Error(`The case index ${result.caseIndexId} did not answer in time; the alert is recorded, its case pending`);
+  if (isPending(result))
+    throw new Error(`The case index ${result.caseIndexId} did not answer in time; the alert is recorded, its case pending`);
   return result;
 }

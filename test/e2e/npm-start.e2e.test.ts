@@ -98,6 +98,14 @@ describe('npm start', () => {
     );
 
     assert.equal(await stop(first.child), 0);
+    assert.deepEqual(
+      first
+        .output()
+        .split('\n')
+        .filter((l) => /"level":(50|60)\b/.test(l)),
+      [],
+      'no error logged on a normal stop',
+    );
     assert.equal(await portOpen(temporalPort), false, 'the dev server stopped with the app');
     assert.equal(await portOpen(httpPort), false, 'the HTTP server stopped');
 

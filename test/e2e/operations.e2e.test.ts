@@ -91,8 +91,8 @@ describe('operations: metrics, logs and secrets of a real run', () => {
     for (const line of [
       'soar_alerts_received_total{source="generic"} 4',
       'soar_alerts_deduplicated_total{source="generic"} 1',
-      'soar_alerts_rejected_total{source="generic",status="400"} 1',
-      'soar_alerts_rejected_total{source="generic",status="401"} 1',
+      'soar_alerts_rejected_total{source="generic",status="400",recorded="false"} 1',
+      'soar_alerts_rejected_total{source="generic",status="401",recorded="false"} 1',
       'soar_runs_closed_total{outcome="containment-simulated"} 1',
       'soar_approval_latency_seconds_count{result="approved"} 1',
       'soar_containment_actions_total{provider="dry-run",action="isolate-endpoint",result="simulated"} 1',

@@ -9,6 +9,7 @@ import { StandIn, type Handler, type RecordedRequest, type StandInResponse } fro
 class VendorFake {
   readonly http = new StandIn();
   private readonly queued = new Map<string, StandInResponse[]>();
+  private readonly delays = new Map<string, number[]>();
   private readonly arrivals: { key: string; at: number }[] = [];
   tokenRequests = 0;
 
@@ -32,12 +33,25 @@ class VendorFake {
     return this;
   }
 
+  /**
+   * The next `times` answers of `METHOD path` come `ms` late: the vendor has acted (the request was handled) but the
+   * caller may have given up waiting, as with a slow vendor.
+   */
+  delay(method: string, path: string, ms: number, times = 1): this {
+    const key = `${method.toUpperCase()} ${path}`;
+    this.delays.set(key, [...(this.delays.get(key) ?? []), ...Array.from({ length: times }, () => ms)]);
+    return this;
+  }
+
   protected route(method: string, path: string, handler: Handler): void {
     const key = `${method.toUpperCase()} ${path}`;
-    this.http.on(method, path, (req) => {
+    this.http.on(method, path, async (req) => {
       this.arrivals.push({ key, at: Date.now() });
       const next = this.queued.get(key)?.shift();
-      return next ?? handler(req);
+      const answer = next ?? (await handler(req));
+      const late = this.delays.get(key)?.shift();
+      if (late) await new Promise((r) => setTimeout(r, late));
+      return answer;
     });
   }
 

@@ -26,6 +26,8 @@ export class StandIn {
   readonly requests: RecordedRequest[] = [];
   private readonly routes = new Map<string, Handler>();
   private server: Server | null = null;
+  /** Kept across stop() and start(), so a stand-in that was down comes back where the configuration points. */
+  private port = 0;
   url = '';
 
   /** Registers `METHOD /path` (exact path, query ignored); a later registration replaces an earlier one. */
@@ -41,8 +43,9 @@ export class StandIn {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => this.server?.listen(this.port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    this.url = `http://127.0.0.1:${this.port}`;
     return this;
   }
 

@@ -144,6 +144,19 @@ describe('POST /webhooks/siem/generic rejects bad input with a message naming wh
     assert.equal(res.json().recorded, false, 'the call never had a connection: certainly not recorded');
   });
 
+  test('once Temporal has failed, the next alert is refused at once, unsent, instead of at the recording deadline', async () => {
+    const one = app();
+    const first = await post(valid, undefined, one);
+    assert.equal(first.statusCode, 503);
+    const started = Date.now();
+    const next = await post({ ...valid, alertId: 'SIEM-125' }, undefined, one);
+    const ms = Date.now() - started;
+    assert.equal(next.statusCode, 503);
+    assert.equal(next.headers['retry-after'], '5');
+    assert.deepEqual(next.json(), { error: 'Temporal is unavailable; nothing was recorded, retry later', details: [], recorded: false });
+    assert.ok(ms < 1_900, `answered after the probe, before the 2 s deadline (took ${ms} ms)`);
+  });
+
   test('past ingest.maxInFlight an alert is shed at once with a 503 that says it was not recorded', async () => {
     const raw = rawTestConfig();
     const config = parseConfig({ ...raw, ingest: { maxInFlight: 1 } }, {});

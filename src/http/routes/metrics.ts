@@ -29,7 +29,13 @@ export function metricsRoutes(deps: { config: Config; metrics: PlaybookMetrics }
       const status = reply.statusCode;
       deps.metrics.alertsReceived.inc({ source });
       if (status === 200) deps.metrics.alertsDeduplicated.inc({ source });
-      else if (status >= 400) deps.metrics.alertsRejected.inc({ source, status: String(status) });
+      // Every refusal is certainly unrecorded, except a 503 that says Temporal may have recorded the alert.
+      else if (status >= 400)
+        deps.metrics.alertsRejected.inc({
+          source,
+          status: String(status),
+          recorded: request.recording === 'unknown' ? 'unknown' : 'false',
+        });
     });
 
     app.get('/metrics', { preHandler: requireBearer(deps.config.http.metricsTokens, 'metrics') }, async (_request, reply) => {

@@ -9,7 +9,14 @@ import { HttpError } from '../errors';
 
 const WORKFLOW_ID = /^[A-Za-z0-9._:@-]{1,200}$/;
 
-export function runRoutes(deps: { config: Config; client: Client }) {
+export interface RunRoutesDeps {
+  config: Config;
+  client: Client;
+  /** The embedded dev server's state, when this process supervises one: down while it is being restarted. */
+  devServerUp?: () => boolean;
+}
+
+export function runRoutes(deps: RunRoutesDeps) {
   return (app: FastifyInstance) => {
     app.get<{ Params: { workflowId: string } }>(
       '/runs/:workflowId',
@@ -28,8 +35,13 @@ export function runRoutes(deps: { config: Config; client: Client }) {
     );
 
     app.get('/healthz', async (_request, reply) => {
-      const ok = await temporalReachable(deps.client);
-      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', temporal: ok ? 'reachable' : 'unreachable' });
+      const devServer = deps.devServerUp ? (deps.devServerUp() ? 'up' : 'restarting') : undefined;
+      const reachable = devServer !== 'restarting' && (await temporalReachable(deps.client));
+      return reply.code(reachable ? 200 : 503).send({
+        status: reachable ? 'ok' : 'unavailable',
+        temporal: reachable ? 'reachable' : 'unreachable',
+        ...(devServer ? { devServer } : {}),
+      });
     });
   };
 }
