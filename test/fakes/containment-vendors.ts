@@ -199,6 +199,8 @@ interface MachineAction {
   machineId: string;
   creationDateTimeUtc: string;
   reads: number;
+  requestor: string;
+  requestorComment: string;
 }
 
 export class FakeDefender extends VendorFake {
@@ -241,8 +243,16 @@ export class FakeDefender extends VendorFake {
     return id;
   }
 
-  /** Records a completed isolation made before the run (e.g. by an analyst). */
-  addAction(machineId: string, type: MachineAction['type'], status: MachineAction['status']): MachineAction {
+  /** While true, pending actions never complete (the vendor is slow). */
+  hold = false;
+
+  /** Records an action made outside the run (by default an analyst's, with their comment). */
+  addAction(
+    machineId: string,
+    type: MachineAction['type'],
+    status: MachineAction['status'],
+    by: { requestor: string; requestorComment: string } = { requestor: 'analyst@contoso.com', requestorComment: 'isolated by hand' },
+  ): MachineAction {
     const action: MachineAction = {
       id: randomUUID(),
       type,
@@ -250,6 +260,7 @@ export class FakeDefender extends VendorFake {
       machineId,
       creationDateTimeUtc: new Date(Date.now() - 60_000 + this.actions.length).toISOString(),
       reads: this.pendingReads,
+      ...by,
     };
     this.actions.push(action);
     this.route('GET', `/api/machineactions/${action.id}`, (req) => this.authed(req, () => ({ body: this.view(action, true) })));
@@ -268,13 +279,14 @@ export class FakeDefender extends VendorFake {
         body: { error: { code: 'ActiveRequestAlreadyExists', message: 'Action is already in progress', target: randomUUID() } },
       };
     }
-    const action = this.addAction(machineId, type, 'Pending');
+    // The app's identity is the requestor; the request's Comment becomes requestorComment.
+    const action = this.addAction(machineId, type, 'Pending', { requestor: 'soar-app@contoso.com', requestorComment: body.Comment });
     action.creationDateTimeUtc = new Date().toISOString();
     return { status: 201, body: this.view(action, false) };
   }
 
   private view(a: MachineAction, advance: boolean) {
-    if (advance && (a.status === 'Pending' || a.status === 'InProgress')) {
+    if (advance && !this.hold && (a.status === 'Pending' || a.status === 'InProgress')) {
       if (a.reads > 0) {
         a.reads--;
         a.status = 'InProgress';
@@ -285,8 +297,6 @@ export class FakeDefender extends VendorFake {
     const { reads: _reads, ...rest } = a;
     return {
       ...rest,
-      requestor: 'soar@contoso.com',
-      requestorComment: 'T1567.002',
       scope: 'Full',
       lastUpdateDateTimeUtc: a.creationDateTimeUtc,
     };
@@ -307,6 +317,8 @@ export class FakeSentinelOne extends VendorFake {
   pendingReads = 2;
   /** Overrides `data.affected` of the next actions (e.g. 0). */
   affectedOverride: number | null = null;
+  /** While true, pending actions never complete (the vendor is slow). */
+  hold = false;
 
   constructor() {
     super();
@@ -357,6 +369,7 @@ export class FakeSentinelOne extends VendorFake {
   }
 
   private advance(a: { networkStatus: string; reads: number }): void {
+    if (this.hold) return;
     if (a.networkStatus !== 'disconnecting' && a.networkStatus !== 'connecting') return;
     if (a.reads > 0) {
       a.reads--;
