@@ -6,9 +6,13 @@
 import { createVerify, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { StandIn, type Handler, type RecordedRequest, type StandInResponse } from './stand-in';
 
+/** Wraps the handling of a request: may act before, after (the vendor already acted) or instead of `next`. */
+export type Around = (req: RecordedRequest, next: () => Promise<StandInResponse>) => Promise<StandInResponse>;
+
 class VendorFake {
   readonly http = new StandIn();
   private readonly queued = new Map<string, StandInResponse[]>();
+  private readonly arounds = new Map<string, Around>();
   private readonly arrivals: { key: string; at: number }[] = [];
   tokenRequests = 0;
 
@@ -32,12 +36,22 @@ class VendorFake {
     return this;
   }
 
+  /** Every later request to `METHOD path` goes through `around` (chaos tests: a crash right before or after). */
+  around(method: string, path: string, around: Around): this {
+    this.arounds.set(`${method.toUpperCase()} ${path}`, around);
+    return this;
+  }
+
   protected route(method: string, path: string, handler: Handler): void {
     const key = `${method.toUpperCase()} ${path}`;
     this.http.on(method, path, (req) => {
       this.arrivals.push({ key, at: Date.now() });
-      const next = this.queued.get(key)?.shift();
-      return next ?? handler(req);
+      const handle = () => {
+        const next = this.queued.get(key)?.shift();
+        return Promise.resolve(next ?? handler(req));
+      };
+      const around = this.arounds.get(key);
+      return around ? around(req, handle) : handle();
     });
   }
 
@@ -243,9 +257,6 @@ export class FakeDefender extends VendorFake {
     return id;
   }
 
-  /** While true, pending actions never complete (the vendor is slow). */
-  hold = false;
-
   /** Records an action made outside the run (by default an analyst's, with their comment). */
   addAction(
     machineId: string,
@@ -286,7 +297,7 @@ export class FakeDefender extends VendorFake {
   }
 
   private view(a: MachineAction, advance: boolean) {
-    if (advance && !this.hold && (a.status === 'Pending' || a.status === 'InProgress')) {
+    if (advance && (a.status === 'Pending' || a.status === 'InProgress')) {
       if (a.reads > 0) {
         a.reads--;
         a.status = 'InProgress';
@@ -317,8 +328,6 @@ export class FakeSentinelOne extends VendorFake {
   pendingReads = 2;
   /** Overrides `data.affected` of the next actions (e.g. 0). */
   affectedOverride: number | null = null;
-  /** While true, pending actions never complete (the vendor is slow). */
-  hold = false;
 
   constructor() {
     super();
@@ -369,7 +378,6 @@ export class FakeSentinelOne extends VendorFake {
   }
 
   private advance(a: { networkStatus: string; reads: number }): void {
-    if (this.hold) return;
     if (a.networkStatus !== 'disconnecting' && a.networkStatus !== 'connecting') return;
     if (a.reads > 0) {
       a.reads--;

@@ -184,6 +184,6 @@ export class DropboxMemberSuspension implements AccessRevocationProvider {
     );
     const after = await this.status(email);
     if (after !== 'active') throw new ConnectorActionFailedError(PROVIDER, `unsuspend member ${email}: status is "${after}" afterwards`);
-    return { status: 'done', changedBy: 'this-run', detail: `Dropbox member ${email} unsuspended by this run (verified).` };
+    return { status: 'done', changedBy: 'this-run', detail: `Dropbox member ${email} unsuspended (verified): by this run.` };
   }
 }
