@@ -6,7 +6,7 @@
  * Each must end with exactly one request at the vendor, a result that says this run made the change, and a release
  * that undoes it exactly once and says so, in the result, the report and GET /runs/:id. For CrowdStrike, Defender
  * and SentinelOne (one worker crash per vendor, its four runs each stopped at its own point), then for the Okta app
- * unassignment and the Dropbox suspension (one run per point; these vendors act at once, so "pending" and
+ * unassignment and the Dropbox suspension (one crash for three runs; these vendors act at once, so "pending" and
  * "finished" are the same point).
  */
 import assert from 'node:assert/strict';
@@ -34,7 +34,7 @@ import {
   type Around,
 } from '../fakes/containment-vendors';
 import type { RecordedRequest, StandInResponse } from '../fakes/stand-in';
-import { escalatingAlert, rawTestConfig, tempDir, unique } from '../helpers/fixtures';
+import { escalatingAlert, fixtureData, rawTestConfig, tempDir, unique, writeDataDir } from '../helpers/fixtures';
 import { eventually, startTestServer, workflowBundle } from '../helpers/temporal';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -126,7 +126,6 @@ describe('containment truth after a worker crash (SIGKILL) or a lost answer', ()
   const okta = new FakeOkta();
   const dropbox = new FakeDropbox();
   const workers: WorkerProcess[] = [];
-  let oktaUserId = '';
   const APP = '0oaDropboxApp';
 
   before(async () => {
@@ -134,8 +133,6 @@ describe('containment truth after a worker crash (SIGKILL) or a lost answer', ()
     await Promise.all([falcon.start(), defender.start(), s1.start(), okta.start(), dropbox.start()]);
     codePath = path.join(tempDir('soar-chaos-'), 'workflow-bundle.js');
     writeFileSync(codePath, (await workflowBundle()).code);
-    oktaUserId = okta.addUser('jdoe@acme.com');
-    okta.addApp(APP);
   });
 
   after(async () => {
@@ -144,11 +141,14 @@ describe('containment truth after a worker crash (SIGKILL) or a lost answer', ()
     await env?.teardown();
   });
 
-  function configFile(configure: (raw: Record<string, unknown>) => Record<string, string>): {
-    config: Config;
-    processEnv: NodeJS.ProcessEnv;
-  } {
-    const raw = rawTestConfig({ address: env.address, taskQueue: unique('chaos') }) as Record<string, unknown> & {
+  function configFile(
+    configure: (raw: Record<string, unknown>) => Record<string, string>,
+    dataDir?: string,
+  ): { config: Config; processEnv: NodeJS.ProcessEnv } {
+    const raw = rawTestConfig({ address: env.address, taskQueue: unique('chaos'), ...(dataDir ? { dataDir } : {}) }) as Record<
+      string,
+      unknown
+    > & {
       playbook: Record<string, unknown>;
     };
     raw.playbook.containment = { maxDevicesPerRun: 1, releaseWindow: '10m' };
@@ -169,11 +169,11 @@ describe('containment truth after a worker crash (SIGKILL) or a lost answer', ()
     return worker;
   }
 
-  async function approvedRun(config: Config, host: string): Promise<WorkflowHandle<typeof exfilToCloudStorage>> {
+  async function approvedRun(config: Config, host: string, user = 'jdoe'): Promise<WorkflowHandle<typeof exfilToCloudStorage>> {
     const handle = await env.client.workflow.start(exfilToCloudStorage, {
       taskQueue: config.temporal.taskQueue,
       workflowId: unique('chaos-run'),
-      args: [playbookInput(config, escalatingAlert({ host }))],
+      args: [playbookInput(config, escalatingAlert({ host, user }))],
     });
     await eventually(
       async () => {
@@ -413,112 +413,144 @@ describe('containment truth after a worker crash (SIGKILL) or a lost answer', ()
   }
 
   type AccessPoint = 'before-request' | 'after-request' | '5xx-after-action';
-  for (const point of ['before-request', 'after-request', '5xx-after-action'] as AccessPoint[]) {
-    test(`Okta app unassignment and Dropbox suspension, crash ${point}: one change each, credited to this run, undone once`, async () => {
-      const { config, processEnv } = configFile((raw) => {
-        raw.vendors = {
-          okta: { orgUrl: okta.url, auth: { type: 'ssws', token: 'env:OKTA_TOKEN' } },
-          dropbox: { baseUrl: dropbox.url, accessToken: 'env:DROPBOX_TOKEN' },
-        };
-        (raw.containment as { access: Record<string, unknown> }).access = {
-          providers: ['okta', 'dropbox'],
-          okta: { userTemplate: '{user}@acme.com', unassignAppId: APP },
-          dropbox: { userTemplate: '{user}@acme.com' },
-        };
-        return { OKTA_TOKEN: okta.apiToken, DROPBOX_TOKEN: dropbox.accessToken };
-      });
-      okta.assignments.get(APP)?.set(oktaUserId, 'USER');
-      dropbox.addMember('jdoe@acme.com', 'active');
-      const assignment = `/api/v1/apps/${APP}/users/${oktaUserId}`;
-      const before = {
-        unassign: okta.calls('DELETE', assignment).length,
-        reassign: okta.calls('POST', `/api/v1/apps/${APP}/users`).length,
-        suspend: dropbox.calls('POST', '/2/team/members/suspend').length,
-        unsuspend: dropbox.calls('POST', '/2/team/members/unsuspend').length,
-      };
-      const gate = new CrashGate();
-      // The observation reads once; the change step's own read, just before the change, is the second.
-      const crashBeforeSecondRead = (name: string): Around => {
-        let reads = 0;
-        return async (_req, next) => {
-          if (++reads === 2 && point === 'before-request') await gate.hold(name);
-          return next();
-        };
-      };
-      const crashAfterChange = (name: string, serverError: StandInResponse): Around => {
-        let fired = false;
-        return async (_req, next) => {
-          if (fired || point === 'before-request') return next();
-          fired = true;
-          const answer = await next();
-          if (point === '5xx-after-action') {
-            gate.reached.add(name);
-            return serverError;
-          }
-          await gate.hold(name);
-          return answer;
-        };
-      };
-      okta.around('GET', assignment, crashBeforeSecondRead('okta'));
-      okta.around(
-        'DELETE',
-        assignment,
-        crashAfterChange('okta', { status: 500, body: { errorCode: 'E0000009', errorSummary: 'Internal Server Error', errorCauses: [] } }),
-      );
-      dropbox.around('POST', '/2/team/members/get_info_v2', crashBeforeSecondRead('dropbox'));
-      dropbox.around(
-        'POST',
-        '/2/team/members/suspend',
-        crashAfterChange('dropbox', { status: 500, body: { error_summary: 'internal_error/...', error: { '.tag': 'internal_error' } } }),
-      );
+  const ACCESS_POINTS: AccessPoint[] = ['before-request', 'after-request', '5xx-after-action'];
 
-      const first = await startWorker(processEnv);
-      const handle = await approvedRun(config, unique('ACC'));
-      await eventually(() => Promise.resolve(gate.reached.size === 2), 120_000, 'both changes at their crash point');
-      await first.kill();
-      gate.release();
-      const second = await startWorker(processEnv);
+  test('Okta app unassignment and Dropbox suspension, a crash or a 5xx at each point: one change each, credited to this run, undone once', async () => {
+    // One subject per point (all escalate like jdoe), so the three runs share one worker crash without sharing state.
+    const subjects = ACCESS_POINTS.map((point, i) => ({ point, user: `chaos${i}` }));
+    const jdoe = fixtureData['hr-directory.yaml'].users[0]!;
+    const dataDir = writeDataDir({
+      'hr-directory.yaml': { users: subjects.map(({ user }) => ({ ...jdoe, user, displayName: user })) },
+      'upload-baselines.yaml': { baselines: subjects.map(({ user }) => ({ ...fixtureData['upload-baselines.yaml'].baselines[0]!, user })) },
+    });
+    const { config, processEnv } = configFile((raw) => {
+      raw.vendors = {
+        okta: { orgUrl: okta.url, auth: { type: 'ssws', token: 'env:OKTA_TOKEN' } },
+        dropbox: { baseUrl: dropbox.url, accessToken: 'env:DROPBOX_TOKEN' },
+      };
+      (raw.containment as { access: Record<string, unknown> }).access = {
+        providers: ['okta', 'dropbox'],
+        okta: { userTemplate: '{user}@acme.com', unassignAppId: APP },
+        dropbox: { userTemplate: '{user}@acme.com' },
+      };
+      return { OKTA_TOKEN: okta.apiToken, DROPBOX_TOKEN: dropbox.accessToken };
+    }, dataDir);
+    const gate = new CrashGate();
+    const runs = subjects.map(({ point, user }) => {
+      const email = `${user}@acme.com`;
+      const userId = okta.addUser(email);
+      dropbox.addMember(email, 'active');
+      return { point, user, email, userId, assignment: `/api/v1/apps/${APP}/users/${userId}` };
+    });
+    // Users added after the app need their assignment routes: add the app again, then assign each directly.
+    okta.addApp(APP);
+    for (const run of runs) okta.assignments.get(APP)?.set(run.userId, 'USER');
 
+    const emailOf = (req: RecordedRequest) =>
+      (req.json as { user?: { email?: string }; members?: { email: string }[] }).user?.email ??
+      (req.json as { members?: { email: string }[] }).members?.[0]?.email;
+    const reads = new Map<string, number>();
+    // The observation reads once; the change step's own read, just before the change, is the second.
+    const beforeChange = (key: string, point: AccessPoint) => async (next: () => Promise<StandInResponse>) => {
+      const n = (reads.get(key) ?? 0) + 1;
+      reads.set(key, n);
+      if (n === 2 && point === 'before-request') await gate.hold(key);
+      return next();
+    };
+    const fired = new Set<string>();
+    const afterChange = (key: string, point: AccessPoint, serverError: StandInResponse) => async (next: () => Promise<StandInResponse>) => {
+      if (fired.has(key) || point === 'before-request') return next();
+      fired.add(key);
+      const answer = await next();
+      if (point === '5xx-after-action') {
+        gate.reached.add(key);
+        return serverError;
+      }
+      await gate.hold(key);
+      return answer;
+    };
+    for (const run of runs) {
+      okta.around('GET', run.assignment, (_req, next) => beforeChange(`okta ${run.point}`, run.point)(next));
+      okta.around('DELETE', run.assignment, (_req, next) =>
+        afterChange(`okta ${run.point}`, run.point, {
+          status: 500,
+          body: { errorCode: 'E0000009', errorSummary: 'Internal Server Error', errorCauses: [] },
+        })(next),
+      );
+    }
+    const dropboxRun = (req: RecordedRequest) => runs.find((r) => r.email === emailOf(req));
+    dropbox.around('POST', '/2/team/members/get_info_v2', (req, next) => {
+      const run = dropboxRun(req);
+      return run ? beforeChange(`dropbox ${run.point}`, run.point)(next) : next();
+    });
+    dropbox.around('POST', '/2/team/members/suspend', (req, next) => {
+      const run = dropboxRun(req);
+      return run
+        ? afterChange(`dropbox ${run.point}`, run.point, {
+            status: 500,
+            body: { error_summary: 'internal_error/...', error: { '.tag': 'internal_error' } },
+          })(next)
+        : next();
+    });
+
+    const first = await startWorker(processEnv);
+    const handles = await Promise.all(runs.map((r) => approvedRun(config, unique('ACC'), r.user)));
+    await eventually(() => Promise.resolve(gate.reached.size === 2 * runs.length), 120_000, 'every change at its crash point');
+    await first.kill();
+    gate.release();
+    const second = await startWorker(processEnv);
+
+    for (const [i, run] of runs.entries()) {
+      const handle = handles[i]!;
       const held = await holding(handle);
       const revokes = held.containment.filter((c) => c.action === 'revoke-cloud-storage-access');
       assertByThisRun(
         revokes.find((c) => c.provider === 'okta'),
-        `okta ${point}`,
+        `okta ${run.point}`,
       );
-      assert.equal(revokes.find((c) => c.provider === 'okta')?.ref?.appAssignment, 'removed');
+      assert.equal(revokes.find((c) => c.provider === 'okta')?.ref?.appAssignment, 'removed', `okta ${run.point}`);
       assertByThisRun(
         revokes.find((c) => c.provider === 'dropbox'),
-        `dropbox ${point}`,
+        `dropbox ${run.point}`,
       );
-      assert.equal(okta.calls('DELETE', assignment).length - before.unassign, 1, 'Okta unassignments');
-      assert.equal(dropbox.calls('POST', '/2/team/members/suspend').length - before.suspend, 1, 'Dropbox suspensions');
-      assert.equal(okta.assignments.get(APP)?.has(oktaUserId), false);
-      assert.equal(dropbox.members.get('jdoe@acme.com')?.status, 'suspended');
+      assert.equal(okta.calls('DELETE', run.assignment).length, 1, `okta ${run.point}: unassignments`);
+      const byEmail = (path: string) => dropbox.calls('POST', path).filter((r) => emailOf(r) === run.email).length;
+      assert.equal(byEmail('/2/team/members/suspend'), 1, `dropbox ${run.point}: suspensions`);
+      assert.equal(okta.assignments.get(APP)?.has(run.userId), false);
+      assert.equal(dropbox.members.get(run.email)?.status, 'suspended');
 
       const release = await releaseContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli' });
-      assert.equal(release.status, 'released');
+      assert.equal(release.status, 'released', run.point);
       const restores = release.results.filter((r) => r.action === 'restore-cloud-storage-access');
       assertByThisRun(
         restores.find((r) => r.provider === 'okta'),
-        `okta ${point} (restore)`,
+        `okta ${run.point} (restore)`,
       );
       assertByThisRun(
         restores.find((r) => r.provider === 'dropbox'),
-        `dropbox ${point} (restore)`,
+        `dropbox ${run.point} (restore)`,
       );
-      assert.equal(okta.calls('POST', `/api/v1/apps/${APP}/users`).length - before.reassign, 1, 'Okta re-assignments');
-      assert.equal(dropbox.calls('POST', '/2/team/members/unsuspend').length - before.unsuspend, 1, 'Dropbox unsuspensions');
-      assert.equal(okta.assignments.get(APP)?.get(oktaUserId), 'USER');
-      assert.equal(dropbox.members.get('jdoe@acme.com')?.status, 'active');
+      const reassigned = okta.calls('POST', `/api/v1/apps/${APP}/users`).filter((r) => (r.json as { id: string }).id === run.userId).length;
+      assert.equal(reassigned, 1, `okta ${run.point}: re-assignments`);
+      assert.equal(byEmail('/2/team/members/unsuspend'), 1, `dropbox ${run.point}: unsuspensions`);
+      assert.equal(okta.assignments.get(APP)?.get(run.userId), 'USER');
+      assert.equal(dropbox.members.get(run.email)?.status, 'active');
       const final = await handle.result();
-      assert.match(final.report?.markdown ?? '', /revoke-cloud-storage-access on jdoe via okta: \*\*done\*\* \(changed by this run\)/);
-      assert.match(final.report?.markdown ?? '', /restore-cloud-storage-access on jdoe via dropbox: \*\*done\*\* \(changed by this run\)/);
+      const who = new RegExp(`revoke-cloud-storage-access on ${run.user} via okta: \\*\\*done\\*\\* \\(changed by this run\\)`);
+      assert.match(final.report?.markdown ?? '', who);
+      assert.match(final.report?.markdown ?? '', /restore-cloud-storage-access on \S+ via dropbox: \*\*done\*\* \(changed by this run\)/);
       const view = await runView(config, handle.workflowId);
-      assert.deepEqual(view.release.results.map((r) => [r.provider, r.changedBy]).sort(), [
-        ['dropbox', 'this-run'],
-        ['okta', 'this-run'],
-      ]);
-      await second.kill();
-    });
-  }
+      assert.deepEqual(
+        view.release.results
+          .filter((r) => r.action === 'restore-cloud-storage-access')
+          .map((r) => [r.provider, r.changedBy])
+          .sort(),
+        [
+          ['dropbox', 'this-run'],
+          ['okta', 'this-run'],
+        ],
+      );
+    }
+    await second.kill();
+  });
 });
