@@ -500,4 +500,10 @@ export interface ContainmentReviewInput {
   approver: string;
   via: 'cli' | 'slack';
   comment?: string;
+  /**
+   * A Slack click ("Release containment" on the run's approval message): the digest the button carries and where
+   * the click came from, checked like an approval click's (this run's message, the clicker is the approver).
+   */
+  digest?: string;
+  slack?: SlackDecisionContext;
 }

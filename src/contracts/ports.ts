@@ -96,6 +96,8 @@ export interface ApprovalProgress {
   stage: 'awaiting-second-approval' | 'decided' | 'expired' | 'contained' | 'containment-failed';
   approval: ApprovalState;
   containment: ContainmentActionResult[];
+  /** The run holds its containment for release: the contained message offers a "Release containment" button. */
+  releasable?: boolean;
 }
 
 export interface ApprovalNotifier {

@@ -44,10 +44,23 @@ export const NO_LEASE: LeaseState = {
 
 /**
  * The identity rules of the approval, for a release or a confirmation; the request's expiry and its two-person record
- * do not apply to a later review. Only who and through what channel are passed on: a review carries no Slack click,
- * so nothing else in its payload can vouch for a Slack identity.
+ * do not apply to a later review. From the CLI only who and through what channel are passed on; a Slack review (the
+ * "Release containment" button) must carry its click's context and the approval's digest, checked as for a decision.
  */
 export function checkReviewer(input: PlaybookInput, state: RunState, review: ContainmentReviewInput): void {
+  if (review.via === 'slack') {
+    // A Slack review is a click on this run's approval message: its context and digest vouch for it, as for a decision.
+    if (review.digest !== undefined && review.digest !== state.approval.digest) {
+      throw new Error("This button is not on the message of this run's approval (digest mismatch); it authorises nothing.");
+    }
+    checkDecider(input, state, {
+      approver: review.approver,
+      via: review.via,
+      ...(review.digest !== undefined ? { digest: review.digest } : {}),
+      ...(review.slack ? { slack: review.slack } : {}),
+    });
+    return;
+  }
   checkDecider(input, state, { approver: review.approver, via: review.via });
 }
 
