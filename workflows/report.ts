@@ -133,7 +133,9 @@ export function buildReport(state: RunState): PlaybookReport {
           '',
           '## Release',
           `${state.release.status}${state.release.requestedBy ? ` (requested by ${state.release.requestedBy} via ${state.release.via} at ${state.release.requestedAt})` : ''}; release possible until ${state.release.windowEndsAt}.`,
-          ...state.release.results.map((r) => `- ${r.action} on ${r.target} via ${r.provider}: **${r.status}**${changedBy(r)}: ${r.detail}`),
+          ...state.release.results.map(
+            (r) => `- ${r.action} on ${r.target} via ${r.provider}: **${r.status}**${changedBy(r)}: ${r.detail}`,
+          ),
         ]
       : []),
     ...(state.lease.status !== 'none'

@@ -107,7 +107,10 @@ describe('Microsoft Graph: revokeSignInSessions', () => {
       return true;
     });
     const path = `/v1.0/users/${encodeURIComponent('jdoe@acme.com')}/revokeSignInSessions`;
-    const unauthorized = { status: 401, body: { error: { code: 'InvalidAuthenticationToken', message: 'Access token validation failure.' } } };
+    const unauthorized = {
+      status: 401,
+      body: { error: { code: 'InvalidAuthenticationToken', message: 'Access token validation failure.' } },
+    };
     graph.inject('POST', path, unauthorized, unauthorized);
     await assert.rejects(client.revoke(who('jdoe')), (err: Error) => {
       assert.ok(err instanceof ConnectorAuthError);
