@@ -1,6 +1,7 @@
 /**
  * Records the histories that test/replay/ replays: one benign run, one approved-and-contained run, one denied run,
- * one contained run that held for release, was confirmed and then released, and one case index (an alert opens an
+ * one contained run that held for release, was confirmed and then released, one contained and released run with
+ * the state before each change recorded first (patch containment-pre-state), and one case index (an alert opens an
  * escalated case, a second joins it, a third is a duplicate, the case is denied and a fourth alert opens a new
  * case; then the index sits out its dedup window and ends), and one Standard Webhooks receipt. Names given on the command line
  * record only those (`npm run record:histories -- escalated-released`).
@@ -94,6 +95,11 @@ async function main() {
   await record('escalated-released', escalatingAlert(), 'approve', async (handle) => {
     await eventually(async () => (await handle.query(getStateQuery)).stage === 'contained', 30_000, 'the hold');
     await confirmContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli' });
+    await releaseContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli', comment: 'false positive' });
+  });
+  // The two-step containment (patch containment-pre-state): each change preceded by the activity recording the state.
+  await record('escalated-released-pre-state', escalatingAlert(), 'approve', async (handle) => {
+    await eventually(async () => (await handle.query(getStateQuery)).stage === 'contained', 30_000, 'the hold');
     await releaseContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli', comment: 'false positive' });
   });
   await recordCaseIndex('case-index');

@@ -130,7 +130,10 @@ async function main(argv: string[]): Promise<number> {
         if (command === 'release') {
           const release = await releaseContainment(client, workflowId, review);
           console.log(`${workflowId}: ${release.status} (requested by ${release.requestedBy} at ${release.requestedAt})`);
-          for (const r of release.results) console.log(`  ${r.action} ${r.target} via ${r.provider}: ${r.status}: ${r.detail}`);
+          for (const r of release.results) {
+            const who = r.changedBy === 'this-run' ? ' (changed by this run)' : r.changedBy === 'someone-else' ? ' (not by this run)' : '';
+            console.log(`  ${r.action} ${r.target} via ${r.provider}: ${r.status}${who}: ${r.detail}`);
+          }
           return release.status === 'released' ? 0 : 5;
         }
         const lease = await confirmContainment(client, workflowId, review);

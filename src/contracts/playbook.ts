@@ -259,6 +259,12 @@ export interface ContainmentActionResult {
   at: string;
   /** True when the target was already in the final state before this run acted (counts as done). */
   alreadyInState?: boolean;
+  /**
+   * Who made the change this result reports: `this-run` (including a request whose answer was lost to a crash or a
+   * 5xx and that a retry verified), `someone-else` (it was so before this run asked, or another party did it), or
+   * `nobody` (nothing changed). Absent in results recorded before it existed.
+   */
+  changedBy?: 'this-run' | 'someone-else' | 'nobody';
   /** What the undo needs (vendor device IDs, a removed app assignment). Never a secret. */
   ref?: Record<string, string>;
 }
@@ -473,6 +479,20 @@ export interface ContainmentRequest {
   maxDevices: number;
   /** On release: the `ref` of the containment result being undone. */
   ref?: Record<string, string>;
+  /**
+   * What was found before the step changed anything, recorded in the run's history by a separate activity first:
+   * an isolation plan (`prepareEndpointIsolation`) or an access provider's observation (`observeCloudStorageAccess`).
+   */
+  plan?: IsolationPlanRecord;
+  before?: Record<string, string>;
+}
+
+/** The isolation plan as the workflow carries it (see IsolationPlan in ports.ts). */
+export interface IsolationPlanRecord {
+  deviceIds: string[];
+  hostnames: string[];
+  before: Record<string, 'normal' | 'isolating' | 'isolated' | 'releasing'>;
+  preparedAt: number;
 }
 
 /** A release (or a confirmation) of the containment by a human, checked with the approver rules. */
@@ -480,4 +500,10 @@ export interface ContainmentReviewInput {
   approver: string;
   via: 'cli' | 'slack';
   comment?: string;
+  /**
+   * A Slack click ("Release containment" on the run's approval message): the digest the button carries and where
+   * the click came from, checked like an approval click's (this run's message, the clicker is the approver).
+   */
+  digest?: string;
+  slack?: SlackDecisionContext;
 }

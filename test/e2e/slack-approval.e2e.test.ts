@@ -249,6 +249,44 @@ describe('approvals in Slack, end to end', () => {
     assert.deepEqual(await ledgerKeys(handle.workflowId), []);
   });
 
+  test('"Release containment" on the contained message: the CLI rules decide (not the subject, not the manager), an approver releases once', async () => {
+    const handle = await start({ containment: { releaseWindow: '10m' } });
+    const message = await requestFor(handle.workflowId);
+    assert.match(await clickAndHear({ user: 'U0ALICE01', message, actionId: 'approve_all' }), /recorded: \*approved\*/);
+    await eventually(async () => (await handle.query(getStateQuery)).stage === 'contained', 60_000, 'the hold');
+    const contained = await eventually(
+      () => Promise.resolve(current(message).blocks.some((b) => b.block_id === 'soar_release') ? current(message) : null),
+      30_000,
+      'the Release button on the contained message',
+    );
+    assert.match(textOf(contained.blocks), /Containment finished/);
+    assert.match(
+      await clickAndHear({ user: 'U0JDOE001', message: contained, actionId: 'release_containment' }),
+      /Not accepted: <@U0JDOE001> \(jdoe\) is the subject of this alert and may not decide on it\./,
+    );
+    assert.match(
+      await clickAndHear({ user: 'U0MARIA01', message: contained, actionId: 'release_containment' }),
+      /Not accepted: <@U0MARIA01> \(mmanager\) is the manager of the alert's subject/,
+    );
+    assert.match(
+      await clickAndHear({ user: 'U0MALLORY', message: contained, actionId: 'release_containment' }),
+      /is not an authorised approver/,
+    );
+    assert.equal((await handle.query(getStateQuery)).release.status, 'not-requested');
+    assert.match(
+      await clickAndHear({ user: 'U0BOB0001', message: contained, actionId: 'release_containment' }),
+      /Release recorded: \*released\* \(.*lift-endpoint-isolation: simulated|Release accepted/,
+    );
+    const result = await closed(handle);
+    assert.equal(result.release.status, 'released');
+    assert.equal(result.release.via, 'slack');
+    assert.ok(result.release.results.length > 0);
+    assert.match(
+      await clickAndHear({ user: 'U0ALICE01', message: contained, actionId: 'release_containment' }),
+      /Not accepted: this run no longer holds a containment\./,
+    );
+  });
+
   test('a double click decides once', async () => {
     const handle = await start();
     const message = await requestFor(handle.workflowId);

@@ -354,8 +354,8 @@ describe('checkReviewer: the same rules for a release or a confirmation of the c
     });
     assert.throws(review({ approver: 'mallory', via: 'cli' }), { message: 'mallory is not an authorised approver.' });
   });
-  test('a review cannot claim a Slack identity, even with a forged Slack click in its payload', () => {
-    const forged = {
+  test("a Slack review (the Release button) must be a click on this run's approval message, with its digest", () => {
+    const click = {
       approver: 'U0ALICE01',
       via: 'slack',
       digest: 'sha256:x',
@@ -365,10 +365,24 @@ describe('checkReviewer: the same rules for a release or a confirmation of the c
         messageTs: message.ts,
         userId: 'U0ALICE01',
         userName: 'alice',
-        actionId: 'a',
+        actionId: 'release_containment',
         actionTs: '1',
       },
     } as ContainmentReviewInput;
-    assert.throws(review(forged), { message: 'A Slack decision must carry its Slack context and digest.' });
+    assert.doesNotThrow(review(click));
+    assert.throws(review({ approver: 'U0ALICE01', via: 'slack' }), {
+      message: 'A Slack decision must carry its Slack context and digest.',
+    });
+    assert.throws(review({ ...click, digest: 'sha256:y' }), { message: /digest mismatch/ });
+    assert.throws(review({ ...click, slack: { ...click.slack!, messageTs: '1.2' } }), {
+      message: /not on this run's current approval message/,
+    });
+    assert.throws(review({ ...click, slack: { ...click.slack!, userId: 'U0OTHER01' } }), {
+      message: 'The Slack user does not match the approver.',
+    });
+    // The identity rules apply to the mapped user as for the CLI.
+    assert.throws(review({ ...click, approver: 'U0MALLORY', slack: { ...click.slack!, userId: 'U0MALLORY' } }), {
+      message: /<@U0MALLORY> is not an authorised approver/,
+    });
   });
 });

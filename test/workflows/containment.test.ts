@@ -124,7 +124,8 @@ describe('containment with real connectors (every task replays)', () => {
     const byAction = Object.fromEntries(result.containment.map((c) => [c.action, c]));
     assert.equal(byAction['isolate-endpoint']?.status, 'done');
     assert.equal(byAction['isolate-endpoint']?.provider, 'crowdstrike');
-    assert.match(byAction['isolate-endpoint']?.detail ?? '', /isolated: verified with crowdstrike/);
+    assert.match(byAction['isolate-endpoint']?.detail ?? '', /isolated by this run: verified with crowdstrike/);
+    assert.equal(byAction['isolate-endpoint']?.changedBy, 'this-run');
     assert.deepEqual(byAction['isolate-endpoint']?.ref, { deviceIds: deviceId });
     assert.equal(byAction['revoke-cloud-storage-access']?.status, 'done');
     assert.equal(byAction['revoke-cloud-storage-access']?.provider, 'okta');

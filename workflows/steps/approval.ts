@@ -210,6 +210,15 @@ function approvalRequest(input: PlaybookInput, state: RunState, decision: Decisi
   };
 }
 
+/** Will the run hold this containment for release (a window, and something this run changed or simulated)? */
+function releasable(input: PlaybookInput, state: RunState): boolean {
+  const containment = (input.policy as Partial<PlaybookInput['policy']>).containment;
+  return (
+    (containment?.releaseWindowMs ?? 0) > 0 &&
+    state.containment.some((r) => (r.status === 'done' && !r.alreadyInState) || r.status === 'simulated')
+  );
+}
+
 /**
  * Tells the approvers how the run moved on (edits the message in place, posts in its thread). Best effort: a
  * notifier outage is logged and never stops or delays containment beyond the progress activity's short budget.
@@ -225,6 +234,7 @@ export async function publishApprovalProgress(input: PlaybookInput, state: RunSt
         stage,
         approval: state.approval,
         containment: state.containment,
+        releasable: stage === 'contained' && releasable(input, state),
       },
     ]);
   } catch (err) {

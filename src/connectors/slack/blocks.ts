@@ -28,6 +28,10 @@ export const APPROVAL_ACTIONS = {
 >;
 export type ApprovalActionId = keyof typeof APPROVAL_ACTIONS;
 
+/** The "Release containment" button on the contained message: a release request, decided by the run's validator. */
+export const RELEASE_BLOCK_ID = 'soar_release';
+export const RELEASE_ACTION_ID = 'release_containment';
+
 /** What a button carries: the run, the request and the digest of what was shown. */
 export interface ButtonValue {
   w: string;
@@ -238,10 +242,37 @@ export function statusLine(p: ApprovalProgress): string {
   }
 }
 
+/**
+ * The release button: the same rules as the CLI `release` (an approver, not the subject, not their manager), applied
+ * by the run's Update validator when it is clicked; Slack's confirmation dialog first, since it lifts containment.
+ */
+function releaseButton(request: ApprovalRequest): Block {
+  return {
+    type: 'actions',
+    block_id: RELEASE_BLOCK_ID,
+    elements: [
+      {
+        type: 'button',
+        action_id: RELEASE_ACTION_ID,
+        text: { type: 'plain_text', text: 'Release containment' },
+        style: 'danger',
+        value: buttonValue(request),
+        confirm: {
+          title: { type: 'plain_text', text: 'Release containment?' },
+          text: { type: 'mrkdwn', text: 'Undoes what this run changed (lifts the isolation, restores access it removed).' },
+          confirm: { type: 'plain_text', text: 'Release' },
+          deny: { type: 'plain_text', text: 'Cancel' },
+        },
+      },
+    ],
+  };
+}
+
 /** The message once the run has moved on: the same evidence, the buttons replaced by the state (unless still open). */
 export function progressBlocks(p: ApprovalProgress, link: string): Block[] {
   const open = p.stage === 'awaiting-second-approval';
   const status = section(statusLine(p));
   const blocks = approvalBlocks(p.request, link, open ? null : status);
+  if (p.stage === 'contained' && p.releasable) return [...blocks, releaseButton(p.request)];
   return open ? [...blocks.slice(0, -1), status, blocks[blocks.length - 1] as Block] : blocks;
 }
