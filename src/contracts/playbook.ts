@@ -2,6 +2,7 @@
  * Types shared by the workflow, the activities, the HTTP API and the CLI. Plain types only: the workflow bundle
  * imports this file with `import type`, and every value crossing a process edge is validated elsewhere with zod.
  */
+import type { OrgIdentity } from '../identity/canonical';
 import type { NormalizedAlert } from './alert';
 
 /** An enrichment result: a value, or `unknown` with the reason (a connector failed permanently or had no record). */
@@ -414,6 +415,12 @@ export interface PlaybookPolicy {
     approvers: ApproverRef[];
   };
   containment: ContainmentPolicy;
+  /**
+   * The organisation's domains and NetBIOS names, for the canonical identity of every name the approver rules
+   * compare (src/identity/canonical.ts). Absent in runs started before it existed: then only case, whitespace and
+   * Unicode forms are folded.
+   */
+  identity?: OrgIdentity;
 }
 
 export interface PlaybookInput {

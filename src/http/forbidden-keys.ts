@@ -1,0 +1,30 @@
+/**
+ * Where a JSON body holds a key that could poison prototypes (`__proto__`, or `constructor` with a `prototype`), so a
+ * refusal can name it: `alerts.0.__proto__`, not only "forbidden prototype property". Called only after the safe
+ * parser refused the text; plain JSON.parse makes such keys own properties, never prototypes, so reading is safe.
+ */
+export function forbiddenKeyPath(text: string): string | null {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const walk = (value: unknown, path: string[]): string | null => {
+    if (value === null || typeof value !== 'object') return null;
+    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value as object);
+    for (const [key, child] of entries) {
+      const here = [...path, key];
+      if (!Array.isArray(value)) {
+        if (key === '__proto__') return here.join('.');
+        if (key === 'constructor' && child !== null && typeof child === 'object' && Object.hasOwn(child, 'prototype')) {
+          return [...here, 'prototype'].join('.');
+        }
+      }
+      const found = walk(child, here);
+      if (found) return found;
+    }
+    return null;
+  };
+  return walk(doc, []);
+}
