@@ -20,6 +20,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { verifyAuditFile } from './audit/audit-log';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ConfigError, readConfigFile, secretsOf, type Config } from './config';
+import { approvalAnswer } from './format';
 import { createLogger } from './logger';
 import { start } from './start';
 import { connectClient } from './temporal/connection';
@@ -117,7 +118,7 @@ async function main(argv: string[]): Promise<number> {
           via: 'cli',
           ...(values.comment ? { comment: values.comment } : {}),
         });
-        console.log(`${workflowId}: ${approval.status} by ${approval.decidedBy} at ${approval.decidedAt}`);
+        console.log(approvalAnswer(workflowId, approval));
         return 0;
       });
     }

@@ -242,6 +242,7 @@ export function createNotifier(config: Config, logger: Logger): ApprovalNotifier
     approvers: slack.approvers,
     userMap: slack.userMap,
     mapUsersByEmail: slack.mapUsersByEmail,
+    identity: config.identity,
     escalation: slack.escalation,
     uiUrl: config.temporal.uiUrl,
     namespace: config.temporal.namespace,

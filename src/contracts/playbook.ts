@@ -228,6 +228,11 @@ export interface ApprovalState {
   slack: { message: SlackMessageRef | null; escalationMessage: SlackMessageRef | null; approvers: SlackApprover[] } | null;
   /** With the two-person rule: an approval that includes isolation waits for a second, different approver. */
   awaitingSecondApproval: boolean;
+  /**
+   * Why the decision recorded so far waits for a second, different approver: endpoint isolation under the two-person
+   * rule, or the subject's manager is unknown (then every decision needs two). Null or absent when nothing waits.
+   */
+  awaitingSecondBecause?: string | null;
   decidedBy: string | null;
   decidedAt: string | null;
   via: 'cli' | 'slack' | null;

@@ -44,6 +44,8 @@ describe('approvals in Slack, end to end', () => {
       standIns: [slack],
       configure: (raw) => ({
         ...raw,
+        // The stand-in's people have e-mails at acme.example: that is the organisation here.
+        identity: { domains: ['acme.example'], netbiosNames: ['ACME'] },
         slack: {
           botToken: 'env:TEST_SLACK_BOT_TOKEN',
           signingSecret: 'env:TEST_SLACK_SIGNING_SECRET',

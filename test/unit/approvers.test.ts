@@ -163,6 +163,60 @@ describe('checkApprover: the identity rules for approval, release and confirm', 
   }
 });
 
+describe('checkApprover: every form of a name is the same person (canonical identity)', () => {
+  const org = { domains: ['corp.example'], netbiosNames: ['CORP'] };
+  const orgCase: ApproverCase = { ...kase, org };
+  const forms = ['jdoe', 'JDoe', ' jdoe ', 'jdoe@corp.example', 'JDOE@CORP.EXAMPLE', 'CORP\\jdoe', 'corp.example\\jdoe', 'ｊｄｏｅ'];
+  for (const form of forms) {
+    test(`a Slack user whose directory name is ${JSON.stringify(form)} is the subject jdoe`, () => {
+      const verdict = checkApprover(slackUser('U0JDOE001', form), orgCase);
+      assert.equal(verdict.allowed, false);
+      assert.equal(!verdict.allowed && verdict.rule, 'not-subject');
+    });
+    test(`a subject sent as ${JSON.stringify(form)} is refused to the Slack user mapped to jdoe`, () => {
+      const verdict = checkApprover(slackUser('U0JDOE001', 'jdoe'), { ...orgCase, subject: form });
+      assert.deepEqual(verdict, {
+        allowed: false,
+        name: 'jdoe',
+        rule: 'not-subject',
+        reason: '<@U0JDOE001> (jdoe) is the subject of this alert and may not decide on it.',
+      });
+    });
+  }
+  for (const manager of ['mmanager@corp.example', 'CORP\\MManager', 'mmanager']) {
+    test(`a manager HR names as ${JSON.stringify(manager)} is refused whatever form their own name takes`, () => {
+      for (const name of ['mmanager', 'CORP\\mmanager', 'MManager@corp.example']) {
+        const verdict = checkApprover(slackUser('U0MARIA01', name), { ...orgCase, manager });
+        assert.equal(!verdict.allowed && verdict.rule, 'not-manager', `${name} vs ${manager}`);
+      }
+    });
+  }
+  test('an account of a foreign domain is a different person: it may decide on the organisation\'s jdoe', () => {
+    assert.deepEqual(checkApprover(slackUser('U0PARTNER', 'jdoe@partner.example'), orgCase), {
+      allowed: true,
+      name: 'jdoe@partner.example',
+    });
+  });
+  test('in a run started before the organisation was snapshotted, any domain of the subject\'s account name is refused (wider, fail closed)', () => {
+    const verdict = checkApprover(slackUser('U0PARTNER', 'jdoe@partner.example'), kase);
+    assert.equal(!verdict.allowed && verdict.rule, 'not-subject');
+  });
+  test('a look-alike directory name (Latin and Cyrillic) decides nothing', () => {
+    assert.deepEqual(checkApprover(slackUser('U0FAKE001', 'jd\u043Ee'), orgCase), {
+      allowed: false,
+      name: null,
+      rule: 'directory-user',
+      reason: "<@U0FAKE001>'s directory name mixes scripts (Latin and Cyrillic); a look-alike name is refused rather than guessed, so they may not decide.",
+    });
+  });
+  test('the CLI reads --as CORP\\alice as the listed alice, and the same person cannot approve twice under another form', () => {
+    const claimant = cliClaimant([{ id: 'alice' }], 'CORP\\alice', org);
+    assert.deepEqual(checkApprover(claimant, orgCase), { allowed: true, name: 'alice' });
+    const again = checkApprover(cliClaimant([{ id: 'alice' }], 'alice@corp.example', org), { ...orgCase, approvedBy: ['alice'] });
+    assert.equal(!again.allowed && again.rule, 'two-person');
+  });
+});
+
 describe('slackClaimant: the Slack delivery checks of a click', () => {
   const message = { channel: 'C0APPROVE', ts: '1700000000.000100' };
   const escalationMessage = { channel: 'C0ESCALATE', ts: '1700000100.000200' };

@@ -145,7 +145,9 @@ async function decide(
     log.info({ ...context, status: state.status }, 'Slack decision accepted');
     outcome =
       state.status === 'pending'
-        ? ':hourglass: Your approval is recorded. Endpoint isolation waits for a second, different approver.'
+        ? state.awaitingSecondBecause && !state.awaitingSecondBecause.startsWith('endpoint isolation')
+          ? `:hourglass: Your decision is recorded; it waits for a second, different approver: ${state.awaitingSecondBecause}.`
+          : ':hourglass: Your approval is recorded. Endpoint isolation waits for a second, different approver.'
         : `:white_check_mark: Your decision is recorded: *${state.status}*.`;
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
