@@ -12,7 +12,9 @@ export function forbiddenKeyPath(text: string): string | null {
   }
   const walk = (value: unknown, path: string[]): string | null => {
     if (value === null || typeof value !== 'object') return null;
-    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value as object);
+    const entries: [string, unknown][] = Array.isArray(value)
+      ? value.map((v: unknown, i): [string, unknown] => [String(i), v])
+      : Object.entries(value);
     for (const [key, child] of entries) {
       const here = [...path, key];
       if (!Array.isArray(value)) {
