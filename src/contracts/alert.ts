@@ -23,7 +23,15 @@ const wellFormed = <T extends z.ZodType<string>>(schema: T) =>
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
-const shortText = (max: number) => wellFormed(z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
+const boundedText = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+/** An identifier (user, host): well-formed, no control or invisible characters. */
+const shortText = (max: number) => wellFormed(boundedText(max));
+/** Free text (a rule name may hold a line break): only text that is not valid Unicode is refused. */
+const freeText = (max: number) =>
+  boundedText(max).superRefine((value, ctx) => {
+    const problem = identifierTextProblem(value);
+    if (problem?.startsWith('is not valid Unicode')) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** A host name as a SIEM reports it (an FQDN or bare name); checked strictly by the domain enrichment later. */
 const destinationDomain = wellFormed(
@@ -63,7 +71,7 @@ export const alertFieldsSchema = z.strictObject({
     .max(Number.MAX_SAFE_INTEGER, 'is too large'),
   eventTime: isoTime,
   severity: severitySchema,
-  ruleName: shortText(256),
+  ruleName: freeText(256),
 });
 
 export const normalizedAlertSchema = alertFieldsSchema.extend({
