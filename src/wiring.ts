@@ -117,7 +117,7 @@ export function createEnrichmentSources(config: Config, entra: EntraApps = new E
     hr:
       hr.source === 'okta'
         ? new OktaDirectory(oktaClientOf(config), { ...hr, defaultTimezone: config.playbook.businessHours.defaultTimezone })
-        : new FileHrDirectory(dataDir),
+        : new FileHrDirectory(dataDir, config.identity),
     changes:
       changes.source === 'servicenow' ? new ServiceNowChangeRecords({ ...servicenow(), ...changes }) : new FileChangeRecords(dataDir),
     devices: devices.source === 'intune' ? new IntuneDeviceInventory(graph(), devices) : new FileDeviceInventory(dataDir),
