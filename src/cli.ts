@@ -130,11 +130,23 @@ async function main(argv: string[]): Promise<number> {
       return updateCommand(config, async (client) => {
         if (command === 'release') {
           const release = await releaseContainment(client, workflowId, review);
+          if (release.status === 'not-requested' && release.firstRequestBy) {
+            console.log(
+              `${workflowId}: release pending: requested by ${release.firstRequestBy}; the subject's manager is unknown, so a second, different approver must also release it`,
+            );
+            return 0;
+          }
           console.log(`${workflowId}: ${release.status} (requested by ${release.requestedBy} at ${release.requestedAt})`);
           for (const r of release.results) console.log(`  ${r.action} ${r.target} via ${r.provider}: ${r.status}: ${r.detail}`);
           return release.status === 'released' ? 0 : 5;
         }
         const lease = await confirmContainment(client, workflowId, review);
+        if (lease.status !== 'confirmed' && lease.firstConfirmBy) {
+          console.log(
+            `${workflowId}: confirmation pending: confirmed by ${lease.firstConfirmBy}; the subject's manager is unknown, so a second, different approver must also confirm it`,
+          );
+          return 0;
+        }
         console.log(`${workflowId}: containment confirmed by ${lease.confirmedBy} at ${lease.confirmedAt}`);
         return 0;
       });

@@ -278,6 +278,11 @@ export interface ReleaseState {
   comment: string | null;
   /** Until when a release may be requested; null when the run does not hold for release. */
   windowEndsAt: string | null;
+  /**
+   * With the subject's manager unknown, a release needs two different people: the first one's directory name, waiting
+   * for the second. Null or absent otherwise.
+   */
+  firstRequestBy?: string | null;
   results: ContainmentActionResult[];
 }
 
@@ -289,6 +294,8 @@ export interface LeaseState {
   confirmedAt: string | null;
   escalatedAt: string | null;
   escalatedVia: string | null;
+  /** With the subject's manager unknown, a confirmation needs two different people: the first, waiting for the second. */
+  firstConfirmBy?: string | null;
 }
 
 /** A protected target the playbook refused to contain, escalated to Tier 2 instead. */

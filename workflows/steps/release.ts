@@ -6,7 +6,7 @@
  * undone: a device that was already isolated, a member someone else suspended, a refused or failed action are left
  * as they are.
  */
-import { condition, log, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, log, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type {
   ContainmentActionResult,
   ContainmentRequest,
@@ -19,7 +19,7 @@ import type {
 import { SA } from '../../src/contracts/search-attributes';
 import { confirmContainmentUpdate, releaseContainmentUpdate } from '../messages';
 import { accessActivities, isolationActivities, notificationActivities } from './activities';
-import { checkDecider } from './approval';
+import { checkDecider, twoApproversRule, unknownRelation } from './approval';
 import { audit } from './audit';
 import { attempt, containmentPolicyOf } from './containment';
 
@@ -47,8 +47,42 @@ export const NO_LEASE: LeaseState = {
  * do not apply to a later review. Only who and through what channel are passed on: a review carries no Slack click,
  * so nothing else in its payload can vouch for a Slack identity.
  */
-export function checkReviewer(input: PlaybookInput, state: RunState, review: ContainmentReviewInput): void {
-  checkDecider(input, state, { approver: review.approver, via: review.via });
+export function checkReviewer(
+  input: PlaybookInput,
+  state: RunState,
+  review: ContainmentReviewInput,
+  firstBy: string | null = null,
+): string {
+  const name = checkDecider(input, state, { approver: review.approver, via: review.via });
+  const unknown = unknownRelation(input, state);
+  if (firstBy !== null && unknown !== null && name === firstBy) {
+    throw new Error(
+      `${review.approver} has already asked for this; ${twoApproversRule(unknown)}, so the second must come from someone else.`,
+    );
+  }
+  return name;
+}
+
+/** The patch that makes a release or a confirmation need two people when the subject's manager is unknown. */
+export const UNKNOWN_MANAGER_REVIEW_PATCH = 'unknown-manager-review-needs-two';
+
+/**
+ * Fail closed on identity, as for the approval (approval.ts, `unknownRelation`): with the subject's manager unknown,
+ * the first person's release or confirmation is recorded and waits for a second, different one. Returns true when
+ * this review is that first one (the caller records it and does nothing else).
+ */
+function firstOfTwo(input: PlaybookInput, state: RunState, firstBy: string | null | undefined): boolean {
+  if (unknownRelation(input, state) === null || !patched(UNKNOWN_MANAGER_REVIEW_PATCH)) return false;
+  return firstBy === null || firstBy === undefined;
+}
+
+/** The reviewer's directory name (the validator has accepted them); their handle if it cannot be had. */
+function reviewerName(input: PlaybookInput, state: RunState, review: ContainmentReviewInput): string {
+  try {
+    return checkReviewer(input, state, review);
+  } catch {
+    return review.approver;
+  }
 }
 
 /** What this run changed and may undo. */
@@ -60,6 +94,10 @@ export function registerReleaseHandlers(input: PlaybookInput, state: RunState): 
   setHandler(
     releaseContainmentUpdate,
     async (review: ContainmentReviewInput) => {
+      if (firstOfTwo(input, state, state.release.firstRequestBy)) {
+        state.release = { ...state.release, firstRequestBy: reviewerName(input, state, review) };
+        return state.release;
+      }
       state.release = {
         ...state.release,
         status: 'releasing',
@@ -77,13 +115,17 @@ export function registerReleaseHandlers(input: PlaybookInput, state: RunState): 
           throw new Error(`Nothing to release: this run is not holding a containment (stage ${state.stage}).`);
         }
         if (state.release.status !== 'not-requested') throw new Error(`A release was already requested (${state.release.status}).`);
-        checkReviewer(input, state, review);
+        checkReviewer(input, state, review, state.release.firstRequestBy ?? null);
       },
     },
   );
   setHandler(
     confirmContainmentUpdate,
     (review: ContainmentReviewInput) => {
+      if (firstOfTwo(input, state, state.lease.firstConfirmBy)) {
+        state.lease = { ...state.lease, firstConfirmBy: reviewerName(input, state, review) };
+        return state.lease;
+      }
       state.lease = { ...state.lease, status: 'confirmed', confirmedBy: review.approver, confirmedAt: new Date().toISOString() };
       return state.lease;
     },
@@ -92,7 +134,7 @@ export function registerReleaseHandlers(input: PlaybookInput, state: RunState): 
         if (state.stage !== 'contained')
           throw new Error(`Nothing to confirm: this run is not holding a containment (stage ${state.stage}).`);
         if (state.lease.status === 'confirmed') throw new Error(`Already confirmed by ${state.lease.confirmedBy}.`);
-        checkReviewer(input, state, review);
+        checkReviewer(input, state, review, state.lease.firstConfirmBy ?? null);
       },
     },
   );
