@@ -36,7 +36,8 @@ export function approvalAnswer(workflowId: string, approval: ApprovalState): str
   if (approval.status !== 'pending') return `${workflowId}: ${approval.status} by ${approval.decidedBy} at ${approval.decidedAt}`;
   const first = approval.decisions[approval.decisions.length - 1];
   if (!first) return `${workflowId}: pending; no decision recorded yet`;
-  const what = first.decision === 'approve' ? `approval of ${(first.actions ?? []).join(', ')}` : (DECIDED[first.decision] ?? first.decision);
+  const what =
+    first.decision === 'approve' ? `approval of ${(first.actions ?? []).join(', ')}` : (DECIDED[first.decision] ?? first.decision);
   const why = approval.awaitingSecondBecause ?? 'endpoint isolation needs approvals from two different approvers';
   return `${workflowId}: pending: the ${what} by ${first.approverName} (via ${first.via}) at ${first.at} is recorded and waits for a second, different approver (${why})`;
 }

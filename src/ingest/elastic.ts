@@ -31,7 +31,11 @@ export const elasticBodySchema = z.looseObject({
     .max(MAX_ELASTIC_BATCH, `must contain at most ${MAX_ELASTIC_BATCH} alerts per request`),
 });
 
-export function normalizeElastic(body: unknown, now: Date, org: OrgIdentity = NO_ORG): { envelope: ErrorDetail[] } | { alerts: Normalized[] } {
+export function normalizeElastic(
+  body: unknown,
+  now: Date,
+  org: OrgIdentity = NO_ORG,
+): { envelope: ErrorDetail[] } | { alerts: Normalized[] } {
   const parsed = elasticBodySchema.safeParse(body);
   if (!parsed.success) return { envelope: zodDetails(parsed.error, body) };
   const rule = parsed.data.rule ?? {};

@@ -524,7 +524,10 @@ describe('approvals in Slack, end to end', () => {
     const half = await handle.query(getStateQuery);
     assert.equal(half.approval.status, 'pending');
     assert.equal(half.approval.awaitingSecondApproval, true);
-    assert.match(approvalAnswer(workflowId, half.approval), /: pending: the denial by bob \(via slack\) at \S+ is recorded and waits for a second, different approver \(HR has no record/);
+    assert.match(
+      approvalAnswer(workflowId, half.approval),
+      /: pending: the denial by bob \(via slack\) at \S+ is recorded and waits for a second, different approver \(HR has no record/,
+    );
     await eventually(() => Promise.resolve(current(message).edits.length === 1), 15_000, 'the edit after the first decision');
     assert.match(textOf(current(message).blocks), /Denied by <@U0BOB0001>; this waits for a second, different approver/);
 

@@ -348,7 +348,12 @@ describe('bad input on the SIEM routes is refused with the status and a message 
     ['an escape character in the host', 'src_host', 'LAP\\u001b[31mTOP', 'contains a control character (U+001B)'],
     ['a lone surrogate in the host', 'src_host', 'LAPTOP-\\udc00', 'is not valid Unicode (a lone surrogate U+DC00)'],
     ['a zero-width space in the destination', 'dest_host', 'drop\\u200bbox.com', 'contains an invisible formatting character (U+200B)'],
-    ['a user that mixes Latin and Cyrillic', 'user', 'jd\\u043ee', 'mixes scripts (Latin and Cyrillic); a look-alike name is refused rather than guessed'],
+    [
+      'a user that mixes Latin and Cyrillic',
+      'user',
+      'jd\\u043ee',
+      'mixes scripts (Latin and Cyrillic); a look-alike name is refused rather than guessed',
+    ],
   ];
   for (const [what, field, value, message] of brokenText) {
     test(`${what} is a 400 naming the field`, async () => {

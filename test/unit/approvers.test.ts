@@ -191,13 +191,13 @@ describe('checkApprover: every form of a name is the same person (canonical iden
       }
     });
   }
-  test('an account of a foreign domain is a different person: it may decide on the organisation\'s jdoe', () => {
+  test("an account of a foreign domain is a different person: it may decide on the organisation's jdoe", () => {
     assert.deepEqual(checkApprover(slackUser('U0PARTNER', 'jdoe@partner.example'), orgCase), {
       allowed: true,
       name: 'jdoe@partner.example',
     });
   });
-  test('in a run started before the organisation was snapshotted, any domain of the subject\'s account name is refused (wider, fail closed)', () => {
+  test("in a run started before the organisation was snapshotted, any domain of the subject's account name is refused (wider, fail closed)", () => {
     const verdict = checkApprover(slackUser('U0PARTNER', 'jdoe@partner.example'), kase);
     assert.equal(!verdict.allowed && verdict.rule, 'not-subject');
   });
@@ -206,7 +206,8 @@ describe('checkApprover: every form of a name is the same person (canonical iden
       allowed: false,
       name: null,
       rule: 'directory-user',
-      reason: "<@U0FAKE001>'s directory name mixes scripts (Latin and Cyrillic); a look-alike name is refused rather than guessed, so they may not decide.",
+      reason:
+        "<@U0FAKE001>'s directory name mixes scripts (Latin and Cyrillic); a look-alike name is refused rather than guessed, so they may not decide.",
     });
   });
   test('the CLI reads --as CORP\\alice as the listed alice, and the same person cannot approve twice under another form', () => {
