@@ -14,6 +14,7 @@ import type {
   SlackDecisionContext,
 } from '../../src/contracts/playbook';
 import { checkApprover, cliClaimant, type ApproverCase, type ApproverVerdict, type Claimant } from '../../workflows/approvers';
+import { approvalAnswer } from '../../src/format';
 import { DEFAULT_DECISION_POLICY } from '../../workflows/decide';
 import { slackClaimant, type SlackClick } from '../../workflows/slack-clicks';
 import { NO_APPROVAL } from '../../workflows/steps/approval';
@@ -425,5 +426,41 @@ describe('checkReviewer: the same rules for a release or a confirmation of the c
       },
     } as ContainmentReviewInput;
     assert.throws(review(forged), { message: 'A Slack decision must carry its Slack context and digest.' });
+  });
+});
+
+describe('the CLI answer to a decision', () => {
+  const first: ApprovalRecord = {
+    requestId: 'r1',
+    decision: 'approve',
+    actions: ['revoke-cloud-storage-access', 'isolate-endpoint'],
+    approver: 'alice',
+    approverName: 'alice',
+    via: 'cli',
+    at: '2026-11-28T02:00:00.000Z',
+    comment: null,
+    digest: null,
+    slack: null,
+  };
+  test('under the two-person rule it says what is pending and who approved first, never "pending by null at null"', () => {
+    const answer = approvalAnswer('wf-1', { ...NO_APPROVAL, status: 'pending', awaitingSecondApproval: true, decisions: [first] });
+    assert.equal(
+      answer,
+      'wf-1: pending: the approval of revoke-cloud-storage-access, isolate-endpoint by alice (via cli) at 2026-11-28T02:00:00.000Z ' +
+        'is recorded and waits for a second, different approver (endpoint isolation needs approvals from two different approvers)',
+    );
+    assert.ok(!answer.includes('null'));
+  });
+  test('a decided request names who decided and when', () => {
+    assert.equal(
+      approvalAnswer('wf-1', {
+        ...NO_APPROVAL,
+        status: 'denied',
+        decidedBy: 'bob',
+        decidedAt: '2026-11-28T02:01:00.000Z',
+        decisions: [first],
+      }),
+      'wf-1: denied by bob at 2026-11-28T02:01:00.000Z',
+    );
   });
 });
