@@ -47,7 +47,8 @@ export function buildReport(state: RunState): PlaybookReport {
     '',
     '## Alert',
     `- source: ${alert.source}, alert ID ${alert.alertId}, rule "${alert.ruleName}", severity ${alert.severity}`,
-    `- user ${alert.user}, host ${alert.host}, source IP ${alert.srcIp}`,
+    // The canonical identity decided the case; the SIEM's own form is kept beside it as evidence.
+    `- user ${alert.user}${alert.userAsSent !== undefined ? ` (sent as \`${alert.userAsSent}\`)` : ''}, host ${alert.host}, source IP ${alert.srcIp}`,
     `- destination ${alert.destDomain}${alert.destUrl ? ` (${alert.destUrl})` : ''}, ${formatBytes(alert.bytesOut)} (${alert.bytesOut} bytes) at ${alert.eventTime}`,
     '',
     ...joinedAlertLines(state),

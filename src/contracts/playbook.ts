@@ -2,6 +2,7 @@
  * Types shared by the workflow, the activities, the HTTP API and the CLI. Plain types only: the workflow bundle
  * imports this file with `import type`, and every value crossing a process edge is validated elsewhere with zod.
  */
+import type { OrgIdentity } from '../identity/canonical';
 import type { NormalizedAlert } from './alert';
 
 /** An enrichment result: a value, or `unknown` with the reason (a connector failed permanently or had no record). */
@@ -227,6 +228,11 @@ export interface ApprovalState {
   slack: { message: SlackMessageRef | null; escalationMessage: SlackMessageRef | null; approvers: SlackApprover[] } | null;
   /** With the two-person rule: an approval that includes isolation waits for a second, different approver. */
   awaitingSecondApproval: boolean;
+  /**
+   * Why the decision recorded so far waits for a second, different approver: endpoint isolation under the two-person
+   * rule, or the subject's manager is unknown (then every decision needs two). Null or absent when nothing waits.
+   */
+  awaitingSecondBecause?: string | null;
   decidedBy: string | null;
   decidedAt: string | null;
   via: 'cli' | 'slack' | null;
@@ -278,6 +284,11 @@ export interface ReleaseState {
   comment: string | null;
   /** Until when a release may be requested; null when the run does not hold for release. */
   windowEndsAt: string | null;
+  /**
+   * With the subject's manager unknown, a release needs two different people: the first one's directory name, waiting
+   * for the second. Null or absent otherwise.
+   */
+  firstRequestBy?: string | null;
   results: ContainmentActionResult[];
 }
 
@@ -289,6 +300,8 @@ export interface LeaseState {
   confirmedAt: string | null;
   escalatedAt: string | null;
   escalatedVia: string | null;
+  /** With the subject's manager unknown, a confirmation needs two different people: the first, waiting for the second. */
+  firstConfirmBy?: string | null;
 }
 
 /** A protected target the playbook refused to contain, escalated to Tier 2 instead. */
@@ -420,6 +433,12 @@ export interface PlaybookPolicy {
     approvers: ApproverRef[];
   };
   containment: ContainmentPolicy;
+  /**
+   * The organisation's domains and NetBIOS names, for the canonical identity of every name the approver rules
+   * compare (src/identity/canonical.ts). Absent in runs started before it existed: then only case, whitespace and
+   * Unicode forms are folded.
+   */
+  identity?: OrgIdentity;
 }
 
 export interface PlaybookInput {

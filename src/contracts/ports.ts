@@ -80,6 +80,11 @@ export interface ApprovalRequest {
   escalateAt: string | null;
   approvers: ApproverRef[];
   twoPersonIsolation: boolean;
+  /**
+   * Set when the subject's relation to the approvers cannot be established (no HR record, no manager): why, and so
+   * every decision needs two different approvers. Absent or null otherwise.
+   */
+  twoApproversBecause?: string | null;
 }
 
 /** Where the request went: `message` is set when it is a chat message that later updates edit in place. */

@@ -14,7 +14,7 @@ import type {
   RunState,
 } from '../../src/contracts/playbook';
 import { SA } from '../../src/contracts/search-attributes';
-import { matchesProtected } from '../guard-rails';
+import { matchesProtected, matchesProtectedAccount } from '../guard-rails';
 import {
   accessActivities,
   accessActivitiesFor,
@@ -94,7 +94,7 @@ export async function contain(input: PlaybookInput, state: RunState, approved: r
 
   const actions: Record<ContainmentActionName, () => Promise<ContainmentActionResult>[]> = {
     'revoke-cloud-storage-access': () => {
-      const hit = matchesProtected(alert.user, policy.protectedAccounts);
+      const hit = matchesProtectedAccount(alert.user, alert.userAsSent, policy.protectedAccounts, input.policy.identity);
       if (hit) return [Promise.resolve(refuse('revoke-cloud-storage-access', alert.user, `${alert.user} is a protected account (${hit})`))];
       return policy.accessProviders.map((provider) => {
         const request: ContainmentRequest = { ...base, provider, maxDevices: policy.maxDevicesPerRun };

@@ -19,7 +19,7 @@ import type {
 import { SA } from '../../src/contracts/search-attributes';
 import { confirmContainmentUpdate, releaseContainmentUpdate } from '../messages';
 import { accessActivities, accessActivitiesFor, isolationActivities, notificationActivities, PRE_STATE_PATCH } from './activities';
-import { checkDecider } from './approval';
+import { checkDecider, twoApproversRule, unknownRelation } from './approval';
 import { audit } from './audit';
 import { attempt, containmentPolicyOf } from './containment';
 
@@ -47,21 +47,56 @@ export const NO_LEASE: LeaseState = {
  * do not apply to a later review. From the CLI only who and through what channel are passed on; a Slack review (the
  * "Release containment" button) must carry its click's context and the approval's digest, checked as for a decision.
  */
-export function checkReviewer(input: PlaybookInput, state: RunState, review: ContainmentReviewInput): void {
+export function checkReviewer(
+  input: PlaybookInput,
+  state: RunState,
+  review: ContainmentReviewInput,
+  firstBy: string | null = null,
+): string {
+  let name: string;
   if (review.via === 'slack') {
     // A Slack review is a click on this run's approval message: its context and digest vouch for it, as for a decision.
     if (review.digest !== undefined && review.digest !== state.approval.digest) {
       throw new Error("This button is not on the message of this run's approval (digest mismatch); it authorises nothing.");
     }
-    checkDecider(input, state, {
+    name = checkDecider(input, state, {
       approver: review.approver,
       via: review.via,
       ...(review.digest !== undefined ? { digest: review.digest } : {}),
       ...(review.slack ? { slack: review.slack } : {}),
     });
-    return;
+  } else {
+    name = checkDecider(input, state, { approver: review.approver, via: review.via });
   }
-  checkDecider(input, state, { approver: review.approver, via: review.via });
+  const unknown = unknownRelation(input, state);
+  if (firstBy !== null && unknown !== null && name === firstBy) {
+    throw new Error(
+      `${review.approver} has already asked for this; ${twoApproversRule(unknown)}, so the second must come from someone else.`,
+    );
+  }
+  return name;
+}
+
+/** The patch that makes a release or a confirmation need two people when the subject's manager is unknown. */
+export const UNKNOWN_MANAGER_REVIEW_PATCH = 'unknown-manager-review-needs-two';
+
+/**
+ * Fail closed on identity, as for the approval (approval.ts, `unknownRelation`): with the subject's manager unknown,
+ * the first person's release or confirmation is recorded and waits for a second, different one. Returns true when
+ * this review is that first one (the caller records it and does nothing else).
+ */
+function firstOfTwo(input: PlaybookInput, state: RunState, firstBy: string | null | undefined): boolean {
+  if (unknownRelation(input, state) === null || !patched(UNKNOWN_MANAGER_REVIEW_PATCH)) return false;
+  return firstBy === null || firstBy === undefined;
+}
+
+/** The reviewer's directory name (the validator has accepted them); their handle if it cannot be had. */
+function reviewerName(input: PlaybookInput, state: RunState, review: ContainmentReviewInput): string {
+  try {
+    return checkReviewer(input, state, review);
+  } catch {
+    return review.approver;
+  }
 }
 
 /** What this run changed and may undo. */
@@ -73,6 +108,10 @@ export function registerReleaseHandlers(input: PlaybookInput, state: RunState): 
   setHandler(
     releaseContainmentUpdate,
     async (review: ContainmentReviewInput) => {
+      if (firstOfTwo(input, state, state.release.firstRequestBy)) {
+        state.release = { ...state.release, firstRequestBy: reviewerName(input, state, review) };
+        return state.release;
+      }
       state.release = {
         ...state.release,
         status: 'releasing',
@@ -90,13 +129,17 @@ export function registerReleaseHandlers(input: PlaybookInput, state: RunState): 
           throw new Error(`Nothing to release: this run is not holding a containment (stage ${state.stage}).`);
         }
         if (state.release.status !== 'not-requested') throw new Error(`A release was already requested (${state.release.status}).`);
-        checkReviewer(input, state, review);
+        checkReviewer(input, state, review, state.release.firstRequestBy ?? null);
       },
     },
   );
   setHandler(
     confirmContainmentUpdate,
     (review: ContainmentReviewInput) => {
+      if (firstOfTwo(input, state, state.lease.firstConfirmBy)) {
+        state.lease = { ...state.lease, firstConfirmBy: reviewerName(input, state, review) };
+        return state.lease;
+      }
       state.lease = { ...state.lease, status: 'confirmed', confirmedBy: review.approver, confirmedAt: new Date().toISOString() };
       return state.lease;
     },
@@ -105,7 +148,7 @@ export function registerReleaseHandlers(input: PlaybookInput, state: RunState): 
         if (state.stage !== 'contained')
           throw new Error(`Nothing to confirm: this run is not holding a containment (stage ${state.stage}).`);
         if (state.lease.status === 'confirmed') throw new Error(`Already confirmed by ${state.lease.confirmedBy}.`);
-        checkReviewer(input, state, review);
+        checkReviewer(input, state, review, state.lease.firstConfirmBy ?? null);
       },
     },
   );

@@ -134,6 +134,8 @@ function proposed(request: ApprovalRequest): string {
       `${i + 1}. *${p.action}* on ${p.action === 'isolate-endpoint' ? 'device' : 'account'} ${untrusted(p.target)} via ${untrusted(p.provider)}`,
   );
   if (request.twoPersonIsolation) lines.push('_Endpoint isolation needs approvals from two different approvers._');
+  // Said before anyone clicks: with the manager unknown, the first click of any button is not the decision.
+  if (request.twoApproversBecause) lines.push(`:warning: _${untrusted(request.twoApproversBecause, 400)}._`);
   return ['*Proposed containment*', ...lines].join('\n');
 }
 
@@ -218,8 +220,15 @@ function who(p: ApprovalProgress): string {
 export function statusLine(p: ApprovalProgress): string {
   const a = p.approval;
   switch (p.stage) {
-    case 'awaiting-second-approval':
-      return `:hourglass: Approved by ${who(p)}; endpoint isolation waits for a second, different approver.`;
+    case 'awaiting-second-approval': {
+      const because = a.awaitingSecondBecause;
+      if (!because || because.startsWith('endpoint isolation')) {
+        return `:hourglass: Approved by ${who(p)}; endpoint isolation waits for a second, different approver.`;
+      }
+      const last = a.decisions[a.decisions.length - 1];
+      const verb = last?.decision === 'deny' ? 'Denied' : last?.decision === 'false-positive' ? 'Marked false positive' : 'Approved';
+      return `:hourglass: ${verb} by ${who(p)}; this waits for a second, different approver: ${untrusted(because, 400)}.`;
+    }
     case 'expired':
       return `:no_entry: *Expired* at ${untrusted(a.expiresAt)} with no decision. No containment was performed.`;
     case 'contained':

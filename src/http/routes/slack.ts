@@ -51,8 +51,11 @@ export function slackRoutes(deps: SlackRouteDeps) {
   const inFlight = new Set<Promise<void>>();
 
   return (app: FastifyInstance) => {
-    // Slack posts `payload=<json>` form-encoded. Keep the raw bytes and parse nothing until the signature checks out.
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request, body, done) => {
+    // Slack posts `payload=<json>` form-encoded. Keep the raw bytes of whatever arrives and parse nothing until the
+    // signature checks out: an unsigned request gets the same opaque 401 whatever its content type (the app's JSON
+    // parser would answer 400, an unknown type 415, and so say something before authentication).
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
       request.rawBody = body as Buffer;
       done(null, undefined);
     });
@@ -76,6 +79,12 @@ export function slackRoutes(deps: SlackRouteDeps) {
         return reply.code(401).send(UNAUTHORIZED);
       }
 
+      const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      if (type !== 'application/x-www-form-urlencoded') {
+        throw new HttpError(415, 'Unsupported content type: Slack interactions are application/x-www-form-urlencoded', [
+          { path: 'content-type', message: `got ${request.headers['content-type'] ?? 'none'}` },
+        ]);
+      }
       const payload = parsePayload(request.rawBody ?? Buffer.alloc(0));
       if (payload.team.id !== slack.teamId || payload.api_app_id !== slack.appId) {
         request.log.warn({ team: payload.team.id, app: payload.api_app_id }, 'Slack request refused: other workspace or app');
@@ -177,7 +186,9 @@ async function decide(
     log.info({ ...context, status: state.status }, 'Slack decision accepted');
     outcome =
       state.status === 'pending'
-        ? ':hourglass: Your approval is recorded. Endpoint isolation waits for a second, different approver.'
+        ? state.awaitingSecondBecause && !state.awaitingSecondBecause.startsWith('endpoint isolation')
+          ? `:hourglass: Your decision is recorded; it waits for a second, different approver: ${state.awaitingSecondBecause}.`
+          : ':hourglass: Your approval is recorded. Endpoint isolation waits for a second, different approver.'
         : `:white_check_mark: Your decision is recorded: *${state.status}*.`;
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
