@@ -27,6 +27,10 @@ import type {
   CloudStorageCatalog,
   ActionContext,
   AccessRevocationProvider,
+  AccessTarget,
+  IsolationDirection,
+  IsolationPlan,
+  IsolationTarget,
   ContainmentEscalation,
   EndpointIsolationProvider,
   EscalationNotifier,
@@ -67,14 +71,36 @@ export interface ContainmentProviders {
 }
 
 /** Heartbeat details of an earlier attempt, heartbeats and a cancellable sleep, from Temporal's activity context. */
-function actionContext(): ActionContext {
+function actionContext(): ActionContext & { latest(): unknown } {
   const ctx = Context.current();
+  let latest: unknown = ctx.info.heartbeatDetails as unknown;
   return {
     resume: ctx.info.heartbeatDetails as unknown,
-    heartbeat: (details) => ctx.heartbeat(details),
+    heartbeat: (details) => {
+      latest = details;
+      ctx.heartbeat(details);
+    },
     sleep: (ms) => ctx.sleep(ms),
     now: () => Date.now(),
+    latest: () => latest,
   };
+}
+
+/**
+ * Runs a containment step with a heartbeat every third of the heartbeat timeout (repeating the latest details), so
+ * a slow vendor call does not look like a dead worker, while a dead worker is still noticed within the timeout.
+ */
+async function keptAlive<T>(run: (ctx: ActionContext) => Promise<T>): Promise<T> {
+  const context = actionContext();
+  const activity = Context.current();
+  const timeout = activity.info.heartbeatTimeoutMs;
+  if (!timeout) return run(context);
+  const timer = setInterval(() => activity.heartbeat(context.latest()), Math.max(100, Math.floor(timeout / 3)));
+  try {
+    return await run(context);
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 function pick<T>(providers: Record<string, T>, name: string, kind: string): T {
@@ -97,7 +123,28 @@ function toResult(
     detail: outcome.detail,
     at: new Date().toISOString(),
     ...(outcome.alreadyInState !== undefined ? { alreadyInState: outcome.alreadyInState } : {}),
+    changedBy: outcome.changedBy ?? (outcome.status !== 'done' ? 'nobody' : outcome.alreadyInState ? 'someone-else' : 'this-run'),
     ...(outcome.ref ? { ref: outcome.ref } : {}),
+  };
+}
+
+function isolationTarget(request: ContainmentRequest): IsolationTarget {
+  return {
+    workflowId: request.workflowId,
+    host: request.host,
+    maxDevices: request.maxDevices,
+    ...(request.ref ? { ref: request.ref } : {}),
+    ...(request.plan ? { plan: request.plan } : {}),
+  };
+}
+
+function accessTarget(request: ContainmentRequest): AccessTarget {
+  return {
+    workflowId: request.workflowId,
+    user: request.user,
+    destDomain: request.destDomain,
+    ...(request.ref ? { ref: request.ref } : {}),
+    ...(request.before ? { before: request.before } : {}),
   };
 }
 
@@ -160,9 +207,7 @@ export function createActivities(deps: ActivityDeps) {
      * The digest an approval request is bound to: over the exact proposed actions (target and provider) and the
      * evidence. Every decision must name it.
      */
-    prepareApproval: translated(
-      (input: DigestInput): Promise<{ digest: string }> => Promise.resolve({ digest: approvalDigest(input) }),
-    ),
+    prepareApproval: translated((input: DigestInput): Promise<{ digest: string }> => Promise.resolve({ digest: approvalDigest(input) })),
 
     /** Who may decide through the notifier now (Slack users and group members), or null: CLI decisions only. */
     resolveApprovers: translated(async (): Promise<SlackApprover[] | null> => {
@@ -199,24 +244,56 @@ export function createActivities(deps: ActivityDeps) {
       await deps.notifier.publishProgress(progress);
     }),
 
+    /**
+     * Before an access change: what the provider is about to change (an app assignment, a suspension), read-only.
+     * The result lands in the run's history before the change, so a retry after a lost answer can tell whose change
+     * it finds. Null for providers whose undo does not depend on it.
+     */
+    observeCloudStorageAccess: translated(
+      async (request: ContainmentRequest & { direction: 'revoke' | 'restore' }): Promise<{ before: Record<string, string> | null }> => {
+        const provider = pick(deps.containment.access, request.provider, 'access');
+        const observe = provider.observe?.bind(provider);
+        if (!observe) return { before: null };
+        const before = await keptAlive(() => observe(request.direction, accessTarget(request)));
+        log.info('Cloud-storage access observed before the change', { provider: provider.name, direction: request.direction, before });
+        return { before };
+      },
+    ),
+
     /** Revokes the user's cloud-storage access at one provider. Idempotent; verified where the vendor allows. */
     revokeCloudStorageAccess: translated(async (request: ContainmentRequest): Promise<ContainmentActionResult> => {
       const provider = pick(deps.containment.access, request.provider, 'access');
-      const outcome = await provider.revoke(
-        { workflowId: request.workflowId, user: request.user, destDomain: request.destDomain },
-        actionContext(),
-      );
+      const outcome = await keptAlive((ctx) => provider.revoke(accessTarget({ ...request, ref: undefined }), ctx));
       log.info('Cloud-storage access revocation', { status: outcome.status, provider: provider.name, target: request.user });
       return toResult('revoke-cloud-storage-access', request.user, provider.name, outcome);
     }),
 
+    /**
+     * Before an isolation or its release: the devices and their state, read-only. The result lands in the run's
+     * history before anything is requested (the heartbeat details are throttled and may be lost); a guard-rail
+     * refusal comes back as the action's result.
+     */
+    prepareEndpointIsolation: translated(
+      async (
+        request: ContainmentRequest & { direction: IsolationDirection },
+      ): Promise<{ plan: IsolationPlan | null; result?: ContainmentActionResult }> => {
+        const provider = pick(deps.containment.isolation, request.provider, 'isolation');
+        const prepare = provider.prepare?.bind(provider);
+        if (!prepare) return { plan: null };
+        const prepared = await keptAlive(() => prepare(request.direction, isolationTarget(request)));
+        if ('outcome' in prepared) {
+          const action = request.direction === 'isolate' ? 'isolate-endpoint' : 'lift-endpoint-isolation';
+          return { plan: null, result: toResult(action, request.host, provider.name, prepared.outcome) };
+        }
+        log.info('Endpoint isolation planned', { provider: provider.name, direction: request.direction, before: prepared.plan.before });
+        return { plan: prepared.plan };
+      },
+    ),
+
     /** Isolates the endpoint and polls until the vendor reports it isolated; resumes from heartbeats after a retry. */
     isolateEndpoint: translated(async (request: ContainmentRequest): Promise<ContainmentActionResult> => {
       const provider = pick(deps.containment.isolation, request.provider, 'isolation');
-      const outcome = await provider.isolate(
-        { workflowId: request.workflowId, host: request.host, maxDevices: request.maxDevices },
-        actionContext(),
-      );
+      const outcome = await keptAlive((ctx) => provider.isolate(isolationTarget({ ...request, ref: undefined }), ctx));
       log.info('Endpoint isolation', { status: outcome.status, provider: provider.name, target: request.host });
       return toResult('isolate-endpoint', request.host, provider.name, outcome);
     }),
@@ -224,15 +301,7 @@ export function createActivities(deps: ActivityDeps) {
     /** Undo of isolateEndpoint: lifts the isolation of the devices it isolated, verified. */
     liftEndpointIsolation: translated(async (request: ContainmentRequest): Promise<ContainmentActionResult> => {
       const provider = pick(deps.containment.isolation, request.provider, 'isolation');
-      const outcome = await provider.release(
-        {
-          workflowId: request.workflowId,
-          host: request.host,
-          maxDevices: request.maxDevices,
-          ...(request.ref ? { ref: request.ref } : {}),
-        },
-        actionContext(),
-      );
+      const outcome = await keptAlive((ctx) => provider.release(isolationTarget(request), ctx));
       log.info('Endpoint isolation lifted', { status: outcome.status, provider: provider.name, target: request.host });
       return toResult('lift-endpoint-isolation', request.host, provider.name, outcome);
     }),
@@ -240,15 +309,7 @@ export function createActivities(deps: ActivityDeps) {
     /** Undo of revokeCloudStorageAccess: restores what the revocation removed (where anything can be restored). */
     restoreCloudStorageAccess: translated(async (request: ContainmentRequest): Promise<ContainmentActionResult> => {
       const provider = pick(deps.containment.access, request.provider, 'access');
-      const outcome = await provider.restore(
-        {
-          workflowId: request.workflowId,
-          user: request.user,
-          destDomain: request.destDomain,
-          ...(request.ref ? { ref: request.ref } : {}),
-        },
-        actionContext(),
-      );
+      const outcome = await keptAlive((ctx) => provider.restore(accessTarget(request), ctx));
       log.info('Cloud-storage access restored', { status: outcome.status, provider: provider.name, target: request.user });
       return toResult('restore-cloud-storage-access', request.user, provider.name, outcome);
     }),

@@ -1,6 +1,8 @@
 /**
  * Records the histories that test/replay/ replays: one benign run, one approved-and-contained run, one denied run,
- * one contained run that held for release, was confirmed and then released, and one case index (an alert opens an
+ * one contained run that held for release, was confirmed and then released, one contained and released run with
+ * the state before each change recorded first (patch containment-pre-state), the same hold-confirm-release for a
+ * subject HR does not know (each decision by two approvers), and one case index (an alert opens an
  * escalated case, a second joins it, a third is a duplicate, the case is denied and a fourth alert opens a new
  * case; then the index sits out its dedup window and ends), and one Standard Webhooks receipt. Names given on the command line
  * record only those (`npm run record:histories -- escalated-released`).
@@ -94,6 +96,21 @@ async function main() {
   await record('escalated-released', escalatingAlert(), 'approve', async (handle) => {
     await eventually(async () => (await handle.query(getStateQuery)).stage === 'contained', 30_000, 'the hold');
     await confirmContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli' });
+    await releaseContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli', comment: 'false positive' });
+  });
+  // The two-step containment (patch containment-pre-state): each change preceded by the activity recording the state.
+  await record('escalated-released-pre-state', escalatingAlert(), 'approve', async (handle) => {
+    await eventually(async () => (await handle.query(getStateQuery)).stage === 'contained', 30_000, 'the hold');
+    await releaseContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli', comment: 'false positive' });
+  });
+  // The subject unknown to HR: every decision needs two approvers (patched: unknown-manager-needs-two-approvers,
+  // unknown-manager-review-needs-two), so the approval, the confirmation and the release each take two people.
+  await record('unknown-manager-released', escalatingAlert({ user: 'nohr.user' }), 'approve', async (handle) => {
+    await decideApproval(env.client, handle.workflowId, { decision: 'approve', approver: 'bob', via: 'cli' });
+    await eventually(async () => (await handle.query(getStateQuery)).stage === 'contained', 30_000, 'the hold');
+    await confirmContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli' });
+    await confirmContainment(env.client, handle.workflowId, { approver: 'alice', via: 'cli' });
+    await releaseContainment(env.client, handle.workflowId, { approver: 'alice', via: 'cli' });
     await releaseContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli', comment: 'false positive' });
   });
   await recordCaseIndex('case-index');

@@ -20,6 +20,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { verifyAuditFile } from './audit/audit-log';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ConfigError, readConfigFile, secretsOf, type Config } from './config';
+import { approvalAnswer } from './format';
 import { createLogger } from './logger';
 import { start } from './start';
 import { connectClient, connectConnection } from './temporal/connection';
@@ -122,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
           via: 'cli',
           ...(values.comment ? { comment: values.comment } : {}),
         });
-        console.log(`${workflowId}: ${approval.status} by ${approval.decidedBy} at ${approval.decidedAt}`);
+        console.log(approvalAnswer(workflowId, approval));
         return 0;
       });
     }
@@ -134,11 +135,26 @@ async function main(argv: string[]): Promise<number> {
       return updateCommand(config, async (client) => {
         if (command === 'release') {
           const release = await releaseContainment(client, workflowId, review);
+          if (release.status === 'not-requested' && release.firstRequestBy) {
+            console.log(
+              `${workflowId}: release pending: requested by ${release.firstRequestBy}; the subject's manager is unknown, so a second, different approver must also release it`,
+            );
+            return 0;
+          }
           console.log(`${workflowId}: ${release.status} (requested by ${release.requestedBy} at ${release.requestedAt})`);
-          for (const r of release.results) console.log(`  ${r.action} ${r.target} via ${r.provider}: ${r.status}: ${r.detail}`);
+          for (const r of release.results) {
+            const who = r.changedBy === 'this-run' ? ' (changed by this run)' : r.changedBy === 'someone-else' ? ' (not by this run)' : '';
+            console.log(`  ${r.action} ${r.target} via ${r.provider}: ${r.status}${who}: ${r.detail}`);
+          }
           return release.status === 'released' ? 0 : 5;
         }
         const lease = await confirmContainment(client, workflowId, review);
+        if (lease.status !== 'confirmed' && lease.firstConfirmBy) {
+          console.log(
+            `${workflowId}: confirmation pending: confirmed by ${lease.firstConfirmBy}; the subject's manager is unknown, so a second, different approver must also confirm it`,
+          );
+          return 0;
+        }
         console.log(`${workflowId}: containment confirmed by ${lease.confirmedBy} at ${lease.confirmedAt}`);
         return 0;
       });

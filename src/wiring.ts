@@ -117,7 +117,7 @@ export function createEnrichmentSources(config: Config, entra: EntraApps = new E
     hr:
       hr.source === 'okta'
         ? new OktaDirectory(oktaClientOf(config), { ...hr, defaultTimezone: config.playbook.businessHours.defaultTimezone })
-        : new FileHrDirectory(dataDir),
+        : new FileHrDirectory(dataDir, config.identity),
     changes:
       changes.source === 'servicenow' ? new ServiceNowChangeRecords({ ...servicenow(), ...changes }) : new FileChangeRecords(dataDir),
     devices: devices.source === 'intune' ? new IntuneDeviceInventory(graph(), devices) : new FileDeviceInventory(dataDir),
@@ -242,6 +242,7 @@ export function createNotifier(config: Config, logger: Logger): ApprovalNotifier
     approvers: slack.approvers,
     userMap: slack.userMap,
     mapUsersByEmail: slack.mapUsersByEmail,
+    identity: config.identity,
     escalation: slack.escalation,
     uiUrl: config.temporal.uiUrl,
     namespace: config.temporal.namespace,

@@ -12,9 +12,16 @@
  * 5. not the subject's manager (when HR named one);
  * 6. the two-person rule, where it applies: the second approval comes from a different approver.
  *
+ * Every name is compared in its canonical form (src/identity/canonical.ts): `CORP\jdoe`, `jdoe@corp.example` and
+ * `JDoe` are the subject `jdoe`. A name that cannot be canonicalised (a look-alike mixing scripts) decides nothing.
+ * In runs started before the organisation's domains were snapshotted into the policy, the subject and manager rules
+ * compare account names with any domain removed: wider, so they refuse more, never less (fail closed).
+ *
  * How a channel identifies a person (a Slack user ID and the message they clicked on, an ID typed at the CLI) is the
  * channel's business: it hands over a `Claimant`, and its own delivery checks stay with it (see slack-clicks.ts).
  */
+
+import { canonicalIdentity, canonicalName, NO_ORG, type OrgIdentity } from '../src/identity/canonical';
 
 /** One person who may decide this request, as the channel's roster lists them. */
 export interface RosterEntry {
@@ -46,6 +53,24 @@ export interface ApproverCase {
   escalated: boolean;
   /** Two-person rule: directory names of the approvers already recorded on this request; empty where it does not apply. */
   approvedBy: readonly string[];
+  /** The organisation's domains (the run's policy); absent in older runs: see the module comment. */
+  org?: OrgIdentity;
+}
+
+/** The account part of a canonical name, for the wider comparison of older runs. */
+function accountPart(name: string): string {
+  const slash = name.indexOf('\\');
+  if (slash >= 0) return name.slice(slash + 1);
+  const at = name.lastIndexOf('@');
+  return at >= 0 ? name.slice(0, at) : name;
+}
+
+/** Whether two names are the same person under the rules above; an unreadable name is nobody's (the caller decides). */
+export function samePerson(a: string, b: string, org: OrgIdentity | undefined): boolean {
+  const ca = canonicalName(a, org ?? NO_ORG);
+  const cb = canonicalName(b, org ?? NO_ORG);
+  if (ca === null || cb === null) return false;
+  return org ? ca === cb : accountPart(ca) === accountPart(cb);
 }
 
 export type ApproverRule = 'authorised' | 'escalated' | 'directory-user' | 'not-subject' | 'not-manager' | 'two-person';
@@ -66,23 +91,37 @@ export function checkApprover(claimant: Claimant, kase: ApproverCase): ApproverV
     const how = claimant.howToMap ? ` (${claimant.howToMap})` : '';
     return refuse('directory-user', null, `${handle} cannot be matched to a directory user, so they may not decide${how}.`);
   }
-  const name = entry.name.toLowerCase();
+  const canonical = canonicalIdentity(entry.name, kase.org ?? NO_ORG);
+  if (!canonical.ok) {
+    return refuse('directory-user', null, `${handle}'s directory name ${canonical.reason}, so they may not decide.`);
+  }
+  const name = canonical.name;
   const who = claimant.showName ? `${handle} (${name})` : handle;
-  if (name === kase.subject.toLowerCase()) {
+  // A subject whose name cannot be read is compared as typed (lowercased): ingestion refuses such names, so only a
+  // run started before that check can carry one.
+  if (samePerson(name, kase.subject, kase.org) || name === kase.subject.trim().toLowerCase()) {
     return refuse('not-subject', name, `${who} is the subject of this alert and may not decide on it.`);
   }
-  if (kase.manager !== null && kase.manager.toLowerCase() === name) {
+  if (kase.manager !== null && samePerson(name, kase.manager, kase.org)) {
     return refuse('not-manager', name, `${who} is the manager of the alert's subject and may not decide on it.`);
   }
-  if (kase.approvedBy.includes(name)) {
+  if (kase.approvedBy.some((earlier) => samePerson(name, earlier, kase.org))) {
     return refuse('two-person', name, `${who} has already approved; the second approval must come from a different approver.`);
   }
   return { allowed: true, name };
 }
 
-/** A person named at the CLI: their approver ID is their directory user name, compared without case. */
-export function cliClaimant(approvers: readonly { id: string }[], approver: string): Claimant {
-  const id = approver.toLowerCase();
-  const listed = approvers.some((a) => a.id.toLowerCase() === id);
-  return { handle: approver, showName: false, entry: listed ? { name: id, escalationOnly: false } : null };
+/**
+ * A person named at the CLI: their approver ID is their directory user name, compared in canonical form (so
+ * `--as CORP\alice` is the listed `alice`). The configured ID is the name the rules compare.
+ */
+export function cliClaimant(approvers: readonly { id: string }[], approver: string, org: OrgIdentity = NO_ORG): Claimant {
+  const id = canonicalName(approver, org);
+  const listed = id === null ? undefined : approvers.find((a) => canonicalName(a.id, org) === id);
+  return {
+    handle: approver,
+    // `CORP\alice` is refused as "CORP\alice (alice)"; a difference of case alone is not worth saying.
+    showName: id !== null && id !== approver.trim().toLowerCase(),
+    entry: listed ? { name: listed.id, escalationOnly: false } : null,
+  };
 }

@@ -1,5 +1,5 @@
 /** The final case report, built from the run state: pure, so it is part of the deterministic workflow. */
-import type { Finding, PlaybookReport, RunState } from '../src/contracts/playbook';
+import type { ContainmentActionResult, Finding, PlaybookReport, RunState } from '../src/contracts/playbook';
 import { formatBytes } from './decide';
 
 /** The seed's "T2 Analyst Actions" and "Containment and Further Analysis" that no automation here performs. */
@@ -14,6 +14,20 @@ function findingLine(name: string, finding: Finding<unknown> | undefined, descri
   if (finding === undefined) return `- **${name}**: not evaluated`;
   if (finding.status === 'unknown') return `- **${name}**: unknown (${finding.reason}) [${finding.source}]`;
   return `- **${name}**: ${describe(finding.value as never)} [${finding.source}]`;
+}
+
+/** Who made the change a containment or release result reports (absent in results recorded before it existed). */
+function changedBy(r: ContainmentActionResult): string {
+  switch (r.changedBy) {
+    case 'this-run':
+      return ' (changed by this run)';
+    case 'someone-else':
+      return ' (not changed by this run: it was so before this run asked, or someone else did it)';
+    case 'nobody':
+      return ' (nothing changed)';
+    default:
+      return '';
+  }
 }
 
 export function buildReport(state: RunState): PlaybookReport {
@@ -33,7 +47,8 @@ export function buildReport(state: RunState): PlaybookReport {
     '',
     '## Alert',
     `- source: ${alert.source}, alert ID ${alert.alertId}, rule "${alert.ruleName}", severity ${alert.severity}`,
-    `- user ${alert.user}, host ${alert.host}, source IP ${alert.srcIp}`,
+    // The canonical identity decided the case; the SIEM's own form is kept beside it as evidence.
+    `- user ${alert.user}${alert.userAsSent !== undefined ? ` (sent as \`${alert.userAsSent}\`)` : ''}, host ${alert.host}, source IP ${alert.srcIp}`,
     `- destination ${alert.destDomain}${alert.destUrl ? ` (${alert.destUrl})` : ''}, ${formatBytes(alert.bytesOut)} (${alert.bytesOut} bytes) at ${alert.eventTime}`,
     '',
     ...joinedAlertLines(state),
@@ -104,7 +119,7 @@ export function buildReport(state: RunState): PlaybookReport {
     '',
     '## Containment',
     ...(state.containment.length
-      ? state.containment.map((c) => `- ${c.action} on ${c.target} via ${c.provider}: **${c.status}**: ${c.detail}`)
+      ? state.containment.map((c) => `- ${c.action} on ${c.target} via ${c.provider}: **${c.status}**${changedBy(c)}: ${c.detail}`)
       : ['None performed.']),
     ...(simulated ? ['', '_Simulated: dry-run containment recorded what it would do; no vendor was called._'] : []),
     ...(state.escalations.length
@@ -119,7 +134,9 @@ export function buildReport(state: RunState): PlaybookReport {
           '',
           '## Release',
           `${state.release.status}${state.release.requestedBy ? ` (requested by ${state.release.requestedBy} via ${state.release.via} at ${state.release.requestedAt})` : ''}; release possible until ${state.release.windowEndsAt}.`,
-          ...state.release.results.map((r) => `- ${r.action} on ${r.target} via ${r.provider}: **${r.status}**: ${r.detail}`),
+          ...state.release.results.map(
+            (r) => `- ${r.action} on ${r.target} via ${r.provider}: **${r.status}**${changedBy(r)}: ${r.detail}`,
+          ),
         ]
       : []),
     ...(state.lease.status !== 'none'

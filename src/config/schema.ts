@@ -6,6 +6,7 @@ import { auditSection } from './audit';
 import { containmentSection, PROVIDER_VENDORS } from './containment';
 import { ENRICHMENT_VENDORS, enrichmentSection } from './enrichment';
 import { httpSection, isLoopback } from './http';
+import { identitySection } from './identity';
 import { ingestSection } from './ingest';
 import { logSection, metricsSection } from './observability';
 import { playbookSection } from './playbook';
@@ -19,6 +20,8 @@ const sections = z.strictObject({
   /** SIEM ingestion: per-source authentication and the deduplication window. */
   ingest: ingestSection.prefault({}),
   playbook: playbookSection,
+  /** The organisation's domains and NetBIOS names: which account forms name the same person. */
+  identity: identitySection.prefault({}),
   vendors: vendorsSection.prefault({}),
   enrichment: enrichmentSection.prefault({}),
   containment: containmentSection.prefault({}),

@@ -3,6 +3,8 @@
  * A 401 says the token itself was refused (expired early, revoked, rotated): it is dropped and the call is sent once
  * more with a fresh one. A 403 says the token lacks a permission: it is dropped too, because an admin's new grant
  * only shows in a token issued after it, but the call is not repeated (the same grant would be refused again).
+ * A token endpoint that refuses the credentials (401 invalid_client, no consent) names the permission too: the
+ * operator who fixes the app registration needs to know what it must be granted.
  */
 import type { AxiosInstance, AxiosRequestConfig } from 'axios';
 import type { z } from 'zod';
@@ -45,15 +47,19 @@ export async function bearerJson<S extends z.ZodType>(
     if (err instanceof ConnectorAuthError) tokens.invalidate();
     return options.permission === undefined ? err : withPermissionHint(err, options.permission);
   };
-  // A failure to obtain the token propagates as it is: the token endpoint's refusal is not the API's.
-  const token = await tokens.get();
+  // The token endpoint's refusal is not the API's: the token is not dropped, only the permission is named.
+  const token = await tokens.get().catch((err: unknown) => {
+    throw options.permission === undefined ? err : withPermissionHint(err, options.permission);
+  });
   try {
     return await send(token);
   } catch (err) {
     if (!(err instanceof ConnectorAuthError && err.status === 401)) throw refused(err);
     tokens.invalidate();
   }
-  const renewed = await tokens.get();
+  const renewed = await tokens.get().catch((err: unknown) => {
+    throw options.permission === undefined ? err : withPermissionHint(err, options.permission);
+  });
   try {
     return await send(renewed);
   } catch (err) {

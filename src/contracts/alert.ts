@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { identifierTextProblem } from '../identity/canonical';
 
 /**
  * The normalized alert: every SIEM source (generic, Splunk, Elastic, Sentinel) is translated into this shape
@@ -12,15 +13,35 @@ const identifier = z
   .max(128, 'must be at most 128 characters')
   .regex(/^[A-Za-z0-9._:@-]+$/, 'may contain only letters, digits and . _ : @ -');
 
-const shortText = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+/**
+ * No lone surrogates, control or invisible characters: such a value breaks strict JSON readers of the run (jq refuses
+ * `\ud800`) and would be passed to a vendor as a containment target.
+ */
+const wellFormed = <T extends z.ZodType<string>>(schema: T) =>
+  schema.superRefine((value, ctx) => {
+    const problem = identifierTextProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const boundedText = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+/** An identifier (user, host): well-formed, no control or invisible characters. */
+const shortText = (max: number) => wellFormed(boundedText(max));
+/** Free text (a rule name may hold a line break): only text that is not valid Unicode is refused. */
+const freeText = (max: number) =>
+  boundedText(max).superRefine((value, ctx) => {
+    const problem = identifierTextProblem(value);
+    if (problem?.startsWith('is not valid Unicode')) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** A host name as a SIEM reports it (an FQDN or bare name); checked strictly by the domain enrichment later. */
-const destinationDomain = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(253, 'must be at most 253 characters')
-  .refine((v) => !/[\s/\\?#@]/.test(v), 'must be a host name, not a URL (put URLs in destUrl)');
+const destinationDomain = wellFormed(
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(253, 'must be at most 253 characters')
+    .refine((v) => !/[\s/\\?#@]/.test(v), 'must be a host name, not a URL (put URLs in destUrl)'),
+);
 
 const isoTime = z.iso
   .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone (e.g. 2026-11-28T02:14:00Z)' })
@@ -50,10 +71,15 @@ export const alertFieldsSchema = z.strictObject({
     .max(Number.MAX_SAFE_INTEGER, 'is too large'),
   eventTime: isoTime,
   severity: severitySchema,
-  ruleName: shortText(256),
+  ruleName: freeText(256),
 });
 
 export const normalizedAlertSchema = alertFieldsSchema.extend({
+  /**
+   * The user exactly as the SIEM sent it (`CORP\\jdoe`, `jdoe@corp.example`), kept as evidence when it differs from
+   * `user`, which is the canonical identity (src/identity/canonical.ts) every comparison and lookup uses.
+   */
+  userAsSent: z.string().optional(),
   source: z.enum(ALERT_SOURCES),
   /** The original payload as received, kept as evidence. */
   raw: z.unknown(),

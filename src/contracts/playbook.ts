@@ -2,6 +2,7 @@
  * Types shared by the workflow, the activities, the HTTP API and the CLI. Plain types only: the workflow bundle
  * imports this file with `import type`, and every value crossing a process edge is validated elsewhere with zod.
  */
+import type { OrgIdentity } from '../identity/canonical';
 import type { NormalizedAlert } from './alert';
 
 /** An enrichment result: a value, or `unknown` with the reason (a connector failed permanently or had no record). */
@@ -227,6 +228,11 @@ export interface ApprovalState {
   slack: { message: SlackMessageRef | null; escalationMessage: SlackMessageRef | null; approvers: SlackApprover[] } | null;
   /** With the two-person rule: an approval that includes isolation waits for a second, different approver. */
   awaitingSecondApproval: boolean;
+  /**
+   * Why the decision recorded so far waits for a second, different approver: endpoint isolation under the two-person
+   * rule, or the subject's manager is unknown (then every decision needs two). Null or absent when nothing waits.
+   */
+  awaitingSecondBecause?: string | null;
   decidedBy: string | null;
   decidedAt: string | null;
   via: 'cli' | 'slack' | null;
@@ -259,6 +265,12 @@ export interface ContainmentActionResult {
   at: string;
   /** True when the target was already in the final state before this run acted (counts as done). */
   alreadyInState?: boolean;
+  /**
+   * Who made the change this result reports: `this-run` (including a request whose answer was lost to a crash or a
+   * 5xx and that a retry verified), `someone-else` (it was so before this run asked, or another party did it), or
+   * `nobody` (nothing changed). Absent in results recorded before it existed.
+   */
+  changedBy?: 'this-run' | 'someone-else' | 'nobody';
   /** What the undo needs (vendor device IDs, a removed app assignment). Never a secret. */
   ref?: Record<string, string>;
 }
@@ -272,6 +284,11 @@ export interface ReleaseState {
   comment: string | null;
   /** Until when a release may be requested; null when the run does not hold for release. */
   windowEndsAt: string | null;
+  /**
+   * With the subject's manager unknown, a release needs two different people: the first one's directory name, waiting
+   * for the second. Null or absent otherwise.
+   */
+  firstRequestBy?: string | null;
   results: ContainmentActionResult[];
 }
 
@@ -283,6 +300,8 @@ export interface LeaseState {
   confirmedAt: string | null;
   escalatedAt: string | null;
   escalatedVia: string | null;
+  /** With the subject's manager unknown, a confirmation needs two different people: the first, waiting for the second. */
+  firstConfirmBy?: string | null;
 }
 
 /** A protected target the playbook refused to contain, escalated to Tier 2 instead. */
@@ -414,6 +433,12 @@ export interface PlaybookPolicy {
     approvers: ApproverRef[];
   };
   containment: ContainmentPolicy;
+  /**
+   * The organisation's domains and NetBIOS names, for the canonical identity of every name the approver rules
+   * compare (src/identity/canonical.ts). Absent in runs started before it existed: then only case, whitespace and
+   * Unicode forms are folded.
+   */
+  identity?: OrgIdentity;
 }
 
 export interface PlaybookInput {
@@ -473,6 +498,20 @@ export interface ContainmentRequest {
   maxDevices: number;
   /** On release: the `ref` of the containment result being undone. */
   ref?: Record<string, string>;
+  /**
+   * What was found before the step changed anything, recorded in the run's history by a separate activity first:
+   * an isolation plan (`prepareEndpointIsolation`) or an access provider's observation (`observeCloudStorageAccess`).
+   */
+  plan?: IsolationPlanRecord;
+  before?: Record<string, string>;
+}
+
+/** The isolation plan as the workflow carries it (see IsolationPlan in ports.ts). */
+export interface IsolationPlanRecord {
+  deviceIds: string[];
+  hostnames: string[];
+  before: Record<string, 'normal' | 'isolating' | 'isolated' | 'releasing'>;
+  preparedAt: number;
 }
 
 /** A release (or a confirmation) of the containment by a human, checked with the approver rules. */
@@ -480,4 +519,10 @@ export interface ContainmentReviewInput {
   approver: string;
   via: 'cli' | 'slack';
   comment?: string;
+  /**
+   * A Slack click ("Release containment" on the run's approval message): the digest the button carries and where
+   * the click came from, checked like an approval click's (this run's message, the clicker is the approver).
+   */
+  digest?: string;
+  slack?: SlackDecisionContext;
 }

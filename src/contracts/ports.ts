@@ -13,6 +13,7 @@ import type {
   DeviceFinding,
   Enrichment,
   HrFinding,
+  IsolationPlanRecord,
   PolicyChangeRecord,
   ProposedAction,
   RunState,
@@ -79,6 +80,11 @@ export interface ApprovalRequest {
   escalateAt: string | null;
   approvers: ApproverRef[];
   twoPersonIsolation: boolean;
+  /**
+   * Set when the subject's relation to the approvers cannot be established (no HR record, no manager): why, and so
+   * every decision needs two different approvers. Absent or null otherwise.
+   */
+  twoApproversBecause?: string | null;
 }
 
 /** Where the request went: `message` is set when it is a chat message that later updates edit in place. */
@@ -95,6 +101,8 @@ export interface ApprovalProgress {
   stage: 'awaiting-second-approval' | 'decided' | 'expired' | 'contained' | 'containment-failed';
   approval: ApprovalState;
   containment: ContainmentActionResult[];
+  /** The run holds its containment for release: the contained message offers a "Release containment" button. */
+  releasable?: boolean;
 }
 
 export interface ApprovalNotifier {
@@ -131,8 +139,21 @@ export interface ProviderOutcome {
   status: 'done' | 'simulated' | 'refused';
   detail: string;
   alreadyInState?: boolean;
+  /** Who changed the target: default `this-run` when done and not already in state, else `someone-else`. */
+  changedBy?: ChangedBy;
   ref?: Record<string, string>;
 }
+
+/** Who made the change a result reports: this run, someone (or something) else, or nobody (nothing changed). */
+export type ChangedBy = 'this-run' | 'someone-else' | 'nobody';
+
+/**
+ * What an isolation provider found before this run asked for anything, recorded in the run's history (an activity
+ * result) BEFORE the request, so that a retry after a crash or a lost answer can tell "this run did it" from "it
+ * was so before this run asked": a device found in the goal state counts as this run's doing unless `before` says
+ * it was already there.
+ */
+export type IsolationPlan = IsolationPlanRecord;
 
 export interface IsolationTarget {
   workflowId: string;
@@ -141,11 +162,18 @@ export interface IsolationTarget {
   maxDevices: number;
   /** On release: the `ref` the isolation returned. */
   ref?: Record<string, string>;
+  /** The plan `prepare` returned (recorded before the request); absent in runs started before plans existed. */
+  plan?: IsolationPlan;
 }
 
 /** Endpoint isolation (EDR): verified, idempotent, resumable. */
 export interface EndpointIsolationProvider {
   readonly name: string;
+  /**
+   * Looks the devices up and records their state before anything is asked (read-only). Returns a refusal instead
+   * when a guard rail stops the action (more devices than allowed). Providers without vendor state (dry run) omit it.
+   */
+  prepare?(direction: IsolationDirection, target: IsolationTarget): Promise<{ plan: IsolationPlan } | { outcome: ProviderOutcome }>;
   isolate(target: IsolationTarget, ctx: ActionContext): Promise<ProviderOutcome>;
   release(target: IsolationTarget, ctx: ActionContext): Promise<ProviderOutcome>;
 }
@@ -169,6 +197,12 @@ export interface IsolationOps {
   state(deviceId: string, actionId: string | null, direction: IsolationDirection): Promise<DeviceIsolationState>;
   /** Asks the vendor to isolate or release. Returns the vendor's action ID where it has one. */
   request(direction: IsolationDirection, deviceId: string, comment: string): Promise<{ actionId: string | null }>;
+  /**
+   * Vendors that record who asked (Defender's machine actions carry `requestorComment`): this run's own request for
+   * the device in this direction, found by the workflow ID the comment carries; null when this run asked nothing.
+   * With it, a device found in the goal state is credited to this run only when the vendor shows this run's request.
+   */
+  findOwnRequest?(deviceId: string, direction: IsolationDirection, workflowId: string): Promise<{ actionId: string } | null>;
 }
 
 export interface AccessTarget {
@@ -177,11 +211,19 @@ export interface AccessTarget {
   destDomain: string;
   /** On restore: the `ref` the revocation returned. */
   ref?: Record<string, string>;
+  /** What `observe` recorded before this step changed anything; absent in runs started before it existed. */
+  before?: Record<string, string>;
 }
 
 /** Cloud-storage access revocation at an identity provider or the storage service itself. */
 export interface AccessRevocationProvider {
   readonly name: string;
+  /**
+   * Providers whose undo depends on what was changed (an app assignment, a suspension) read the state they are
+   * about to change, read-only; the run records it before `revoke` / `restore` runs, so a change whose answer was
+   * lost (crash, 5xx) is still credited to this run, and a state that was already so is not.
+   */
+  observe?(direction: 'revoke' | 'restore', target: AccessTarget): Promise<Record<string, string>>;
   revoke(target: AccessTarget, ctx: ActionContext): Promise<ProviderOutcome>;
   restore(target: AccessTarget, ctx: ActionContext): Promise<ProviderOutcome>;
 }

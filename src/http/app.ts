@@ -10,6 +10,7 @@ import type { Logger } from '../logger';
 import { CaseKeys } from '../ingest/case-key';
 import { MAX_NDJSON_LINES, parseNdjson } from '../ingest/ndjson';
 import { HttpError } from './errors';
+import { forbiddenKeyPath } from './forbidden-keys';
 import { PlaybookMetrics } from '../metrics';
 import { payloadCodecFor } from '../temporal/payload-codec';
 import { createCloudStorageCatalog } from '../wiring';
@@ -123,7 +124,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     try {
       done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
     } catch (err) {
-      fail(new HttpError(400, 'Malformed JSON body', [{ path: '', message: (err as Error).message }]));
+      const where = forbiddenKeyPath(text);
+      const message = where === null ? (err as Error).message : `${(err as Error).message} (the key ${where}); such keys are refused`;
+      fail(new HttpError(400, 'Malformed JSON body', [{ path: where ?? '', message }]));
     }
   });
   // NDJSON batches (the generic SIEM route): each line is parsed on its own, so one bad line refuses one alert.

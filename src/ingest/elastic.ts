@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { ErrorDetail } from '../error-details';
+import { NO_ORG, type OrgIdentity } from '../identity/canonical';
 import { zodDetails } from '../error-details';
 import { finish, firstOf, hostOfUrl, type Located, type Normalized } from './normalize';
 import { normalizeSeverity } from './values';
@@ -30,7 +31,11 @@ export const elasticBodySchema = z.looseObject({
     .max(MAX_ELASTIC_BATCH, `must contain at most ${MAX_ELASTIC_BATCH} alerts per request`),
 });
 
-export function normalizeElastic(body: unknown, now: Date): { envelope: ErrorDetail[] } | { alerts: Normalized[] } {
+export function normalizeElastic(
+  body: unknown,
+  now: Date,
+  org: OrgIdentity = NO_ORG,
+): { envelope: ErrorDetail[] } | { alerts: Normalized[] } {
   const parsed = elasticBodySchema.safeParse(body);
   if (!parsed.success) return { envelope: zodDetails(parsed.error, body) };
   const rule = parsed.data.rule ?? {};
@@ -68,6 +73,7 @@ export function normalizeElastic(body: unknown, now: Date): { envelope: ErrorDet
           },
         },
         now,
+        org,
       );
     }),
   };

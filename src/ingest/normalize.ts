@@ -5,6 +5,7 @@
  */
 import { alertFieldsSchema, MAX_EVENT_TIME_SKEW_MS, type AlertSource, type NormalizedAlert } from '../contracts/alert';
 import type { ErrorDetail } from '../error-details';
+import { canonicalIdentity, NO_ORG, type OrgIdentity } from '../identity/canonical';
 import { parseBytes, parseTime } from './values';
 
 export type AlertFieldName = keyof typeof alertFieldsSchema.shape;
@@ -35,7 +36,19 @@ export function eventTimeProblem(eventTime: string, now: Date): string | null {
 
 const absent = (v: unknown) => v === undefined || v === null;
 
-export function finish(candidate: Candidate, now: Date): Normalized {
+/**
+ * The alert with its user in canonical form (src/identity/canonical.ts): what the run compares, looks up, contains
+ * and keys its case on. The SIEM's own form stays as evidence in `userAsSent` when it differs. A name that cannot be
+ * canonicalised (a look-alike that mixes scripts) is refused under the SIEM's field name.
+ */
+export function withCanonicalUser(alert: NormalizedAlert, userPath: string, org: OrgIdentity): Normalized {
+  const identity = canonicalIdentity(alert.user, org);
+  if (!identity.ok) return { ok: false, details: [{ path: userPath, message: identity.reason }] };
+  if (identity.name === alert.user) return { ok: true, alert };
+  return { ok: true, alert: { ...alert, user: identity.name, userAsSent: alert.user } };
+}
+
+export function finish(candidate: Candidate, now: Date, org: OrgIdentity = NO_ORG): Normalized {
   const details: ErrorDetail[] = [];
   const values: Record<string, unknown> = {};
   for (const [name, located] of Object.entries(candidate.fields) as [AlertFieldName, Located][]) {
@@ -71,7 +84,7 @@ export function finish(candidate: Candidate, now: Date): Normalized {
     }
   }
   if (details.length > 0 || !parsed.success) return { ok: false, details };
-  return { ok: true, alert: { ...parsed.data, source: candidate.source, raw: candidate.raw } };
+  return withCanonicalUser({ ...parsed.data, source: candidate.source, raw: candidate.raw }, candidate.fields.user.path, org);
 }
 
 /**

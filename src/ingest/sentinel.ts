@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { ErrorDetail } from '../error-details';
+import { NO_ORG, type OrgIdentity } from '../identity/canonical';
 import { zodDetails } from '../error-details';
 import { finish, hostOfUrl, type Located, type Normalized } from './normalize';
 import { normalizeSeverity } from './values';
@@ -71,7 +72,7 @@ function customDetail(additionalData: Record<string, unknown> | undefined, name:
   return Array.isArray(value) ? value[0] : value;
 }
 
-export function normalizeSentinel(body: unknown, now: Date): { envelope: ErrorDetail[] } | Normalized {
+export function normalizeSentinel(body: unknown, now: Date, org: OrgIdentity = NO_ORG): { envelope: ErrorDetail[] } | Normalized {
   const parsed = sentinelBodySchema.safeParse(body);
   if (!parsed.success) return { envelope: zodDetails(parsed.error, body) };
   const incident = parsed.data.object.properties;
@@ -119,5 +120,6 @@ export function normalizeSentinel(body: unknown, now: Date): { envelope: ErrorDe
       },
     },
     now,
+    org,
   );
 }

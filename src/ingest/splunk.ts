@@ -1,10 +1,11 @@
 /**
  * Splunk's webhook alert action. Splunk posts one JSON object per triggered alert: the search's `sid`,
- * `search_name`, `app`, `owner`, `results_link` and the first result row as `result`, whose values are all strings
+ * `search_name` (null for an unsaved search), `app`, `owner`, `results_link` and the first result row as `result`, whose values are all strings
  * (`_time` is epoch seconds with a fraction, `bytes_out` a numeric string). The dedup key is `sid`.
  */
 import { z } from 'zod';
 import type { ErrorDetail } from '../error-details';
+import { NO_ORG, type OrgIdentity } from '../identity/canonical';
 import { zodDetails } from '../error-details';
 import { finish, firstOf, hostOfUrl, type Normalized } from './normalize';
 import { normalizeSeverity } from './values';
@@ -13,7 +14,8 @@ const text = z.string({ message: 'must be a string' }).trim().min(1, 'must not b
 
 export const splunkBodySchema = z.looseObject({
   sid: text,
-  search_name: text,
+  /** Null when the search was not saved (real-time or ad-hoc searches): the rule name then comes from the sid. */
+  search_name: text.nullable().optional(),
   app: text.optional(),
   owner: text.optional(),
   results_link: text.optional(),
@@ -23,10 +25,13 @@ export const splunkBodySchema = z.looseObject({
 /** Splunk has no severity in the envelope: a `severity` or `urgency` field in the result wins, else this. */
 export const SPLUNK_DEFAULT_SEVERITY = 'medium';
 
-export function normalizeSplunk(body: unknown, now: Date): { envelope: ErrorDetail[] } | Normalized {
+export function normalizeSplunk(body: unknown, now: Date, org: OrgIdentity = NO_ORG): { envelope: ErrorDetail[] } | Normalized {
   const parsed = splunkBodySchema.safeParse(body);
   if (!parsed.success) return { envelope: zodDetails(parsed.error, body) };
   const { sid, search_name: searchName, result } = parsed.data;
+  // Splunk does not retry a refused webhook: an unsaved search still names itself by its sid (the original null stays
+  // in the evidence, `raw`).
+  const ruleName = searchName ?? `Splunk search ${sid}`;
   const url = firstOf(result, ['url', 'uri'], 'result.');
   const dest = firstOf(result, ['dest_host', 'dest', 'url_domain'], 'result.');
   const severity = firstOf(result, ['severity', 'urgency'], 'result.');
@@ -47,9 +52,10 @@ export function normalizeSplunk(body: unknown, now: Date): { envelope: ErrorDeta
           severity.value === undefined
             ? { value: SPLUNK_DEFAULT_SEVERITY, path: severity.path }
             : { value: normalizeSeverity(severity.value) ?? severity.value, path: severity.path },
-        ruleName: { value: searchName, path: 'search_name' },
+        ruleName: { value: ruleName, path: 'search_name' },
       },
     },
     now,
+    org,
   );
 }

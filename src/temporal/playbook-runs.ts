@@ -36,6 +36,7 @@ export function playbookInput(config: Config, alert: NormalizedAlert): PlaybookI
         approvers: config.playbook.approvers,
       },
       containment: containmentPolicy(config),
+      identity: { domains: config.identity.domains, netbiosNames: config.identity.netbiosNames },
     },
   };
 }

@@ -88,6 +88,39 @@ describe('Microsoft Graph: revokeSignInSessions', () => {
   test('a user name that would change the URL path is refused before any request', async () => {
     await assert.rejects(client.revoke(who('../admin')), ConnectorConfigurationError);
   });
+
+  test('a 401 on the token or on revokeSignInSessions names User.RevokeSessions.All', async () => {
+    const wrongSecret = new GraphSessionRevocation(
+      new GraphClient(new EntraApp({ tokenUrl: `${graph.url}${graph.tokenPath}`, clientId: 'app', clientSecret: 'wrong-secret' }), {
+        graphUrl: graph.url,
+        scope: 'https://graph.microsoft.com/.default',
+      }),
+      { userTemplate: '{user}@acme.com' },
+    );
+    await assert.rejects(wrongSecret.revoke(who('jdoe')), (err: Error) => {
+      assert.ok(err instanceof ConnectorAuthError);
+      assert.match(
+        err.message,
+        /^microsoft-graph: get an access token \(client credentials\): invalid_client: AADSTS7000215: Invalid client secret provided\.; needs permission: Microsoft Graph application permission User\.RevokeSessions\.All$/,
+      );
+      assert.ok(!err.message.includes('wrong-secret'));
+      return true;
+    });
+    const path = `/v1.0/users/${encodeURIComponent('jdoe@acme.com')}/revokeSignInSessions`;
+    const unauthorized = {
+      status: 401,
+      body: { error: { code: 'InvalidAuthenticationToken', message: 'Access token validation failure.' } },
+    };
+    graph.inject('POST', path, unauthorized, unauthorized);
+    await assert.rejects(client.revoke(who('jdoe')), (err: Error) => {
+      assert.ok(err instanceof ConnectorAuthError);
+      assert.match(
+        err.message,
+        /^microsoft-graph: revoke sign-in sessions of jdoe@acme\.com: HTTP 401 .*Access token validation failure.*; needs permission: Microsoft Graph application permission User\.RevokeSessions\.All$/,
+      );
+      return true;
+    });
+  });
 });
 
 describe('Okta: clear sessions and OAuth tokens, unassign the app', () => {

@@ -84,6 +84,27 @@ describe('CrowdStrike Falcon isolation', () => {
     assert.equal(falcon.devices.get(id)?.status, 'contained');
   });
 
+  test("with a plan: a device found contained on a retry is this run's doing unless the plan saw it contained", async () => {
+    const id = falcon.addDevice('LAPTOP-JD01');
+    const prepared = await client.prepare('isolate', target('LAPTOP-JD01'));
+    assert.ok('plan' in prepared);
+    assert.deepEqual(prepared.plan.before, { [id]: 'normal' });
+    falcon.devices.get(id)!.status = 'contained'; // the first attempt's request, its answer lost
+    const retry = await client.isolate({ ...target('LAPTOP-JD01'), plan: prepared.plan }, actionContext());
+    assert.equal(retry.changedBy, 'this-run');
+    assert.equal(retry.alreadyInState, false);
+    assert.deepEqual(retry.ref, { deviceIds: id });
+    assert.equal(falcon.actionCalls('contain').length, 0);
+
+    const other = falcon.addDevice('LAPTOP-PRE', 'contained');
+    const seen = await client.prepare('isolate', target('LAPTOP-PRE'));
+    assert.ok('plan' in seen);
+    const already = await client.isolate({ ...target('LAPTOP-PRE'), plan: seen.plan }, actionContext());
+    assert.equal(already.alreadyInState, true);
+    assert.equal(already.changedBy, 'someone-else');
+    assert.match(already.detail, new RegExp(`${other} was already isolated \\(or on its way\\) before this run asked: not by this run`));
+  });
+
   test('a retry resumes from the heartbeat details: no lookup, no second request', async () => {
     falcon.addDevice('LAPTOP-JD01');
     falcon.hold = true;
@@ -250,6 +271,35 @@ describe('Microsoft Defender for Endpoint isolation', () => {
     mde.addAction(id, 'Isolate', 'Succeeded');
     const outcome = await client.isolate(target('LAPTOP-JD01'), actionContext());
     assert.equal(outcome.alreadyInState, true);
+    assert.equal(mde.calls('POST', `/api/machines/${id}/isolate`).length, 0);
+  });
+
+  test("with a plan: a retry finds this run's own request by the workflow ID in requestorComment and polls it", async () => {
+    const id = mde.addMachine('laptop-jd01.contoso.com');
+    const prepared = await client.prepare('isolate', target('LAPTOP-JD01'));
+    assert.ok('plan' in prepared);
+    assert.deepEqual(prepared.plan.before, { [id]: 'normal' });
+    // The first attempt's request reached Defender; its answer (and every heartbeat) was lost.
+    const first = await client.isolate({ ...target('LAPTOP-JD01'), plan: prepared.plan }, actionContext());
+    assert.equal(first.changedBy, 'this-run');
+    mde.actions.at(-1)!.status = 'InProgress';
+    const retry = await client.isolate({ ...target('LAPTOP-JD01'), plan: prepared.plan }, actionContext());
+    assert.equal(retry.changedBy, 'this-run');
+    assert.equal(retry.alreadyInState, false);
+    assert.match(retry.detail, /by this run: verified with microsoft-defender\. The request .* went out in an earlier attempt/);
+    assert.equal(mde.calls('POST', `/api/machines/${id}/isolate`).length, 1);
+    assert.match(mde.actions.at(-1)?.requestorComment ?? '', /run wf-1:/);
+  });
+
+  test('with a plan: a machine someone else isolated after this run looked is not credited to the run', async () => {
+    const id = mde.addMachine('laptop-jd01.contoso.com');
+    const prepared = await client.prepare('isolate', target('LAPTOP-JD01'));
+    assert.ok('plan' in prepared);
+    mde.addAction(id, 'Isolate', 'Succeeded'); // an analyst, by hand, between the look and the request
+    const outcome = await client.isolate({ ...target('LAPTOP-JD01'), plan: prepared.plan }, actionContext());
+    assert.equal(outcome.alreadyInState, true);
+    assert.equal(outcome.changedBy, 'someone-else');
+    assert.match(outcome.detail, /isolated by someone else after this run looked \(microsoft-defender shows no request of this run\)/);
     assert.equal(mde.calls('POST', `/api/machines/${id}/isolate`).length, 0);
   });
 

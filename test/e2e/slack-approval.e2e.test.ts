@@ -13,7 +13,8 @@ import { parseConfig } from '../../src/config';
 import { DryRunContainment } from '../../src/connectors/dry-run/client';
 import type { NormalizedAlert } from '../../src/contracts/alert';
 import type { RunState } from '../../src/contracts/playbook';
-import { playbookInput } from '../../src/temporal/playbook-runs';
+import { approvalAnswer } from '../../src/format';
+import { decideApproval, playbookInput } from '../../src/temporal/playbook-runs';
 import { SlackStandIn, textOf, type PostedMessage } from '../fakes/slack';
 import { startE2e, type E2e } from '../helpers/e2e';
 import { escalatingAlert, unique } from '../helpers/fixtures';
@@ -44,6 +45,8 @@ describe('approvals in Slack, end to end', () => {
       standIns: [slack],
       configure: (raw) => ({
         ...raw,
+        // The stand-in's people have e-mails at acme.example: that is the organisation here.
+        identity: { domains: ['acme.example'], netbiosNames: ['ACME'] },
         slack: {
           botToken: 'env:TEST_SLACK_BOT_TOKEN',
           signingSecret: 'env:TEST_SLACK_SIGNING_SECRET',
@@ -249,6 +252,44 @@ describe('approvals in Slack, end to end', () => {
     assert.deepEqual(await ledgerKeys(handle.workflowId), []);
   });
 
+  test('"Release containment" on the contained message: the CLI rules decide (not the subject, not the manager), an approver releases once', async () => {
+    const handle = await start({ containment: { releaseWindow: '10m' } });
+    const message = await requestFor(handle.workflowId);
+    assert.match(await clickAndHear({ user: 'U0ALICE01', message, actionId: 'approve_all' }), /recorded: \*approved\*/);
+    await eventually(async () => (await handle.query(getStateQuery)).stage === 'contained', 60_000, 'the hold');
+    const contained = await eventually(
+      () => Promise.resolve(current(message).blocks.some((b) => b.block_id === 'soar_release') ? current(message) : null),
+      30_000,
+      'the Release button on the contained message',
+    );
+    assert.match(textOf(contained.blocks), /Containment finished/);
+    assert.match(
+      await clickAndHear({ user: 'U0JDOE001', message: contained, actionId: 'release_containment' }),
+      /Not accepted: <@U0JDOE001> \(jdoe\) is the subject of this alert and may not decide on it\./,
+    );
+    assert.match(
+      await clickAndHear({ user: 'U0MARIA01', message: contained, actionId: 'release_containment' }),
+      /Not accepted: <@U0MARIA01> \(mmanager\) is the manager of the alert's subject/,
+    );
+    assert.match(
+      await clickAndHear({ user: 'U0MALLORY', message: contained, actionId: 'release_containment' }),
+      /is not an authorised approver/,
+    );
+    assert.equal((await handle.query(getStateQuery)).release.status, 'not-requested');
+    assert.match(
+      await clickAndHear({ user: 'U0BOB0001', message: contained, actionId: 'release_containment' }),
+      /Release recorded: \*released\* \(.*lift-endpoint-isolation: simulated|Release accepted/,
+    );
+    const result = await closed(handle);
+    assert.equal(result.release.status, 'released');
+    assert.equal(result.release.via, 'slack');
+    assert.ok(result.release.results.length > 0);
+    assert.match(
+      await clickAndHear({ user: 'U0ALICE01', message: contained, actionId: 'release_containment' }),
+      /Not accepted: this run no longer holds a containment\./,
+    );
+  });
+
   test('a double click decides once', async () => {
     const handle = await start();
     const message = await requestFor(handle.workflowId);
@@ -439,5 +480,115 @@ describe('approvals in Slack, end to end', () => {
     assert.equal(result.approval.notifyError, "slack: chat.postMessage: invalid_auth (check the bot token and the app's scopes)");
     assert.equal(result.outcome, 'approval-expired');
     assert.deepEqual(result.containment, []);
+  });
+
+  /** A generic webhook body for an escalating alert about the subject, written as a SIEM would write it. */
+  const webhookAlert = (user: string) => {
+    const { source: _source, raw: _raw, ...body } = escalatingAlert({ alertId: unique('identity'), user });
+    return body;
+  };
+
+  for (const form of ['JDoe', 'jdoe@acme.example', 'ACME\\jdoe', ' acme.example\\JDOE ']) {
+    test(`an alert whose user is ${JSON.stringify(form)}: the subject's and the manager's clicks are refused, an unrelated approver's is accepted`, async () => {
+      const posted = await e2e.post('/webhooks/siem/generic', webhookAlert(form));
+      assert.equal(posted.status, 202);
+      const { workflowId, joined } = (await posted.json()) as { workflowId: string; joined: boolean };
+      assert.equal(joined, false);
+      const message = await requestFor(workflowId);
+      const handle = e2e.client.workflow.getHandle(workflowId);
+
+      // A second alert about the same person, in yet another form, joins the same case.
+      const again = await e2e.post('/webhooks/siem/generic', webhookAlert('ACME\\JDoe'));
+      assert.deepEqual(await again.json(), { workflowId, duplicate: false, joined: true });
+
+      assert.match(
+        await clickAndHear({ user: 'U0JDOE001', message, actionId: 'false_positive' }),
+        /Not accepted: <@U0JDOE001> \(jdoe\) is the subject of this alert and may not decide on it\./,
+      );
+      assert.match(
+        await clickAndHear({ user: 'U0MARIA01', message, actionId: 'deny' }),
+        /Not accepted: <@U0MARIA01> \(mmanager\) is the manager of the alert's subject and may not decide on it\./,
+      );
+      const waiting = await handle.query(getStateQuery);
+      assert.equal(waiting.approval.status, 'pending');
+      assert.deepEqual(waiting.approval.decisions, []);
+      // The run decides on the canonical identity and keeps the SIEM's form as evidence.
+      assert.equal(waiting.alert.user, 'jdoe');
+      assert.equal(waiting.alert.userAsSent, form.trim() === 'jdoe' ? undefined : form.trim());
+      assert.equal(waiting.enrichment.hr?.status, 'ok');
+
+      assert.match(await clickAndHear({ user: 'U0BOB0001', message, actionId: 'false_positive' }), /recorded: \*false-positive\*/);
+      const result = (await handle.result()) as RunState;
+      assert.equal(result.outcome, 'false-positive');
+      assert.equal(result.approval.decisions[0]?.approverName, 'bob');
+      assert.equal(result.alerts.length, 2);
+      assert.match(result.report?.markdown ?? '', new RegExp(`sent as \`${form.trim().replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}\``));
+    });
+  }
+
+  test('the CLI path reads --as in any form: the manager as ACME\\mmanager is refused, a listed approver as alice@acme.example is accepted', async () => {
+    const handle = await start();
+    await requestFor(handle.workflowId);
+    await assert.rejects(
+      decideApproval(e2e.client, handle.workflowId, { decision: 'deny', approver: 'ACME\\mmanager', via: 'cli' }),
+      (err: Error) =>
+        /ACME\\mmanager \(mmanager\) is the manager of the alert's subject and may not decide on it\./.test(
+          (err.cause as Error | undefined)?.message ?? err.message,
+        ),
+    );
+    const approval = await decideApproval(e2e.client, handle.workflowId, { decision: 'deny', approver: 'alice@acme.example', via: 'cli' });
+    assert.equal(approval.status, 'denied');
+    assert.equal(approval.decisions[0]?.approverName, 'alice');
+    assert.equal((await closed(handle)).outcome, 'denied');
+  });
+
+  test('an alert whose HR record is missing cannot be decided by one approver: every decision needs two different ones', async () => {
+    const posted = await e2e.post('/webhooks/siem/generic', webhookAlert('ACME\\nohr.user'));
+    assert.equal(posted.status, 202);
+    const { workflowId } = (await posted.json()) as { workflowId: string };
+    const handle = e2e.client.workflow.getHandle(workflowId);
+    const message = await requestFor(workflowId);
+    // Said in the request itself, before anyone clicks.
+    assert.match(
+      textOf(message.blocks),
+      /HR has no record of nohr\.user \([^)]*\), so nobody can be shown not to be the subject's manager: every decision \(approve, deny, false positive\) needs two different approvers/,
+    );
+
+    // The first deny is recorded, decides nothing, and says what waits and why.
+    assert.match(
+      await clickAndHear({ user: 'U0BOB0001', message, actionId: 'deny' }),
+      /Your decision is recorded; it waits for a second, different approver: HR has no record of nohr\.user/,
+    );
+    const half = await handle.query(getStateQuery);
+    assert.equal(half.approval.status, 'pending');
+    assert.equal(half.approval.awaitingSecondApproval, true);
+    assert.match(
+      approvalAnswer(workflowId, half.approval),
+      /: pending: the denial by bob \(via slack\) at \S+ is recorded and waits for a second, different approver \(HR has no record/,
+    );
+    await eventually(() => Promise.resolve(current(message).edits.length === 1), 15_000, 'the edit after the first decision');
+    assert.match(textOf(current(message).blocks), /Denied by <@U0BOB0001>; this waits for a second, different approver/);
+
+    // The same person cannot be the second; nor does one approval contain anything.
+    assert.match(
+      await clickAndHear({ user: 'U0BOB0001', message, actionId: 'false_positive' }),
+      /Not accepted: <@U0BOB0001> \(bob\) has already decided on this request; HR has no record of nohr\.user .* needs two different approvers, so the second must come from someone else\./,
+    );
+    assert.match(await clickAndHear({ user: 'U0ALICE01', message, actionId: 'approve_all' }), /waits for a second, different approver/);
+    assert.equal((await handle.query(getStateQuery)).approval.status, 'pending');
+
+    // A second, different approver agreeing with the first decides.
+    assert.match(await clickAndHear({ user: 'U0CAROL01', message, actionId: 'deny' }), /recorded: \*denied\*/);
+    const result = (await handle.result()) as RunState;
+    assert.equal(result.outcome, 'denied');
+    assert.deepEqual(
+      result.approval.decisions.map((d) => [d.approverName, d.decision]),
+      [
+        ['bob', 'deny'],
+        ['alice', 'approve'],
+        ['carol', 'deny'],
+      ],
+    );
+    assert.deepEqual(await ledgerKeys(workflowId), []);
   });
 });

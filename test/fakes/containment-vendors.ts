@@ -6,10 +6,14 @@
 import { createVerify, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { StandIn, type Handler, type RecordedRequest, type StandInResponse } from './stand-in';
 
+/** Wraps the handling of a request: may act before, after (the vendor already acted) or instead of `next`. */
+export type Around = (req: RecordedRequest, next: () => Promise<StandInResponse>) => Promise<StandInResponse>;
+
 class VendorFake {
   readonly http = new StandIn();
   private readonly queued = new Map<string, StandInResponse[]>();
   private readonly delays = new Map<string, number[]>();
+  private readonly arounds = new Map<string, Around>();
   private readonly arrivals: { key: string; at: number }[] = [];
   tokenRequests = 0;
 
@@ -43,15 +47,25 @@ class VendorFake {
     return this;
   }
 
+  /** Every later request to `METHOD path` goes through `around` (chaos tests: a crash right before or after). */
+  around(method: string, path: string, around: Around): this {
+    this.arounds.set(`${method.toUpperCase()} ${path}`, around);
+    return this;
+  }
+
   protected route(method: string, path: string, handler: Handler): void {
     const key = `${method.toUpperCase()} ${path}`;
     this.http.on(method, path, async (req) => {
       this.arrivals.push({ key, at: Date.now() });
-      const next = this.queued.get(key)?.shift();
-      const answer = next ?? (await handler(req));
-      const late = this.delays.get(key)?.shift();
-      if (late) await new Promise((r) => setTimeout(r, late));
-      return answer;
+      const handle = async () => {
+        const next = this.queued.get(key)?.shift();
+        const answer = next ?? (await handler(req));
+        const late = this.delays.get(key)?.shift();
+        if (late) await new Promise((r) => setTimeout(r, late));
+        return answer;
+      };
+      const around = this.arounds.get(key);
+      return around ? around(req, handle) : handle();
     });
   }
 
@@ -213,6 +227,8 @@ interface MachineAction {
   machineId: string;
   creationDateTimeUtc: string;
   reads: number;
+  requestor: string;
+  requestorComment: string;
 }
 
 export class FakeDefender extends VendorFake {
@@ -255,8 +271,13 @@ export class FakeDefender extends VendorFake {
     return id;
   }
 
-  /** Records a completed isolation made before the run (e.g. by an analyst). */
-  addAction(machineId: string, type: MachineAction['type'], status: MachineAction['status']): MachineAction {
+  /** Records an action made outside the run (by default an analyst's, with their comment). */
+  addAction(
+    machineId: string,
+    type: MachineAction['type'],
+    status: MachineAction['status'],
+    by: { requestor: string; requestorComment: string } = { requestor: 'analyst@contoso.com', requestorComment: 'isolated by hand' },
+  ): MachineAction {
     const action: MachineAction = {
       id: randomUUID(),
       type,
@@ -264,6 +285,7 @@ export class FakeDefender extends VendorFake {
       machineId,
       creationDateTimeUtc: new Date(Date.now() - 60_000 + this.actions.length).toISOString(),
       reads: this.pendingReads,
+      ...by,
     };
     this.actions.push(action);
     this.route('GET', `/api/machineactions/${action.id}`, (req) => this.authed(req, () => ({ body: this.view(action, true) })));
@@ -282,7 +304,8 @@ export class FakeDefender extends VendorFake {
         body: { error: { code: 'ActiveRequestAlreadyExists', message: 'Action is already in progress', target: randomUUID() } },
       };
     }
-    const action = this.addAction(machineId, type, 'Pending');
+    // The app's identity is the requestor; the request's Comment becomes requestorComment.
+    const action = this.addAction(machineId, type, 'Pending', { requestor: 'soar-app@contoso.com', requestorComment: body.Comment });
     action.creationDateTimeUtc = new Date().toISOString();
     return { status: 201, body: this.view(action, false) };
   }
@@ -299,8 +322,6 @@ export class FakeDefender extends VendorFake {
     const { reads: _reads, ...rest } = a;
     return {
       ...rest,
-      requestor: 'soar@contoso.com',
-      requestorComment: 'T1567.002',
       scope: 'Full',
       lastUpdateDateTimeUtc: a.creationDateTimeUtc,
     };

@@ -331,6 +331,54 @@ describe('bad input on the SIEM routes is refused with the status and a message 
     assert.match(res.json().details[0].message, /forbidden prototype property/);
   });
 
+  test('a __proto__ key deep in the body is refused naming where it was', async () => {
+    const res = await elastic('{"alerts": [{"user": {"name": "jdoe", "__proto__": {"isAdmin": true}}}]}');
+    assert.equal(res.statusCode, 400);
+    assert.deepEqual(res.json().details, [
+      {
+        path: 'alerts.0.user.__proto__',
+        message: 'Object contains forbidden prototype property (the key alerts.0.user.__proto__); such keys are refused',
+      },
+    ]);
+  });
+
+  const brokenText: [string, string, string, string][] = [
+    ['a lone surrogate in the user', 'user', '\\ud800jdoe', 'is not valid Unicode (a lone surrogate U+D800)'],
+    ['a NUL in the user', 'user', 'jdoe\\u0000', 'contains a control character (U+0000)'],
+    ['an escape character in the host', 'src_host', 'LAP\\u001b[31mTOP', 'contains a control character (U+001B)'],
+    ['a lone surrogate in the host', 'src_host', 'LAPTOP-\\udc00', 'is not valid Unicode (a lone surrogate U+DC00)'],
+    ['a zero-width space in the destination', 'dest_host', 'drop\\u200bbox.com', 'contains an invisible formatting character (U+200B)'],
+    [
+      'a user that mixes Latin and Cyrillic',
+      'user',
+      'jd\\u043ee',
+      'mixes scripts (Latin and Cyrillic); a look-alike name is refused rather than guessed',
+    ],
+  ];
+  for (const [what, field, value, message] of brokenText) {
+    test(`${what} is a 400 naming the field`, async () => {
+      // Spliced into the JSON text as an escape, exactly as a SIEM would send it.
+      const body = withResult({ [field]: '@@' }).replace('"@@"', `"${value}"`);
+      const res = await splunk(body);
+      assert.equal(res.statusCode, 400);
+      assert.deepEqual(res.json(), { error: 'Invalid alert', details: [{ path: `result.${field}`, message }] });
+    });
+  }
+
+  test('a broken alertId is a 400 naming the field (the generic route)', async () => {
+    const body = JSON.stringify({ ...exampleJson('generic.json'), alertId: '@@' }).replace('"@@"', '"a\\u0000b"');
+    const res = await post('/webhooks/siem/generic', body, { 'content-type': 'application/json' });
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.json().details[0].path, 'alertId');
+  });
+
+  test('a Splunk alert whose search_name is null (an unsaved search) is accepted, not refused', async () => {
+    // Accepted means it reaches recording: Temporal is unreachable here, so the answer is the 503 of a valid alert.
+    const res = await splunk(JSON.stringify({ ...splunkBody, search_name: null }));
+    assert.equal(res.statusCode, 503);
+    assert.equal(res.json().error, 'Temporal is unavailable; nothing was recorded, retry later');
+  });
+
   test('an event time far in the future is named', async () => {
     const res = await splunk(withResult({ _time: String(Date.parse('2027-06-01T00:00:00Z') / 1000) }));
     assert.deepEqual(res.json().details, [{ path: 'result._time', message: 'is more than 15 minutes in the future' }]);

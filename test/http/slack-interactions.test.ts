@@ -112,6 +112,42 @@ describe('POST /slack/interactions authenticates every request before anything e
     unauthorized(await send({}, (r) => delete r.headers['x-slack-request-timestamp']));
   });
 
+  const contentTypes: [string, string | undefined, string][] = [
+    ['malformed JSON', 'application/json', '{"payload": '],
+    ['valid JSON', 'application/json', '{"type": "block_actions"}'],
+    ['plain text', 'text/plain', 'hello'],
+    ['an unknown type', 'application/x-made-up', 'x'],
+    ['NDJSON', 'application/x-ndjson', '{}\n{}'],
+    ['no content type', undefined, 'payload=%7B%7D'],
+    ['a JSON body with a __proto__ key', 'application/json', '{"__proto__": {"x": 1}}'],
+    ['an empty JSON body', 'application/json', ''],
+  ];
+  for (const [what, type, payload] of contentTypes) {
+    test(`answers an unsigned request with ${what} with 401, never 400 or 415`, async () => {
+      unauthorized(
+        await app.inject({
+          method: 'POST',
+          url: '/slack/interactions',
+          headers: type === undefined ? {} : { 'content-type': type },
+          payload,
+        }),
+      );
+    });
+  }
+
+  test('answers a badly signed JSON body with 401, and a correctly signed one that is not form-encoded with 415', async () => {
+    unauthorized(
+      await send({ secret: 'not-the-signing-secret' }, (r) => {
+        r.headers['content-type'] = 'application/json';
+      }),
+    );
+    const res = await send({ timestamp: NOW_S - 5 }, (r) => {
+      r.headers['content-type'] = 'text/plain';
+    });
+    assert.equal(res.statusCode, 415);
+    assert.equal(res.json().error, 'Unsupported content type: Slack interactions are application/x-www-form-urlencoded');
+  });
+
   test('rejects a replayed request (same signature) inside the window', async () => {
     const request = slack.signedClick({ user: 'U0ALICE01', message, actionId: 'approve_all', timestamp: NOW_S - 10 });
     const first = await app.inject({ method: 'POST', url: '/slack/interactions', headers: request.headers, payload: request.body });

@@ -14,6 +14,7 @@ import type {
   SlackDecisionContext,
 } from '../../src/contracts/playbook';
 import { checkApprover, cliClaimant, type ApproverCase, type ApproverVerdict, type Claimant } from '../../workflows/approvers';
+import { approvalAnswer } from '../../src/format';
 import { DEFAULT_DECISION_POLICY } from '../../workflows/decide';
 import { slackClaimant, type SlackClick } from '../../workflows/slack-clicks';
 import { NO_APPROVAL } from '../../workflows/steps/approval';
@@ -161,6 +162,61 @@ describe('checkApprover: the identity rules for approval, release and confirm', 
       assert.deepEqual(checkApprover(row.claimant, { ...kase, ...row.kase }), row.verdict);
     });
   }
+});
+
+describe('checkApprover: every form of a name is the same person (canonical identity)', () => {
+  const org = { domains: ['corp.example'], netbiosNames: ['CORP'] };
+  const orgCase: ApproverCase = { ...kase, org };
+  const forms = ['jdoe', 'JDoe', ' jdoe ', 'jdoe@corp.example', 'JDOE@CORP.EXAMPLE', 'CORP\\jdoe', 'corp.example\\jdoe', 'ｊｄｏｅ'];
+  for (const form of forms) {
+    test(`a Slack user whose directory name is ${JSON.stringify(form)} is the subject jdoe`, () => {
+      const verdict = checkApprover(slackUser('U0JDOE001', form), orgCase);
+      assert.equal(verdict.allowed, false);
+      assert.equal(!verdict.allowed && verdict.rule, 'not-subject');
+    });
+    test(`a subject sent as ${JSON.stringify(form)} is refused to the Slack user mapped to jdoe`, () => {
+      const verdict = checkApprover(slackUser('U0JDOE001', 'jdoe'), { ...orgCase, subject: form });
+      assert.deepEqual(verdict, {
+        allowed: false,
+        name: 'jdoe',
+        rule: 'not-subject',
+        reason: '<@U0JDOE001> (jdoe) is the subject of this alert and may not decide on it.',
+      });
+    });
+  }
+  for (const manager of ['mmanager@corp.example', 'CORP\\MManager', 'mmanager']) {
+    test(`a manager HR names as ${JSON.stringify(manager)} is refused whatever form their own name takes`, () => {
+      for (const name of ['mmanager', 'CORP\\mmanager', 'MManager@corp.example']) {
+        const verdict = checkApprover(slackUser('U0MARIA01', name), { ...orgCase, manager });
+        assert.equal(!verdict.allowed && verdict.rule, 'not-manager', `${name} vs ${manager}`);
+      }
+    });
+  }
+  test("an account of a foreign domain is a different person: it may decide on the organisation's jdoe", () => {
+    assert.deepEqual(checkApprover(slackUser('U0PARTNER', 'jdoe@partner.example'), orgCase), {
+      allowed: true,
+      name: 'jdoe@partner.example',
+    });
+  });
+  test("in a run started before the organisation was snapshotted, any domain of the subject's account name is refused (wider, fail closed)", () => {
+    const verdict = checkApprover(slackUser('U0PARTNER', 'jdoe@partner.example'), kase);
+    assert.equal(!verdict.allowed && verdict.rule, 'not-subject');
+  });
+  test('a look-alike directory name (Latin and Cyrillic) decides nothing', () => {
+    assert.deepEqual(checkApprover(slackUser('U0FAKE001', 'jd\u043Ee'), orgCase), {
+      allowed: false,
+      name: null,
+      rule: 'directory-user',
+      reason:
+        "<@U0FAKE001>'s directory name mixes scripts (Latin and Cyrillic); a look-alike name is refused rather than guessed, so they may not decide.",
+    });
+  });
+  test('the CLI reads --as CORP\\alice as the listed alice, and the same person cannot approve twice under another form', () => {
+    const claimant = cliClaimant([{ id: 'alice' }], 'CORP\\alice', org);
+    assert.deepEqual(checkApprover(claimant, orgCase), { allowed: true, name: 'alice' });
+    const again = checkApprover(cliClaimant([{ id: 'alice' }], 'alice@corp.example', org), { ...orgCase, approvedBy: ['alice'] });
+    assert.equal(!again.allowed && again.rule, 'two-person');
+  });
 });
 
 describe('slackClaimant: the Slack delivery checks of a click', () => {
@@ -354,8 +410,8 @@ describe('checkReviewer: the same rules for a release or a confirmation of the c
     });
     assert.throws(review({ approver: 'mallory', via: 'cli' }), { message: 'mallory is not an authorised approver.' });
   });
-  test('a review cannot claim a Slack identity, even with a forged Slack click in its payload', () => {
-    const forged = {
+  test("a Slack review (the Release button) must be a click on this run's approval message, with its digest", () => {
+    const click = {
       approver: 'U0ALICE01',
       via: 'slack',
       digest: 'sha256:x',
@@ -365,10 +421,60 @@ describe('checkReviewer: the same rules for a release or a confirmation of the c
         messageTs: message.ts,
         userId: 'U0ALICE01',
         userName: 'alice',
-        actionId: 'a',
+        actionId: 'release_containment',
         actionTs: '1',
       },
     } as ContainmentReviewInput;
-    assert.throws(review(forged), { message: 'A Slack decision must carry its Slack context and digest.' });
+    assert.doesNotThrow(review(click));
+    assert.throws(review({ approver: 'U0ALICE01', via: 'slack' }), {
+      message: 'A Slack decision must carry its Slack context and digest.',
+    });
+    assert.throws(review({ ...click, digest: 'sha256:y' }), { message: /digest mismatch/ });
+    assert.throws(review({ ...click, slack: { ...click.slack!, messageTs: '1.2' } }), {
+      message: /not on this run's current approval message/,
+    });
+    assert.throws(review({ ...click, slack: { ...click.slack!, userId: 'U0OTHER01' } }), {
+      message: 'The Slack user does not match the approver.',
+    });
+    // The identity rules apply to the mapped user as for the CLI.
+    assert.throws(review({ ...click, approver: 'U0MALLORY', slack: { ...click.slack!, userId: 'U0MALLORY' } }), {
+      message: /<@U0MALLORY> is not an authorised approver/,
+    });
+  });
+});
+
+describe('the CLI answer to a decision', () => {
+  const first: ApprovalRecord = {
+    requestId: 'r1',
+    decision: 'approve',
+    actions: ['revoke-cloud-storage-access', 'isolate-endpoint'],
+    approver: 'alice',
+    approverName: 'alice',
+    via: 'cli',
+    at: '2026-11-28T02:00:00.000Z',
+    comment: null,
+    digest: null,
+    slack: null,
+  };
+  test('under the two-person rule it says what is pending and who approved first, never "pending by null at null"', () => {
+    const answer = approvalAnswer('wf-1', { ...NO_APPROVAL, status: 'pending', awaitingSecondApproval: true, decisions: [first] });
+    assert.equal(
+      answer,
+      'wf-1: pending: the approval of revoke-cloud-storage-access, isolate-endpoint by alice (via cli) at 2026-11-28T02:00:00.000Z ' +
+        'is recorded and waits for a second, different approver (endpoint isolation needs approvals from two different approvers)',
+    );
+    assert.ok(!answer.includes('null'));
+  });
+  test('a decided request names who decided and when', () => {
+    assert.equal(
+      approvalAnswer('wf-1', {
+        ...NO_APPROVAL,
+        status: 'denied',
+        decidedBy: 'bob',
+        decidedAt: '2026-11-28T02:01:00.000Z',
+        decisions: [first],
+      }),
+      'wf-1: denied by bob at 2026-11-28T02:01:00.000Z',
+    );
   });
 });

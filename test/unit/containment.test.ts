@@ -13,7 +13,7 @@ import {
 import { DryRunContainment } from '../../src/connectors/dry-run/client';
 import { CachedToken } from '../../src/connectors/oauth2';
 import { containmentPolicy } from '../../src/temporal/playbook-runs';
-import { matchesProtected } from '../../workflows/guard-rails';
+import { matchesProtected, matchesProtectedAccount } from '../../workflows/guard-rails';
 import { rawTestConfig, tempDir } from '../helpers/fixtures';
 import { actionContext } from '../helpers/action-context';
 
@@ -186,5 +186,23 @@ describe('containment errors in Temporal terms', () => {
     assert.equal(limited.nextRetryDelay, 20_000);
     const down = toTemporalFailure(new ConnectorUnavailableError('crowdstrike', 'HTTP 503'));
     assert.ok(down instanceof ApplicationFailure && !down.nonRetryable);
+  });
+});
+
+describe('protected accounts, whatever form names them', () => {
+  const org = { domains: ['corp.example'], netbiosNames: ['CORP'] };
+  test('a pattern written as a UPN or a down-level name protects the canonical account', () => {
+    assert.equal(matchesProtectedAccount('ceo', undefined, ['ceo@corp.example'], org), 'ceo@corp.example');
+    assert.equal(matchesProtectedAccount('breakglass-1', 'CORP\\breakglass-1', ['CORP\\breakglass-*'], org), 'CORP\\breakglass-*');
+  });
+  test("the SIEM's own form is matched against the patterns as written", () => {
+    assert.equal(matchesProtectedAccount('svc', 'svc@legacy.example', ['*@legacy.example'], org), '*@legacy.example');
+  });
+  test('an account of another domain is not protected by the organisation pattern of the same name', () => {
+    assert.equal(matchesProtectedAccount('ceo@partner.example', undefined, ['ceo@corp.example'], org), null);
+  });
+  test('runs without the organisation snapshot compare exactly as before', () => {
+    assert.equal(matchesProtectedAccount('ceo', 'CORP\\ceo', ['ceo@corp.example'], undefined), null);
+    assert.equal(matchesProtectedAccount('CEO', undefined, ['ceo'], undefined), 'ceo');
   });
 });

@@ -275,3 +275,52 @@ describe('case keys', () => {
     assert.match(caseIndexIdFor({ user: 'ACME\\jdoe', service: 'dropbox' }), /^t1567-002-cases-dropbox-[a-z0-9.-]+-[0-9a-f]{12}$/);
   });
 });
+
+describe('the subject is normalized to one canonical identity, the SIEM form kept as evidence', () => {
+  const ORG = { domains: ['corp.example'], netbiosNames: ['CORP'] };
+  const splunkWith = (user: unknown) => {
+    const body = example('splunk.json');
+    return { ...body, result: { ...(body.result as Record<string, unknown>), user } };
+  };
+  const forms: [string, string, string | undefined][] = [
+    ['jdoe', 'jdoe', undefined],
+    ['JDoe', 'jdoe', 'JDoe'],
+    ['jdoe@corp.example', 'jdoe', 'jdoe@corp.example'],
+    ['CORP\\jdoe', 'jdoe', 'CORP\\jdoe'],
+    ['corp.example\\JDOE', 'jdoe', 'corp.example\\JDOE'],
+    ['jdoe@partner.example', 'jdoe@partner.example', undefined],
+  ];
+  for (const [sent, user, asSent] of forms) {
+    test(`Splunk user ${JSON.stringify(sent)} is ${user}${asSent ? ', sent form kept' : ''}`, () => {
+      const alert = ok(normalizeSplunk(splunkWith(sent), NOW, ORG));
+      assert.equal(alert.user, user);
+      assert.equal(alert.userAsSent, asSent);
+    });
+  }
+
+  test('the generic route canonicalises too, and an Elastic and a Sentinel alert for the same person get the same user', () => {
+    const generic = ok(normalizeGeneric({ ...example('generic.json'), user: 'CORP\\jdoe' }, NOW, '', ORG));
+    assert.equal(generic.user, 'jdoe');
+    const elastic = example('elastic.json');
+    const alerts = elastic.alerts as Record<string, unknown>[];
+    const doc = { ...alerts[0], 'user.name': 'JDOE@CORP.EXAMPLE' };
+    delete (doc as { user?: unknown }).user;
+    const normalized = normalizeElastic({ ...elastic, alerts: [doc] }, NOW, ORG);
+    assert.ok('alerts' in normalized);
+    assert.equal(ok(normalized.alerts[0] as Normalized).user, 'jdoe');
+  });
+
+  test('a look-alike subject is refused under the SIEM field name', () => {
+    assert.deepEqual(details(normalizeSplunk(splunkWith('jd\u043Ee'), NOW, ORG)), [
+      { path: 'result.user', message: 'mixes scripts (Latin and Cyrillic); a look-alike name is refused rather than guessed' },
+    ]);
+  });
+
+  test('a Splunk search_name of null (an unsaved search) names the rule by its sid; the null stays in the evidence', () => {
+    const body: Record<string, unknown> = { ...example('splunk.json'), search_name: null };
+    const n = normalizeSplunk(body, NOW, ORG);
+    assert.ok(!('envelope' in n) && n.ok);
+    assert.equal(n.alert.ruleName, `Splunk search ${String(body.sid)}`);
+    assert.equal((n.alert.raw as { search_name: unknown }).search_name, null);
+  });
+});

@@ -26,6 +26,7 @@ describe('Slack connector', () => {
       approvers: { users: ['U0ALICE01'], userGroups: ['S0SOC0001'] },
       userMap: { U0CAROL01: 'carol' },
       mapUsersByEmail: true,
+      identity: { domains: ['acme.example'], netbiosNames: ['ACME'] },
       uiUrl: 'http://127.0.0.1:8233',
       namespace: 'default',
       logger: createLogger({ level: 'silent' }),
@@ -44,6 +45,17 @@ describe('Slack connector', () => {
     slack.groups = { S0SOC0001: ['U0CAROL01', 'U0BOT0002', 'U0GONE001', 'U0ALICE01'], S0ESC0001: ['U0ALICE01'] };
   });
   after(() => slack.stop());
+
+  test('an e-mail outside the organisation maps to the whole address, never to its local part (a different person)', async () => {
+    slack.users.U0PARTNER = { name: 'jdoe-partner', email: 'JDoe@partner.example' };
+    try {
+      const approvers = await notifier({ approvers: { users: ['U0PARTNER'], userGroups: [] } }).resolveApprovers();
+      assert.deepEqual(approvers, [{ userId: 'U0PARTNER', via: 'user', group: null, name: 'jdoe@partner.example', nameSource: 'email' }]);
+    } finally {
+      delete slack.users.U0PARTNER;
+      slack.calls.length = 0; // the next test lists every call it causes
+    }
+  });
 
   test('resolves listed users and group members to directory names by mapping, else by e-mail; bots and deleted users to none', async () => {
     const approvers = await notifier({ escalation: { userGroup: 'S0ESC0001' } }).resolveApprovers();

@@ -84,11 +84,11 @@ describe('containment with real connectors (every task replays)', () => {
     return entry;
   }
 
-  async function approvedRun(config: Config, host: string): Promise<WorkflowHandle<typeof exfilToCloudStorage>> {
+  async function approvedRun(config: Config, host: string, user = 'jdoe'): Promise<WorkflowHandle<typeof exfilToCloudStorage>> {
     const handle = await env.client.workflow.start(exfilToCloudStorage, {
       taskQueue: config.temporal.taskQueue,
       workflowId: unique('run'),
-      args: [playbookInput(config, escalatingAlert({ host }))],
+      args: [playbookInput(config, escalatingAlert({ host, user }))],
     });
     await eventually(
       async () => {
@@ -101,6 +101,40 @@ describe('containment with real connectors (every task replays)', () => {
     await decideApproval(env.client, handle.workflowId, { decision: 'approve', approver: 'alice', via: 'cli' });
     return handle;
   }
+
+  test('with the subject unknown to HR, approval, release and confirmation each need two different approvers', async () => {
+    const config = configFor({
+      playbook: { releaseWindow: '10m', lease: '10m' },
+      isolation: { provider: 'dry-run' },
+      access: { providers: ['dry-run'] },
+    });
+    await startWorker(config);
+    const handle = await approvedRun(config, unique('NOHR'), 'nohr.user');
+    const half = await handle.query(getStateQuery);
+    assert.equal(half.approval.status, 'pending', 'one approval decides nothing');
+    assert.match(half.approval.awaitingSecondBecause ?? '', /^HR has no record of nohr\.user .*needs two different approvers$/);
+    await decideApproval(env.client, handle.workflowId, { decision: 'approve', approver: 'bob', via: 'cli' });
+    await eventually(async () => (await handle.query(getStateQuery)).stage === 'contained', 30_000, 'holding');
+
+    const first = await confirmContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli' });
+    assert.deepEqual([first.status, first.firstConfirmBy], ['unconfirmed', 'bob']);
+    await assert.rejects(confirmContainment(env.client, handle.workflowId, { approver: 'BOB', via: 'cli' }), (err: Error) => {
+      assert.match(
+        (err.cause as Error).message,
+        /^BOB has already asked for this; HR has no record of nohr\.user .* so the second must come from someone else\.$/,
+      );
+      return true;
+    });
+    assert.equal((await confirmContainment(env.client, handle.workflowId, { approver: 'alice', via: 'cli' })).status, 'confirmed');
+
+    const asked = await releaseContainment(env.client, handle.workflowId, { approver: 'alice', via: 'cli' });
+    assert.deepEqual([asked.status, asked.firstRequestBy], ['not-requested', 'alice']);
+    assert.equal((await handle.query(getStateQuery)).stage, 'contained', 'one release request undoes nothing');
+    const release = await releaseContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli' });
+    assert.equal(release.status, 'released');
+    assert.equal(release.requestedBy, 'bob');
+    assert.equal((await handle.result()).release.status, 'released');
+  });
 
   async function activityTypes(handle: WorkflowHandle): Promise<string[]> {
     const history = await handle.fetchHistory();
@@ -124,7 +158,8 @@ describe('containment with real connectors (every task replays)', () => {
     const byAction = Object.fromEntries(result.containment.map((c) => [c.action, c]));
     assert.equal(byAction['isolate-endpoint']?.status, 'done');
     assert.equal(byAction['isolate-endpoint']?.provider, 'crowdstrike');
-    assert.match(byAction['isolate-endpoint']?.detail ?? '', /isolated: verified with crowdstrike/);
+    assert.match(byAction['isolate-endpoint']?.detail ?? '', /isolated by this run: verified with crowdstrike/);
+    assert.equal(byAction['isolate-endpoint']?.changedBy, 'this-run');
     assert.deepEqual(byAction['isolate-endpoint']?.ref, { deviceIds: deviceId });
     assert.equal(byAction['revoke-cloud-storage-access']?.status, 'done');
     assert.equal(byAction['revoke-cloud-storage-access']?.provider, 'okta');

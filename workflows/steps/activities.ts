@@ -50,6 +50,26 @@ export const accessActivities = proxyActivities<Activities>({
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },
 });
 
+/**
+ * Access steps of runs that record the state before each change (patch `containment-pre-state`): heartbeated (the
+ * activities keep themselves alive), so a dead worker is noticed within the heartbeat timeout, not after 2 minutes.
+ */
+export function accessActivitiesFor(policy: ContainmentPolicy) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '2m',
+    heartbeatTimeout: policy.heartbeatTimeoutMs,
+    scheduleToCloseTimeout: '15m',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 },
+  });
+}
+
+/**
+ * The patch behind the two-step containment: the state before a change (devices and their isolation state, an app
+ * assignment, a suspension) is recorded by its own activity before the change, so a crash or a lost answer after the
+ * vendor acted cannot turn "this run did it" into "it was already so". Runs without the marker keep one step.
+ */
+export const PRE_STATE_PATCH = 'containment-pre-state';
+
 /** The message of the failure behind an activity's failure, for findings and reports. */
 export function failureReason(err: ActivityFailure): string {
   const cause = err.cause;

@@ -8,6 +8,7 @@ import {
   ActivityFailure,
   condition,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -27,6 +28,7 @@ import {
 } from '../../src/contracts/playbook';
 import type { ApprovalProgress, ApprovalRequest } from '../../src/contracts/ports';
 import { SA } from '../../src/contracts/search-attributes';
+import { canonicalName } from '../../src/identity/canonical';
 import { checkApprover, cliClaimant, type ApproverCase, type Claimant } from '../approvers';
 import { currentDetails } from '../case-summary';
 import { decideApprovalUpdate } from '../messages';
@@ -64,7 +66,7 @@ export type Decider = Pick<ApprovalDecisionInput, 'approver' | 'via' | 'digest' 
 
 /** The person deciding, as their channel identifies them; throws when a Slack click cannot refer to this request. */
 function claimantOf(input: PlaybookInput, state: RunState, decision: Decider): Claimant {
-  if (decision.via === 'cli') return cliClaimant(input.policy.approval.approvers, decision.approver);
+  if (decision.via === 'cli') return cliClaimant(input.policy.approval.approvers, decision.approver, input.policy.identity);
   if (decision.via !== 'slack') throw new Error(`Unknown channel "${String(decision.via)}".`);
   return slackClaimant(state.approval, decision);
 }
@@ -77,7 +79,32 @@ function approverCase(input: PlaybookInput, state: RunState, approvedBy: readonl
     manager: hr?.status === 'ok' ? hr.value.manager : null,
     escalated: state.approval.escalatedAt !== null,
     approvedBy,
+    ...(input.policy.identity ? { org: input.policy.identity } : {}),
   };
+}
+
+/** The patch that makes every decision need two approvers when the subject's manager is unknown (older runs: one). */
+export const UNKNOWN_MANAGER_PATCH = 'unknown-manager-needs-two-approvers';
+
+/**
+ * Fail closed on identity. The manager rule can only refuse a manager HR named: when the subject's HR record is
+ * missing, names no manager, or names one that cannot be read, nobody can be shown not to be the subject's manager.
+ * Then no one decides alone: every decision (approve, deny, false positive) stands only once two different approvers,
+ * neither the subject, have made it. Returns why that applies, or null when HR named the manager.
+ */
+export function unknownRelation(input: PlaybookInput, state: RunState): string | null {
+  const hr = state.enrichment.hr;
+  const subject = input.alert.user;
+  if (!hr) return `HR has not been consulted about ${subject}`;
+  if (hr.status !== 'ok') return `HR has no record of ${subject} (${hr.reason})`;
+  if (hr.value.manager === null) return `HR names no manager for ${subject}`;
+  if (canonicalName(hr.value.manager, input.policy.identity) === null) return `HR's manager name for ${subject} cannot be read`;
+  return null;
+}
+
+/** The sentence approvers are shown (Slack message, CLI answer) when the manager is unknown. */
+export function twoApproversRule(reason: string): string {
+  return `${reason}, so nobody can be shown not to be the subject's manager: every decision (approve, deny, false positive) needs two different approvers`;
 }
 
 /**
@@ -125,12 +152,22 @@ export function validateApprovalDecision(input: PlaybookInput, state: RunState, 
     const unknown = decision.actions.filter((a) => !(CONTAINMENT_ACTIONS as readonly string[]).includes(a));
     if (unknown.length) throw new Error(`Unknown containment action(s): ${unknown.join(', ')}.`);
   }
-  checkDecider(
-    input,
-    state,
-    decision,
-    approval.decisions.map((d) => d.approverName),
+  const claimant = claimantOf(input, state, decision);
+  const verdict = checkApprover(
+    claimant,
+    approverCase(
+      input,
+      state,
+      approval.decisions.map((d) => d.approverName),
+    ),
   );
+  if (verdict.allowed) return;
+  const unknown = unknownRelation(input, state);
+  if (verdict.rule === 'two-person' && unknown !== null) {
+    const who = claimant.showName && verdict.name !== null ? `${claimant.handle} (${verdict.name})` : claimant.handle;
+    throw new Error(`${who} has already decided on this request; ${twoApproversRule(unknown)}, so the second must come from someone else.`);
+  }
+  throw new Error(verdict.reason);
 }
 
 /** Under the two-person rule, the distinct approvers who approved isolation. */
@@ -162,12 +199,33 @@ export function registerApprovalHandlers(input: PlaybookInput, state: RunState):
       const decided = (status: ApprovalState['status'], approved: ContainmentActionName[] | null) => {
         approval.status = status;
         approval.awaitingSecondApproval = false;
+        if (approval.awaitingSecondBecause !== undefined) approval.awaitingSecondBecause = null;
         approval.decidedBy = decision.approver;
         approval.decidedAt = at;
         approval.via = decision.via;
         approval.comment = decision.comment ?? null;
         approval.approvedActions = approved;
       };
+      const unknown = unknownRelation(input, state);
+      if (unknown !== null && patched(UNKNOWN_MANAGER_PATCH)) {
+        // Nobody decides alone: a decision stands once two different approvers made it; until then it waits.
+        const by = (kind: ApprovalDecisionInput['decision'], action?: ContainmentActionName) =>
+          new Set(
+            approval.decisions
+              .filter((d) => d.decision === kind && (action === undefined || (d.actions ?? []).includes(action)))
+              .map((d) => d.approverName),
+          ).size;
+        const agreed = decision.decision === 'approve' ? CONTAINMENT_ACTIONS.filter((a) => by('approve', a) >= 2) : [];
+        if (decision.decision !== 'approve' && by(decision.decision) >= 2) {
+          decided(decision.decision === 'deny' ? 'denied' : 'false-positive', null);
+        } else if (agreed.length > 0) {
+          decided('approved', agreed);
+        } else {
+          approval.awaitingSecondApproval = true;
+          approval.awaitingSecondBecause = twoApproversRule(unknown);
+        }
+        return approval;
+      }
       if (decision.decision === 'deny') decided('denied', null);
       else if (decision.decision === 'false-positive') decided('false-positive', null);
       else {
@@ -176,6 +234,7 @@ export function registerApprovalHandlers(input: PlaybookInput, state: RunState):
         if (actions?.includes(ISOLATE) && !isolationOk) {
           // The first of two approvals for isolation: recorded, and the request stays open for a second approver.
           approval.awaitingSecondApproval = true;
+          approval.awaitingSecondBecause = 'endpoint isolation needs approvals from two different approvers';
         } else {
           const union = new Set(approval.decisions.flatMap((d) => (d.decision === 'approve' ? (d.actions ?? []) : [])));
           if (!isolationOk) union.delete(ISOLATE);
@@ -207,7 +266,22 @@ function approvalRequest(input: PlaybookInput, state: RunState, decision: Decisi
     escalateAt: a.escalateAt,
     approvers: input.policy.approval.approvers,
     twoPersonIsolation: input.policy.approval.twoPersonIsolation,
+    twoApproversBecause: unknownOrNull(input, state),
   };
+}
+
+/** Will the run hold this containment for release (a window, and something this run changed or simulated)? */
+function releasable(input: PlaybookInput, state: RunState): boolean {
+  const containment = (input.policy as Partial<PlaybookInput['policy']>).containment;
+  return (
+    (containment?.releaseWindowMs ?? 0) > 0 &&
+    state.containment.some((r) => (r.status === 'done' && !r.alreadyInState) || r.status === 'simulated')
+  );
+}
+
+function unknownOrNull(input: PlaybookInput, state: RunState): string | null {
+  const reason = unknownRelation(input, state);
+  return reason === null ? null : twoApproversRule(reason);
 }
 
 /**
@@ -225,6 +299,7 @@ export async function publishApprovalProgress(input: PlaybookInput, state: RunSt
         stage,
         approval: state.approval,
         containment: state.containment,
+        releasable: stage === 'contained' && releasable(input, state),
       },
     ]);
   } catch (err) {

@@ -3,7 +3,7 @@
  * does not stop the others, and every result says exactly what happened. Guard rails first: a protected account or
  * device is refused (nothing is called) and the case is escalated to Tier 2 instead.
  */
-import { ActivityFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type {
   ContainmentActionName,
   ContainmentActionResult,
@@ -14,8 +14,15 @@ import type {
   RunState,
 } from '../../src/contracts/playbook';
 import { SA } from '../../src/contracts/search-attributes';
-import { matchesProtected } from '../guard-rails';
-import { accessActivities, failureReason, isolationActivities, notificationActivities } from './activities';
+import { matchesProtected, matchesProtectedAccount } from '../guard-rails';
+import {
+  accessActivities,
+  accessActivitiesFor,
+  failureReason,
+  isolationActivities,
+  notificationActivities,
+  PRE_STATE_PATCH,
+} from './activities';
 import { audit } from './audit';
 
 export async function attempt(
@@ -77,6 +84,7 @@ export async function contain(input: PlaybookInput, state: RunState, approved: r
     destDomain: alert.destDomain,
   };
   const isolation = isolationActivities(policy);
+  const access = accessActivitiesFor(policy);
   const refusals: GuardRailEscalation[] = [];
   const refuse = (action: ContainmentActionName, target: string, reason: string): ContainmentActionResult => {
     const at = new Date().toISOString();
@@ -86,16 +94,20 @@ export async function contain(input: PlaybookInput, state: RunState, approved: r
 
   const actions: Record<ContainmentActionName, () => Promise<ContainmentActionResult>[]> = {
     'revoke-cloud-storage-access': () => {
-      const hit = matchesProtected(alert.user, policy.protectedAccounts);
+      const hit = matchesProtectedAccount(alert.user, alert.userAsSent, policy.protectedAccounts, input.policy.identity);
       if (hit) return [Promise.resolve(refuse('revoke-cloud-storage-access', alert.user, `${alert.user} is a protected account (${hit})`))];
       return policy.accessProviders.map((provider) => {
         const request: ContainmentRequest = { ...base, provider, maxDevices: policy.maxDevicesPerRun };
-        return attempt('revoke-cloud-storage-access', alert.user, provider, () =>
-          accessActivities.revokeCloudStorageAccess.executeWithOptions(
-            { summary: `Revoke cloud-storage access of ${alert.user} at ${provider}` },
-            [request],
-          ),
-        );
+        const summary = `Revoke cloud-storage access of ${alert.user} at ${provider}`;
+        return attempt('revoke-cloud-storage-access', alert.user, provider, async () => {
+          if (!patched(PRE_STATE_PATCH)) return accessActivities.revokeCloudStorageAccess.executeWithOptions({ summary }, [request]);
+          // Recorded before the change: whose change a retry finds is decided by this, not by a heartbeat.
+          const { before } = await access.observeCloudStorageAccess.executeWithOptions(
+            { summary: `Record what ${provider} holds for ${alert.user} before revoking` },
+            [{ ...request, direction: 'revoke' }],
+          );
+          return access.revokeCloudStorageAccess.executeWithOptions({ summary }, [{ ...request, ...(before ? { before } : {}) }]);
+        });
       });
     },
     'isolate-endpoint': () => {
@@ -103,10 +115,20 @@ export async function contain(input: PlaybookInput, state: RunState, approved: r
       if (hit) return [Promise.resolve(refuse('isolate-endpoint', alert.host, `${alert.host} is a protected device (${hit})`))];
       const provider = policy.isolationProvider;
       const request: ContainmentRequest = { ...base, provider, maxDevices: policy.maxDevicesPerRun };
+      const summary = `Isolate endpoint ${alert.host} via ${provider}`;
       return [
-        attempt('isolate-endpoint', alert.host, provider, () =>
-          isolation.isolateEndpoint.executeWithOptions({ summary: `Isolate endpoint ${alert.host} via ${provider}` }, [request]),
-        ),
+        attempt('isolate-endpoint', alert.host, provider, async () => {
+          if (!patched(PRE_STATE_PATCH)) return isolation.isolateEndpoint.executeWithOptions({ summary }, [request]);
+          // The devices and their state, recorded before anything is asked (see PRE_STATE_PATCH).
+          const prepared = await isolation.prepareEndpointIsolation.executeWithOptions(
+            { summary: `Record the state of ${alert.host} at ${provider} before isolating` },
+            [{ ...request, direction: 'isolate' }],
+          );
+          if (prepared.result) return prepared.result;
+          return isolation.isolateEndpoint.executeWithOptions({ summary }, [
+            { ...request, ...(prepared.plan ? { plan: prepared.plan } : {}) },
+          ]);
+        }),
       ];
     },
   };

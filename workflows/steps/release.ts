@@ -6,7 +6,7 @@
  * undone: a device that was already isolated, a member someone else suspended, a refused or failed action are left
  * as they are.
  */
-import { condition, log, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, log, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type {
   ContainmentActionResult,
   ContainmentRequest,
@@ -18,8 +18,8 @@ import type {
 } from '../../src/contracts/playbook';
 import { SA } from '../../src/contracts/search-attributes';
 import { confirmContainmentUpdate, releaseContainmentUpdate } from '../messages';
-import { accessActivities, isolationActivities, notificationActivities } from './activities';
-import { checkDecider } from './approval';
+import { accessActivities, accessActivitiesFor, isolationActivities, notificationActivities, PRE_STATE_PATCH } from './activities';
+import { checkDecider, twoApproversRule, unknownRelation } from './approval';
 import { audit } from './audit';
 import { attempt, containmentPolicyOf } from './containment';
 
@@ -44,11 +44,59 @@ export const NO_LEASE: LeaseState = {
 
 /**
  * The identity rules of the approval, for a release or a confirmation; the request's expiry and its two-person record
- * do not apply to a later review. Only who and through what channel are passed on: a review carries no Slack click,
- * so nothing else in its payload can vouch for a Slack identity.
+ * do not apply to a later review. From the CLI only who and through what channel are passed on; a Slack review (the
+ * "Release containment" button) must carry its click's context and the approval's digest, checked as for a decision.
  */
-export function checkReviewer(input: PlaybookInput, state: RunState, review: ContainmentReviewInput): void {
-  checkDecider(input, state, { approver: review.approver, via: review.via });
+export function checkReviewer(
+  input: PlaybookInput,
+  state: RunState,
+  review: ContainmentReviewInput,
+  firstBy: string | null = null,
+): string {
+  let name: string;
+  if (review.via === 'slack') {
+    // A Slack review is a click on this run's approval message: its context and digest vouch for it, as for a decision.
+    if (review.digest !== undefined && review.digest !== state.approval.digest) {
+      throw new Error("This button is not on the message of this run's approval (digest mismatch); it authorises nothing.");
+    }
+    name = checkDecider(input, state, {
+      approver: review.approver,
+      via: review.via,
+      ...(review.digest !== undefined ? { digest: review.digest } : {}),
+      ...(review.slack ? { slack: review.slack } : {}),
+    });
+  } else {
+    name = checkDecider(input, state, { approver: review.approver, via: review.via });
+  }
+  const unknown = unknownRelation(input, state);
+  if (firstBy !== null && unknown !== null && name === firstBy) {
+    throw new Error(
+      `${review.approver} has already asked for this; ${twoApproversRule(unknown)}, so the second must come from someone else.`,
+    );
+  }
+  return name;
+}
+
+/** The patch that makes a release or a confirmation need two people when the subject's manager is unknown. */
+export const UNKNOWN_MANAGER_REVIEW_PATCH = 'unknown-manager-review-needs-two';
+
+/**
+ * Fail closed on identity, as for the approval (approval.ts, `unknownRelation`): with the subject's manager unknown,
+ * the first person's release or confirmation is recorded and waits for a second, different one. Returns true when
+ * this review is that first one (the caller records it and does nothing else).
+ */
+function firstOfTwo(input: PlaybookInput, state: RunState, firstBy: string | null | undefined): boolean {
+  if (unknownRelation(input, state) === null || !patched(UNKNOWN_MANAGER_REVIEW_PATCH)) return false;
+  return firstBy === null || firstBy === undefined;
+}
+
+/** The reviewer's directory name (the validator has accepted them); their handle if it cannot be had. */
+function reviewerName(input: PlaybookInput, state: RunState, review: ContainmentReviewInput): string {
+  try {
+    return checkReviewer(input, state, review);
+  } catch {
+    return review.approver;
+  }
 }
 
 /** What this run changed and may undo. */
@@ -60,6 +108,10 @@ export function registerReleaseHandlers(input: PlaybookInput, state: RunState): 
   setHandler(
     releaseContainmentUpdate,
     async (review: ContainmentReviewInput) => {
+      if (firstOfTwo(input, state, state.release.firstRequestBy)) {
+        state.release = { ...state.release, firstRequestBy: reviewerName(input, state, review) };
+        return state.release;
+      }
       state.release = {
         ...state.release,
         status: 'releasing',
@@ -77,13 +129,17 @@ export function registerReleaseHandlers(input: PlaybookInput, state: RunState): 
           throw new Error(`Nothing to release: this run is not holding a containment (stage ${state.stage}).`);
         }
         if (state.release.status !== 'not-requested') throw new Error(`A release was already requested (${state.release.status}).`);
-        checkReviewer(input, state, review);
+        checkReviewer(input, state, review, state.release.firstRequestBy ?? null);
       },
     },
   );
   setHandler(
     confirmContainmentUpdate,
     (review: ContainmentReviewInput) => {
+      if (firstOfTwo(input, state, state.lease.firstConfirmBy)) {
+        state.lease = { ...state.lease, firstConfirmBy: reviewerName(input, state, review) };
+        return state.lease;
+      }
       state.lease = { ...state.lease, status: 'confirmed', confirmedBy: review.approver, confirmedAt: new Date().toISOString() };
       return state.lease;
     },
@@ -92,7 +148,7 @@ export function registerReleaseHandlers(input: PlaybookInput, state: RunState): 
         if (state.stage !== 'contained')
           throw new Error(`Nothing to confirm: this run is not holding a containment (stage ${state.stage}).`);
         if (state.lease.status === 'confirmed') throw new Error(`Already confirmed by ${state.lease.confirmedBy}.`);
-        checkReviewer(input, state, review);
+        checkReviewer(input, state, review, state.lease.firstConfirmBy ?? null);
       },
     },
   );
@@ -110,6 +166,7 @@ async function release(input: PlaybookInput, state: RunState): Promise<void> {
     destDomain: alert.destDomain,
   };
   const isolation = isolationActivities(policy);
+  const access = accessActivitiesFor(policy);
   const steps = state.containment.map((r): Promise<ContainmentActionResult> => {
     const request: ContainmentRequest = {
       ...base,
@@ -125,20 +182,35 @@ async function release(input: PlaybookInput, state: RunState): Promise<void> {
         target: r.target,
         provider: r.provider,
         status: 'skipped',
+        changedBy: 'nobody',
         detail: `Not undone: ${r.action} ${why}; left as it is.`,
         at: new Date().toISOString(),
       });
     }
     if (r.action === 'isolate-endpoint') {
-      return attempt(undo, r.target, r.provider, () =>
-        isolation.liftEndpointIsolation.executeWithOptions({ summary: `Lift isolation of ${r.target} via ${r.provider}` }, [request]),
-      );
+      const summary = `Lift isolation of ${r.target} via ${r.provider}`;
+      return attempt(undo, r.target, r.provider, async () => {
+        if (!patched(PRE_STATE_PATCH)) return isolation.liftEndpointIsolation.executeWithOptions({ summary }, [request]);
+        // The devices' state before the lift, recorded first: a lift whose answer was lost is still this run's.
+        const prepared = await isolation.prepareEndpointIsolation.executeWithOptions(
+          { summary: `Record the state of ${r.target} at ${r.provider} before lifting` },
+          [{ ...request, direction: 'release' }],
+        );
+        if (prepared.result) return prepared.result;
+        return isolation.liftEndpointIsolation.executeWithOptions({ summary }, [
+          { ...request, ...(prepared.plan ? { plan: prepared.plan } : {}) },
+        ]);
+      });
     }
-    return attempt(undo, r.target, r.provider, () =>
-      accessActivities.restoreCloudStorageAccess.executeWithOptions({ summary: `Restore access of ${r.target} at ${r.provider}` }, [
-        request,
-      ]),
-    );
+    const summary = `Restore access of ${r.target} at ${r.provider}`;
+    return attempt(undo, r.target, r.provider, async () => {
+      if (!patched(PRE_STATE_PATCH)) return accessActivities.restoreCloudStorageAccess.executeWithOptions({ summary }, [request]);
+      const { before } = await access.observeCloudStorageAccess.executeWithOptions(
+        { summary: `Record what ${r.provider} holds for ${r.target} before restoring` },
+        [{ ...request, direction: 'restore' }],
+      );
+      return access.restoreCloudStorageAccess.executeWithOptions({ summary }, [{ ...request, ...(before ? { before } : {}) }]);
+    });
   });
   const results = await Promise.all(steps);
   const attempted = results.filter((r) => r.status !== 'skipped');

@@ -3,8 +3,10 @@
  * team's Dropbox, keeping their data (`wipe_data: false`). The member's status is read first
  * (`POST /2/team/members/get_info_v2`): already `suspended` is success and is marked so, and a release never
  * unsuspends a member this run did not suspend. After `POST /2/team/members/suspend` the status is read again and
- * must say `suspended`. Undo: `POST /2/team/members/unsuspend`. Needs a team access token with members.write
- * (and members.read).
+ * must say `suspended`. Undo: `POST /2/team/members/unsuspend`. The status before each change is read by `observe`
+ * and recorded in the run's history before the change: a member found suspended on a retry (the answer lost to a
+ * crash or a 5xx) is this run's doing when the record says active, and someone else's when it says suspended; the
+ * same for the undo. Needs a team access token with members.write (and members.read).
  */
 import type { AxiosInstance, AxiosRequestConfig } from 'axios';
 import { z } from 'zod';
@@ -67,8 +69,15 @@ export class DropboxMemberSuspension implements AccessRevocationProvider {
     return info.profile.status['.tag'];
   }
 
+  async observe(direction: 'revoke' | 'restore', target: AccessTarget): Promise<Record<string, string>> {
+    const email =
+      direction === 'restore' && target.ref?.account ? target.ref.account : accountKey(PROVIDER, this.options.userTemplate, target.user);
+    return { account: email, status: await this.status(email) };
+  }
+
   async revoke(target: AccessTarget, ctx?: ActionContext): Promise<ProviderOutcome> {
     const email = accountKey(PROVIDER, this.options.userTemplate, target.user);
+    if (target.before) return this.revokeObserved(email, target.before);
     const before = await this.status(email);
     // An earlier attempt that suspended and then died heartbeated its intent first: the suspension is this run's.
     if (before === 'suspended' && (ctx?.resume as { dropboxSuspending?: string } | undefined)?.dropboxSuspending === email) {
@@ -101,10 +110,69 @@ export class DropboxMemberSuspension implements AccessRevocationProvider {
     };
   }
 
+  /** With the status recorded before this run asked: a suspension found now is ours unless it was there before. */
+  private async revokeObserved(email: string, before: Record<string, string>): Promise<ProviderOutcome> {
+    if (before.status === 'suspended') {
+      return {
+        status: 'done',
+        alreadyInState: true,
+        changedBy: 'someone-else',
+        detail: `Dropbox member ${email} was already suspended before this run asked (not by this run); nothing requested.`,
+        ref: { account: email, suspendedByRun: 'false' },
+      };
+    }
+    const now = await this.status(email);
+    if (now === 'suspended') {
+      return {
+        status: 'done',
+        changedBy: 'this-run',
+        detail:
+          `Dropbox member ${email} suspended by this run (verified; data kept). The request went out in an earlier ` +
+          `attempt whose answer was lost (crash or error); it was not sent again.`,
+        ref: { account: email, suspendedByRun: 'true' },
+      };
+    }
+    await this.call(
+      `suspend member ${email}`,
+      { method: 'POST', url: '/2/team/members/suspend', data: { user: { '.tag': 'email', email }, wipe_data: false } },
+      z.null(),
+    );
+    const after = await this.status(email);
+    if (after !== 'suspended') throw new ConnectorActionFailedError(PROVIDER, `suspend member ${email}: status is "${after}" afterwards`);
+    return {
+      status: 'done',
+      changedBy: 'this-run',
+      detail: `Dropbox member ${email} suspended by this run (verified; data kept).`,
+      ref: { account: email, suspendedByRun: 'true' },
+    };
+  }
+
   async restore(target: AccessTarget): Promise<ProviderOutcome> {
     const email = target.ref?.account ?? accountKey(PROVIDER, this.options.userTemplate, target.user);
     if (target.ref?.suspendedByRun !== 'true') {
-      return { status: 'done', alreadyInState: true, detail: `${email} was not suspended by this run; left as it is.` };
+      return {
+        status: 'done',
+        alreadyInState: true,
+        changedBy: 'nobody',
+        detail: `${email} was not suspended by this run; left as it is.`,
+      };
+    }
+    if (target.before) {
+      if (target.before.status !== 'suspended') {
+        return {
+          status: 'done',
+          alreadyInState: true,
+          changedBy: 'someone-else',
+          detail: `Dropbox member ${email} was no longer suspended when the release began (status ${target.before.status}): not by this run; nothing requested.`,
+        };
+      }
+      if ((await this.status(email)) === 'active') {
+        return {
+          status: 'done',
+          changedBy: 'this-run',
+          detail: `Dropbox member ${email} unsuspended by this run (verified); the request went out in an earlier attempt whose answer was lost.`,
+        };
+      }
     }
     if ((await this.status(email)) !== 'suspended') {
       return { status: 'done', alreadyInState: true, detail: `Dropbox member ${email} is no longer suspended; nothing requested.` };
@@ -116,6 +184,6 @@ export class DropboxMemberSuspension implements AccessRevocationProvider {
     );
     const after = await this.status(email);
     if (after !== 'active') throw new ConnectorActionFailedError(PROVIDER, `unsuspend member ${email}: status is "${after}" afterwards`);
-    return { status: 'done', detail: `Dropbox member ${email} unsuspended (verified).` };
+    return { status: 'done', changedBy: 'this-run', detail: `Dropbox member ${email} unsuspended (verified): by this run.` };
   }
 }

@@ -4,6 +4,7 @@
  * lookups does not parse the same YAML over and over; a malformed file is a ConnectorConfigurationError naming the
  * file and the key.
  */
+import { canonicalName, NO_ORG, type OrgIdentity } from '../../identity/canonical';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -97,11 +98,17 @@ export class FileCloudStorageCatalog implements CloudStorageCatalog {
 
 export class FileHrDirectory implements HrDirectory {
   readonly name = `${PROVIDER}:hr-directory.yaml`;
-  constructor(private readonly dir: string) {}
+  /** `identity`: the organisation's domains, so a record written `jdoe@corp.example` is found for `jdoe`. */
+  constructor(
+    private readonly dir: string,
+    private readonly identity: OrgIdentity = NO_ORG,
+  ) {}
 
   async lookupUser(user: string): Promise<HrFinding | null> {
     const data = await readDataFile(this.dir, 'hr-directory.yaml', hrDirectoryFileSchema);
-    return data.users.find((u) => same(u.user, user)) ?? null;
+    const wanted = canonicalName(user, this.identity);
+    if (wanted === null) return null;
+    return data.users.find((u) => canonicalName(u.user, this.identity) === wanted) ?? null;
   }
 }
 

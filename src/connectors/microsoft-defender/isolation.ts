@@ -3,7 +3,10 @@
  * `https://api.securitycenter.microsoft.com/.default`), machine lookup by DNS name, `POST /api/machines/{id}/isolate`
  * with `{Comment, IsolationType}` (or `/unisolate` with `{Comment}`), then `GET /api/machineactions/{id}` until
  * `Succeeded`. A 400 `ActiveRequestAlreadyExists` means an isolation is already in progress: it is polled, not
- * repeated. Needs the application permissions Machine.Isolate and Machine.Read.All.
+ * repeated. The request's comment carries the run's workflow ID, and Defender keeps it as the action's
+ * `requestorComment`: a retry finds this run's own request by it (`findOwnRequest`), so a machine isolated by someone
+ * else is never credited to the run, nor one this run isolated to someone else. Needs the application permissions
+ * Machine.Isolate and Machine.Read.All.
  */
 import type { AxiosInstance, AxiosRequestConfig } from 'axios';
 import { z } from 'zod';
@@ -32,6 +35,8 @@ const machineAction = z.object({
   status: z.string(),
   machineId: z.string().nullish(),
   creationDateTimeUtc: z.string().nullish(),
+  requestor: z.string().nullish(),
+  requestorComment: z.string().nullish(),
 });
 const actionsResponse = z.object({ value: z.array(machineAction) });
 
@@ -110,6 +115,15 @@ export class DefenderIsolation implements IsolationOps {
     const isolate = latest.type === 'Isolate';
     if (IN_PROGRESS.has(latest.status)) return isolate ? 'isolating' : 'releasing';
     return isolate ? 'isolated' : 'normal';
+  }
+
+  async findOwnRequest(machineId: string, direction: IsolationDirection, workflowId: string): Promise<{ actionId: string } | null> {
+    const wanted = direction === 'isolate' ? 'Isolate' : 'Unisolate';
+    const marker = `run ${workflowId}:`;
+    const own = (await this.actionsOf(machineId)).find(
+      (a) => a.type === wanted && !FAILED.has(a.status) && (a.requestorComment ?? '').includes(marker),
+    );
+    return own ? { actionId: own.id } : null;
   }
 
   async request(direction: IsolationDirection, machineId: string, comment: string): Promise<{ actionId: string | null }> {

@@ -3,7 +3,9 @@
  * tokens issued to them; optionally the cloud-storage app is unassigned (`DELETE /api/v1/apps/{appId}/users/{id}`)
  * so no new sign-in reaches it. The assignment is read first (a 404 means already unassigned: success) and kept in
  * the result, so a release re-assigns exactly what was removed. Only direct (USER) assignments are removed: a
- * group-assigned app is reported, not silently skipped. Calls go through the one `OktaClient` (SSWS or Bearer). Needs
+ * group-assigned app is reported, not silently skipped. With an app to unassign, `observe` reads the assignment before
+ * the change and the run records it first: an assignment found gone on a retry (the answer lost to a crash or a 5xx)
+ * is this run's doing when the record shows it was there, and the release re-assigns it; the same for the undo. Calls go through the one `OktaClient` (SSWS or Bearer). Needs
  * an admin whose token covers okta.users.manage (and okta.apps.manage with app unassignment).
  */
 import type { AxiosRequestConfig } from 'axios';
@@ -58,6 +60,15 @@ export class OktaSessionRevocation implements AccessRevocationProvider {
     }
   }
 
+  async observe(direction: 'revoke' | 'restore', target: AccessTarget): Promise<Record<string, string>> {
+    const appId = direction === 'restore' ? target.ref?.appId : this.options.unassignAppId;
+    if (!appId) return {};
+    const id =
+      target.ref?.oktaUserId ?? (await this.userId(target.ref?.account ?? accountKey(PROVIDER, this.options.userTemplate, target.user)));
+    const current = await this.assignment(appId, id);
+    return { appId, oktaUserId: id, appAssignment: current ? current.scope : 'none' };
+  }
+
   async revoke(target: AccessTarget, ctx?: ActionContext): Promise<ProviderOutcome> {
     const login = accountKey(PROVIDER, this.options.userTemplate, target.user);
     const id = await this.userId(login);
@@ -69,7 +80,25 @@ export class OktaSessionRevocation implements AccessRevocationProvider {
     const ref: Record<string, string> = { account: login, oktaUserId: id };
     let detail = `Okta sessions and OAuth tokens of ${login} cleared.`;
     const appId = this.options.unassignAppId;
-    if (appId) {
+    const b = target.before;
+    const observed = appId && b?.appId === appId && b.oktaUserId === id ? b.appAssignment : undefined;
+    if (appId && observed !== undefined) {
+      ref.appId = appId;
+      if (observed === 'none') {
+        detail += ` App ${appId} was not assigned before this run asked (nothing to unassign).`;
+      } else if (observed !== 'USER') {
+        detail += ` App ${appId} is assigned through a group (scope ${observed}): NOT unassigned; remove the group membership by hand.`;
+        ref.appAssignment = 'group';
+      } else if (!(await this.assignment(appId, id))) {
+        // Assigned when this run looked (recorded before it asked), gone now: this run's DELETE, answer lost.
+        ref.appAssignment = 'removed';
+        detail += ` App ${appId} unassigned by this run (verified; the request went out in an earlier attempt whose answer was lost).`;
+      } else {
+        await this.unassign(appId, id, login);
+        ref.appAssignment = 'removed';
+        detail += ` App ${appId} unassigned by this run (verified).`;
+      }
+    } else if (appId) {
       ref.appId = appId;
       const current = await this.assignment(appId, id);
       // An earlier attempt that removed the assignment and then died must still be credited with it, or the
@@ -85,20 +114,24 @@ export class OktaSessionRevocation implements AccessRevocationProvider {
         ref.appAssignment = 'group';
       } else {
         ctx?.heartbeat({ oktaUnassigning: `${appId}/${id}` });
-        await this.call(
-          `unassign app ${appId} from ${login}`,
-          { method: 'DELETE', url: `/api/v1/apps/${encodeURIComponent(appId)}/users/${encodeURIComponent(id)}` },
-          empty,
-          PERMISSION_APPS,
-        );
-        if (await this.assignment(appId, id)) {
-          throw new ConnectorActionFailedError(PROVIDER, `unassign app ${appId}: it is still assigned to ${login}`);
-        }
+        await this.unassign(appId, id, login);
         ref.appAssignment = 'removed';
         detail += ` App ${appId} unassigned (verified).`;
       }
     }
-    return { status: 'done', detail, ref };
+    return { status: 'done', changedBy: 'this-run', detail, ref };
+  }
+
+  private async unassign(appId: string, id: string, login: string): Promise<void> {
+    await this.call(
+      `unassign app ${appId} from ${login}`,
+      { method: 'DELETE', url: `/api/v1/apps/${encodeURIComponent(appId)}/users/${encodeURIComponent(id)}` },
+      empty,
+      PERMISSION_APPS,
+    );
+    if (await this.assignment(appId, id)) {
+      throw new ConnectorActionFailedError(PROVIDER, `unassign app ${appId}: it is still assigned to ${login}`);
+    }
   }
 
   async restore(target: AccessTarget): Promise<ProviderOutcome> {
@@ -107,11 +140,28 @@ export class OktaSessionRevocation implements AccessRevocationProvider {
       return {
         status: 'done',
         alreadyInState: true,
+        changedBy: 'nobody',
         detail: 'Nothing to restore at Okta: cleared sessions end for good; the user signs in again.',
       };
     }
     const id = ref.oktaUserId ?? (await this.userId(ref.account ?? target.user));
+    const observed = target.before?.appId === ref.appId ? target.before.appAssignment : undefined;
+    if (observed !== undefined && observed !== 'none') {
+      return {
+        status: 'done',
+        alreadyInState: true,
+        changedBy: 'someone-else',
+        detail: `App ${ref.appId} was assigned to ${ref.account ?? id} again before the release began: not by this run; nothing requested.`,
+      };
+    }
     if (await this.assignment(ref.appId, id)) {
+      if (observed === 'none') {
+        return {
+          status: 'done',
+          changedBy: 'this-run',
+          detail: `App ${ref.appId} re-assigned to ${ref.account ?? id} by this run (verified; the request went out in an earlier attempt whose answer was lost).`,
+        };
+      }
       return { status: 'done', alreadyInState: true, detail: `App ${ref.appId} is already assigned to ${ref.account ?? id} again.` };
     }
     await this.call(
@@ -120,6 +170,10 @@ export class OktaSessionRevocation implements AccessRevocationProvider {
       appUser,
       PERMISSION_APPS,
     );
-    return { status: 'done', detail: `App ${ref.appId} re-assigned to ${ref.account ?? id} (the assignment this run removed).` };
+    return {
+      status: 'done',
+      changedBy: 'this-run',
+      detail: `App ${ref.appId} re-assigned to ${ref.account ?? id} by this run (the assignment this run removed).`,
+    };
   }
 }

@@ -28,6 +28,10 @@ export const APPROVAL_ACTIONS = {
 >;
 export type ApprovalActionId = keyof typeof APPROVAL_ACTIONS;
 
+/** The "Release containment" button on the contained message: a release request, decided by the run's validator. */
+export const RELEASE_BLOCK_ID = 'soar_release';
+export const RELEASE_ACTION_ID = 'release_containment';
+
 /** What a button carries: the run, the request and the digest of what was shown. */
 export interface ButtonValue {
   w: string;
@@ -130,6 +134,8 @@ function proposed(request: ApprovalRequest): string {
       `${i + 1}. *${p.action}* on ${p.action === 'isolate-endpoint' ? 'device' : 'account'} ${untrusted(p.target)} via ${untrusted(p.provider)}`,
   );
   if (request.twoPersonIsolation) lines.push('_Endpoint isolation needs approvals from two different approvers._');
+  // Said before anyone clicks: with the manager unknown, the first click of any button is not the decision.
+  if (request.twoApproversBecause) lines.push(`:warning: _${untrusted(request.twoApproversBecause, 400)}._`);
   return ['*Proposed containment*', ...lines].join('\n');
 }
 
@@ -214,8 +220,15 @@ function who(p: ApprovalProgress): string {
 export function statusLine(p: ApprovalProgress): string {
   const a = p.approval;
   switch (p.stage) {
-    case 'awaiting-second-approval':
-      return `:hourglass: Approved by ${who(p)}; endpoint isolation waits for a second, different approver.`;
+    case 'awaiting-second-approval': {
+      const because = a.awaitingSecondBecause;
+      if (!because || because.startsWith('endpoint isolation')) {
+        return `:hourglass: Approved by ${who(p)}; endpoint isolation waits for a second, different approver.`;
+      }
+      const last = a.decisions[a.decisions.length - 1];
+      const verb = last?.decision === 'deny' ? 'Denied' : last?.decision === 'false-positive' ? 'Marked false positive' : 'Approved';
+      return `:hourglass: ${verb} by ${who(p)}; this waits for a second, different approver: ${untrusted(because, 400)}.`;
+    }
     case 'expired':
       return `:no_entry: *Expired* at ${untrusted(a.expiresAt)} with no decision. No containment was performed.`;
     case 'contained':
@@ -238,10 +251,37 @@ export function statusLine(p: ApprovalProgress): string {
   }
 }
 
+/**
+ * The release button: the same rules as the CLI `release` (an approver, not the subject, not their manager), applied
+ * by the run's Update validator when it is clicked; Slack's confirmation dialog first, since it lifts containment.
+ */
+function releaseButton(request: ApprovalRequest): Block {
+  return {
+    type: 'actions',
+    block_id: RELEASE_BLOCK_ID,
+    elements: [
+      {
+        type: 'button',
+        action_id: RELEASE_ACTION_ID,
+        text: { type: 'plain_text', text: 'Release containment' },
+        style: 'danger',
+        value: buttonValue(request),
+        confirm: {
+          title: { type: 'plain_text', text: 'Release containment?' },
+          text: { type: 'mrkdwn', text: 'Undoes what this run changed (lifts the isolation, restores access it removed).' },
+          confirm: { type: 'plain_text', text: 'Release' },
+          deny: { type: 'plain_text', text: 'Cancel' },
+        },
+      },
+    ],
+  };
+}
+
 /** The message once the run has moved on: the same evidence, the buttons replaced by the state (unless still open). */
 export function progressBlocks(p: ApprovalProgress, link: string): Block[] {
   const open = p.stage === 'awaiting-second-approval';
   const status = section(statusLine(p));
   const blocks = approvalBlocks(p.request, link, open ? null : status);
+  if (p.stage === 'contained' && p.releasable) return [...blocks, releaseButton(p.request)];
   return open ? [...blocks.slice(0, -1), status, blocks[blocks.length - 1] as Block] : blocks;
 }

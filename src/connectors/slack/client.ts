@@ -3,6 +3,7 @@
  * `rejectRateLimitedCalls`): Slack's `ok: false` and 429 `Retry-After` become ConnectorErrors, and Temporal retries
  * the activity with the right delay. The token is passed to the client only; it never appears in errors or logs.
  */
+import { canonicalName, NO_ORG, type OrgIdentity } from '../../identity/canonical';
 import { LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api';
 import type { z } from 'zod';
 import type { SlackApprover, SlackMessageRef } from '../../contracts/playbook';
@@ -21,6 +22,8 @@ export interface SlackNotifierOptions {
   approvers: { users: string[]; userGroups: string[] };
   userMap: Record<string, string>;
   mapUsersByEmail: boolean;
+  /** The organisation's domains: an e-mail at one of them maps to the plain account name, any other stays whole. */
+  identity?: OrgIdentity;
   escalation?: { channel?: string | undefined; userGroup?: string | undefined } | undefined;
   uiUrl: string;
   namespace: string;
@@ -113,13 +116,17 @@ export class SlackApprovalNotifier implements ApprovalNotifier {
   }
 
   private async nameOf(userId: string): Promise<Pick<SlackApprover, 'name' | 'nameSource'>> {
+    const org = this.options.identity ?? NO_ORG;
     const mapped = this.options.userMap[userId];
-    if (mapped) return { name: mapped, nameSource: 'mapping' };
+    // A mapped or e-mail name that cannot be canonicalised (a look-alike) maps to nobody: that person decides nothing.
+    if (mapped) return { name: canonicalName(mapped, org), nameSource: 'mapping' };
     if (!this.options.mapUsersByEmail) return { name: null, nameSource: null };
     const info = await this.call('users.info', { user: userId }, usersInfoResponse);
     const email = info.user.profile?.email;
     if (info.user.deleted || info.user.is_bot || !email || !email.includes('@')) return { name: null, nameSource: null };
-    return { name: email.slice(0, email.lastIndexOf('@')).toLowerCase(), nameSource: 'email' };
+    // The whole address, canonicalised: jdoe@corp.example is jdoe; jdoe@partner.example is someone else.
+    const name = canonicalName(email, org);
+    return { name, nameSource: name === null ? null : 'email' };
   }
 
   async requestApproval(request: ApprovalRequest): Promise<ApprovalNotice> {

@@ -232,31 +232,31 @@ export function siemRoutes(deps: SiemRouteDeps) {
           body.lines.map((line) => ({
             index: line.line,
             normalized: line.ok
-              ? normalizeGeneric(line.value, deps.now(), `line ${line.line}: `)
+              ? normalizeGeneric(line.value, deps.now(), `line ${line.line}: `, deps.config.identity)
               : { ok: false, details: [{ path: `line ${line.line}`, message: line.message }] },
           })),
         );
       }
-      return single(request, reply, normalizeGeneric(body, deps.now()));
+      return single(request, reply, normalizeGeneric(body, deps.now(), '', deps.config.identity));
     },
     splunk: async (request, reply) => {
       const body = requireBody(request);
       if (body instanceof NdjsonBatch) throw unsupportedBatch();
-      const normalized = normalizeSplunk(body, deps.now());
+      const normalized = normalizeSplunk(body, deps.now(), deps.config.identity);
       if ('envelope' in normalized) throw envelope(normalized.envelope);
       return single(request, reply, normalized);
     },
     sentinel: async (request, reply) => {
       const body = requireBody(request);
       if (body instanceof NdjsonBatch) throw unsupportedBatch();
-      const normalized = normalizeSentinel(body, deps.now());
+      const normalized = normalizeSentinel(body, deps.now(), deps.config.identity);
       if ('envelope' in normalized) throw envelope(normalized.envelope);
       return single(request, reply, normalized);
     },
     elastic: async (request, reply) => {
       const body = requireBody(request);
       if (body instanceof NdjsonBatch) throw unsupportedBatch();
-      const normalized = normalizeElastic(body, deps.now());
+      const normalized = normalizeElastic(body, deps.now(), deps.config.identity);
       if ('envelope' in normalized) throw envelope(normalized.envelope);
       return batch(
         request,

@@ -1,5 +1,6 @@
 /**
- * `POST /slack/interactions`: Slack's button clicks on approval messages.
+ * `POST /slack/interactions`: Slack's button clicks on approval messages, and the "Release containment" button on
+ * the contained message (a `releaseContainment` Update with `via: 'slack'`; the same validator as the CLI's).
  *
  * Order matters: the signature is verified over the raw bytes before anything is parsed (an opaque 401 otherwise),
  * replays inside the five-minute window are refused, then the payload is validated and the team and app checked.
@@ -13,14 +14,20 @@
  * `response_url` as an ephemeral message. If this process dies between the two, the click is lost and the approver
  * sees no change and clicks again: nothing is decided without the run's validator.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import type { Config } from '../../config';
-import { APPROVAL_ACTIONS, APPROVAL_BLOCK_ID, type ApprovalActionId } from '../../connectors/slack/blocks';
+import {
+  APPROVAL_ACTIONS,
+  APPROVAL_BLOCK_ID,
+  RELEASE_ACTION_ID,
+  RELEASE_BLOCK_ID,
+  type ApprovalActionId,
+} from '../../connectors/slack/blocks';
 import { blockActionsPayload, buttonValueSchema, type BlockActionsPayload } from '../../connectors/slack/schemas';
-import type { ApprovalDecisionInput } from '../../contracts/playbook';
-import { decideApprovalUpdate } from '../../../workflows/messages';
+import type { ApprovalDecisionInput, ContainmentReviewInput } from '../../contracts/playbook';
+import { decideApprovalUpdate, releaseContainmentUpdate } from '../../../workflows/messages';
 import { zodDetails } from '../../error-details';
 import { HttpError } from '../errors';
 import { ReplayGuard, verifySlackSignature } from '../slack-verify';
@@ -35,6 +42,8 @@ export interface SlackRouteDeps {
 const UNAUTHORIZED = { error: 'Unauthorized', details: [] };
 /** The handler is synchronous; an Update that takes longer than this means Temporal or the worker is in trouble. */
 const UPDATE_DEADLINE_MS = 10_000;
+/** How long a Slack release waits for the run's verdict before it answers "accepted, running". */
+const SETTLE_MS = 3_000;
 
 export function slackRoutes(deps: SlackRouteDeps) {
   const { slack } = deps;
@@ -42,8 +51,11 @@ export function slackRoutes(deps: SlackRouteDeps) {
   const inFlight = new Set<Promise<void>>();
 
   return (app: FastifyInstance) => {
-    // Slack posts `payload=<json>` form-encoded. Keep the raw bytes and parse nothing until the signature checks out.
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request, body, done) => {
+    // Slack posts `payload=<json>` form-encoded. Keep the raw bytes of whatever arrives and parse nothing until the
+    // signature checks out: an unsigned request gets the same opaque 401 whatever its content type (the app's JSON
+    // parser would answer 400, an unknown type 415, and so say something before authentication).
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
       request.rawBody = body as Buffer;
       done(null, undefined);
     });
@@ -67,12 +79,41 @@ export function slackRoutes(deps: SlackRouteDeps) {
         return reply.code(401).send(UNAUTHORIZED);
       }
 
+      const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      if (type !== 'application/x-www-form-urlencoded') {
+        throw new HttpError(415, 'Unsupported content type: Slack interactions are application/x-www-form-urlencoded', [
+          { path: 'content-type', message: `got ${request.headers['content-type'] ?? 'none'}` },
+        ]);
+      }
       const payload = parsePayload(request.rawBody ?? Buffer.alloc(0));
       if (payload.team.id !== slack.teamId || payload.api_app_id !== slack.appId) {
         request.log.warn({ team: payload.team.id, app: payload.api_app_id }, 'Slack request refused: other workspace or app');
         throw new HttpError(403, 'This Slack workspace or app may not act here');
       }
       const action = payload.actions[0];
+      if (action?.block_id === RELEASE_BLOCK_ID && action.action_id === RELEASE_ACTION_ID) {
+        const value = buttonValueSchema.safeParse(safeJson(action.value ?? ''));
+        if (!value.success) throw new HttpError(400, 'Invalid button value', zodDetails(value.error, action.value));
+        const review: ContainmentReviewInput = {
+          approver: payload.user.id,
+          via: 'slack',
+          comment: 'released from Slack',
+          digest: value.data.d,
+          slack: {
+            teamId: payload.team.id,
+            channelId: payload.container.channel_id,
+            messageTs: payload.container.message_ts,
+            userId: payload.user.id,
+            userName: payload.user.username ?? payload.user.name ?? '',
+            actionId: action.action_id,
+            actionTs: action.action_ts,
+          },
+        };
+        const updateId = `slack-release:${payload.team.id}:${payload.user.id}:${action.action_ts}`;
+        const task = release(deps, request.log, value.data.w, review, updateId, payload).finally(() => inFlight.delete(task));
+        inFlight.add(task);
+        return reply.code(200).send();
+      }
       if (!action || action.block_id !== APPROVAL_BLOCK_ID || !Object.hasOwn(APPROVAL_ACTIONS, action.action_id)) {
         throw new HttpError(400, 'Unknown Slack action', [{ path: 'actions.0.action_id', message: 'is not an approval button' }]);
       }
@@ -145,7 +186,9 @@ async function decide(
     log.info({ ...context, status: state.status }, 'Slack decision accepted');
     outcome =
       state.status === 'pending'
-        ? ':hourglass: Your approval is recorded. Endpoint isolation waits for a second, different approver.'
+        ? state.awaitingSecondBecause && !state.awaitingSecondBecause.startsWith('endpoint isolation')
+          ? `:hourglass: Your decision is recorded; it waits for a second, different approver: ${state.awaitingSecondBecause}.`
+          : ':hourglass: Your approval is recorded. Endpoint isolation waits for a second, different approver.'
         : `:white_check_mark: Your decision is recorded: *${state.status}*.`;
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
@@ -161,6 +204,54 @@ async function decide(
       outcome =
         ':warning: Your decision could not be confirmed: the workflow service did not answer in time. ' +
         'If the message does not change, click again (a decision is never applied twice).';
+    }
+  }
+  await respond(deps, log, payload.response_url, outcome);
+}
+
+/**
+ * Hands a release request to the run (the validator applies the approver rules) and tells the clicker whether it was
+ * accepted. Only acceptance is awaited: the release itself runs as durable steps that may poll a vendor for minutes;
+ * its result is in the run (`GET /runs/:id`, `soar show`) and the audit trail. Never throws.
+ */
+async function release(
+  deps: SlackRouteDeps,
+  log: FastifyBaseLogger,
+  workflowId: string,
+  review: ContainmentReviewInput,
+  updateId: string,
+  payload: BlockActionsPayload,
+): Promise<void> {
+  const context = { workflowId, approver: review.approver, updateId };
+  let outcome: string;
+  try {
+    const handle = deps.client.workflow.getHandle(workflowId);
+    const update = await deps.client.connection.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+      handle.startUpdate(releaseContainmentUpdate, { args: [review], updateId, waitForStage: WorkflowUpdateStage.ACCEPTED }),
+    );
+    // A rejection (or a release that finished at once) comes with the start's answer; an accepted release runs on.
+    const settled = await Promise.race([
+      update.result().then((state) => ({ state })),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), SETTLE_MS)),
+    ]);
+    log.info({ ...context, status: settled?.state.status ?? 'releasing' }, 'Slack release accepted');
+    outcome = settled
+      ? `:white_check_mark: Release recorded: *${settled.state.status}* (${settled.state.results.map((r) => `${r.action}: ${r.status}`).join(', ')}).`
+      : ':arrows_counterclockwise: Release accepted: the run undoes what it changed, each step verified. ' +
+        `Its result: \`npm run soar -- show ${workflowId}\` or GET /runs/${workflowId}.`;
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      const reason = err.cause instanceof Error ? err.cause.message : err.message;
+      log.warn({ ...context, reason }, 'Slack release rejected by the run');
+      outcome = `:no_entry: Not accepted: ${reason}`;
+    } else if (err instanceof WorkflowNotFoundError) {
+      log.warn(context, 'Slack release for a run that does not exist or has closed');
+      outcome = ':no_entry: Not accepted: this run no longer holds a containment.';
+    } else {
+      log.error({ ...context, err }, 'Slack release could not be confirmed');
+      outcome =
+        ':warning: Your release could not be confirmed: the workflow service did not answer in time. ' +
+        'Check the run before clicking again (a click is never applied twice).';
     }
   }
   await respond(deps, log, payload.response_url, outcome);
