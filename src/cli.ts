@@ -23,7 +23,8 @@ import { ConfigError, readConfigFile, secretsOf, type Config } from './config';
 import { approvalAnswer } from './format';
 import { createLogger } from './logger';
 import { start } from './start';
-import { connectClient } from './temporal/connection';
+import { connectClient, connectConnection } from './temporal/connection';
+import { formatSetupReport, NamespaceNotReadyError, SetupError, setupTemporal } from './temporal/setup';
 import { confirmContainment, decideApproval, getRunView, releaseContainment } from './temporal/playbook-runs';
 import { historyToJson } from './temporal/history-json';
 import { replayHistoryFile } from './temporal/replay';
@@ -40,6 +41,7 @@ const USAGE = `Usage: npm run soar -- <command>
   history <workflowId> [--out <file.json>]
   replay <history.json>
   audit verify [--file <audit.jsonl>]
+  setup [--create-namespace] [--retention-days 30] [--generate-key]
 
   release <workflowId> --as <approver> [--comment <text>]
   confirm <workflowId> --as <approver> [--comment <text>]`;
@@ -91,6 +93,9 @@ async function main(argv: string[]): Promise<number> {
       limit: { type: 'string' },
       out: { type: 'string' },
       file: { type: 'string' },
+      'create-namespace': { type: 'boolean', default: false },
+      'retention-days': { type: 'string' },
+      'generate-key': { type: 'boolean', default: false },
     },
   });
   const { config, deprecations } = readConfigFile();
@@ -239,6 +244,32 @@ async function main(argv: string[]): Promise<number> {
       );
       return 5;
     }
+    case 'setup': {
+      const retentionDays = values['retention-days'] === undefined ? 30 : Number(values['retention-days']);
+      if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
+        throw new UsageError('--retention-days is a whole number of days from 1 to 3650');
+      }
+      console.error(`Setting up namespace ${config.temporal.namespace} at ${config.temporal.address}`);
+      const connection = await connectConnection(config.temporal);
+      try {
+        const report = await setupTemporal(connection, config.temporal.payloadCodec, {
+          namespace: config.temporal.namespace,
+          createNamespace: values['create-namespace'],
+          retentionDays,
+          generateKey: values['generate-key'],
+        });
+        console.log(formatSetupReport(report));
+        return 0;
+      } catch (err) {
+        if (err instanceof SetupError || /Payload encryption is on/.test((err as Error).message)) {
+          console.error(`Setup incomplete: ${(err as Error).message}`);
+          return 6;
+        }
+        throw err;
+      } finally {
+        await connection.close();
+      }
+    }
     default:
       throw new UsageError(command ? `Unknown command "${command}"` : 'No command given');
   }
@@ -254,6 +285,10 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError) {
       console.error(err.message);
       process.exit(2);
+    }
+    if (err instanceof NamespaceNotReadyError) {
+      console.error(err.message);
+      process.exit(6);
     }
     console.error(`Error: ${(err as Error).message}`);
     process.exit(1);

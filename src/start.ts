@@ -19,6 +19,7 @@ import { listen } from './server';
 import { connectClient, connectWorker } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { ensureKeyFile } from './temporal/payload-codec';
+import { assertNamespaceReady } from './temporal/setup';
 import { resolveTemporalCli } from './temporal/temporal-cli';
 import { bundleWorkflows, createIngestWorker, createWorker, installSdkLogger } from './worker';
 import { createActivityDeps } from './wiring';
@@ -88,11 +89,13 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
       client = await connectClient(config.temporal);
       const c = client;
       stops.push(() => c.connection.close());
+      await assertNamespaceReady(c.connection, config.temporal.namespace);
     }
 
     if (roles.worker && !stopSignal) {
       const connection: NativeConnection = await connectWorker(config.temporal);
       stops.push(() => connection.close());
+      if (!roles.http) await assertNamespaceReady(connection, config.temporal.namespace);
       logger.info('Bundling workflows and starting the workers');
       // One bundle for both workers: bundling is seconds of CPU at start-up.
       const workflowBundle = await bundleWorkflows(logger);

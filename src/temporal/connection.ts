@@ -62,24 +62,52 @@ export function tlsConfig(config: Config['temporal']): TLSConfig | boolean {
   };
 }
 
-export async function connectClient(config: Config['temporal'], connectTimeout = '10s'): Promise<Client> {
-  const connection = await Connection.connect({
+/**
+ * "Failed to connect before the deadline" says nothing about why: name the address and what the TLS settings make
+ * likely (a refused client certificate looks exactly like an unreachable server to the client).
+ */
+export function connectFailure(config: Config['temporal'], err: unknown): Error {
+  const tls = config.tls;
+  const hint = tls.enabled
+    ? tls.clientCertFile
+      ? `TLS with client certificate ${tls.clientCertFile}: is the server up, does it trust the CA that signed it, and does ` +
+        `its certificate match ${tls.serverName ?? config.address.split(':')[0]}?`
+      : 'TLS without a client certificate: a server that requires mTLS refuses the connection (set temporal.tls.clientCertFile and clientKeyFile)'
+    : config.apiKey
+      ? 'TLS with an API key: is the address and the key right?'
+      : 'plain TCP: is the server up, and does it require TLS (temporal.tls.enabled)?';
+  return new Error(`Cannot connect to Temporal at ${config.address} (${hint}): ${(err as Error).message}`, { cause: err });
+}
+
+/** A bare connection (no data converter): for operator calls such as `soar setup`, which need no payload key. */
+export async function connectConnection(config: Config['temporal'], connectTimeout = '10s'): Promise<Connection> {
+  const options = {
     address: config.address,
     tls: tlsConfig(config),
     connectTimeout,
     interceptors: [retryInterceptor()],
     ...(config.apiKey ? { apiKey: config.apiKey } : {}),
-  });
+  };
+  try {
+    return await Connection.connect(options);
+  } catch (err) {
+    throw connectFailure(config, err);
+  }
+}
+
+export async function connectClient(config: Config['temporal'], connectTimeout = '10s'): Promise<Client> {
+  const connection = await connectConnection(config, connectTimeout);
   // Every client encrypts and decrypts payloads with the configured keys (fail closed: no key, no client).
   return new Client({ connection, namespace: config.namespace, dataConverter: dataConverterFor(config.payloadCodec) });
 }
 
-export function connectWorker(config: Config['temporal']): Promise<NativeConnection> {
-  return NativeConnection.connect({
-    address: config.address,
-    tls: tlsConfig(config),
-    ...(config.apiKey ? { apiKey: config.apiKey } : {}),
-  });
+export async function connectWorker(config: Config['temporal']): Promise<NativeConnection> {
+  const options = { address: config.address, tls: tlsConfig(config), ...(config.apiKey ? { apiKey: config.apiKey } : {}) };
+  try {
+    return await NativeConnection.connect(options);
+  } catch (err) {
+    throw connectFailure(config, err);
+  }
 }
 
 /** True when the server answers a cheap RPC within the deadline. */

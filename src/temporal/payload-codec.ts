@@ -134,7 +134,8 @@ export function payloadKeys(config: PayloadCodecConfig): PayloadKey[] {
   if (!existsSync(config.keyFile)) {
     throw new Error(
       `Payload encryption is on (temporal.payloadCodec.enabled) but no key is configured and ${config.keyFile} does not exist: ` +
-        'run `npm start` once to generate it, or set temporal.payloadCodec.keys',
+        'with the embedded dev server `npm start` generates it on first start; otherwise run `npm run soar -- setup --generate-key` ' +
+        'once and give every worker and HTTP process the same file, or set temporal.payloadCodec.keys',
     );
   }
   return readKeyFile(config.keyFile);

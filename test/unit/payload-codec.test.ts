@@ -60,7 +60,7 @@ describe('payload codec', () => {
     const file = path.join(tempDir('soar-key-'), 'sub', 'payload-codec.keys');
     assert.throws(
       () => payloadKeys({ enabled: true, keys: [], keyFile: file }),
-      /no key is configured and .* does not exist: run `npm start` once to generate it, or set temporal.payloadCodec.keys/,
+      /no key is configured and .* does not exist: with the embedded dev server `npm start` generates it on first start; otherwise run `npm run soar -- setup --generate-key` once/,
     );
     assert.equal(ensureKeyFile(file), true);
     assert.equal(statSync(file).mode & 0o777, 0o600);
