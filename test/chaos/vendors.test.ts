@@ -97,7 +97,10 @@ describe('chaos: containment while the vendors are down, slow or failing', () =>
     const { workflowId } = (await res.json()) as { workflowId: string };
     await eventually(async () => (await e2e.run(workflowId)).stage === 'awaiting-approval', 60_000, 'the approval request');
     const injected = await fault(s);
+    // The subject is nobody HR knows, so nobody's relation to them can be established: the approval takes two
+    // different approvers (docs/identity.md); the first is recorded and waits for the second.
     await decideApproval(e2e.client, workflowId, { decision: 'approve', approver: 'alice', via: 'cli' });
+    await decideApproval(e2e.client, workflowId, { decision: 'approve', approver: 'bob', via: 'cli' });
     await injected.healed;
     const result = (await e2e.client.workflow.getHandle(workflowId).result()) as RunState;
 
