@@ -317,6 +317,7 @@ describe('on a real Temporal cluster (server v1.29.1, PostgreSQL, 8 history shar
           file,
           stringify({
             ...raw,
+            log: { level: 'info' },
             dataDir: tempDir('soar-state-'),
             metrics: { sdkPrometheusAddress: `127.0.0.1:${10_000 + Math.floor(Math.random() * 20_000)}` },
           }),
