@@ -14,8 +14,13 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { stringify } from 'yaml';
 import { startCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import type { RunState } from '../../src/contracts/playbook';
+import { parseConfig } from '../../src/config';
+import { decideApproval, playbookInput } from '../../src/temporal/playbook-runs';
+import { exfilToCloudStorage } from '../../workflows';
+import { getStateQuery } from '../../workflows/messages';
+import { FakeCrowdStrike } from '../fakes/containment-vendors';
 import { StandIn } from '../fakes/stand-in';
-import { fixtureData, JDOE_DAILY, rawTestConfig, tempDir, unique, writeDataDir } from '../helpers/fixtures';
+import { escalatingAlert, fixtureData, JDOE_DAILY, rawTestConfig, tempDir, unique, writeDataDir } from '../helpers/fixtures';
 import { freePort } from '../helpers/net';
 import { eventually, testDataConverter } from '../helpers/temporal';
 
@@ -97,10 +102,10 @@ describe('on a real Temporal cluster (server v1.29.1, PostgreSQL, 8 history shar
     return file;
   }
 
-  function run(args: string[], config: string): App {
+  function run(args: string[], config: string, extraEnv: Record<string, string> = {}): App {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), ...args], {
       cwd: ROOT,
-      env: { ...process.env, SOAR_CONFIG: config },
+      env: { ...process.env, ...extraEnv, SOAR_CONFIG: config },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -289,5 +294,93 @@ describe('on a real Temporal cluster (server v1.29.1, PostgreSQL, 8 history shar
     const view = (await (await fetch(`http://127.0.0.1:${httpPorts[1]}/runs/${runId}`)).json()) as RunState;
     assert.equal(view.status, 'closed');
     assert.equal(view.alert.user, victim);
+  });
+
+  test('a worker killed (SIGKILL) right after it asked CrowdStrike to contain: the run finishes on the other worker, one request at the vendor, credited to this run', async () => {
+    const setup = run(['setup', '--create-namespace'], configFile('setup3', NAMESPACE));
+    assert.equal(await setup.exited, 0, setup.output());
+    const falcon = new FakeCrowdStrike();
+    await falcon.start();
+    try {
+      const deviceId = falcon.addDevice('LAPTOP-JD01');
+      const raw = rawTestConfig({ address: cluster.address, namespace: NAMESPACE, taskQueue: 'soar-contain', dataDir });
+      raw.vendors = { crowdstrike: { baseUrl: falcon.url, clientId: falcon.clientId, clientSecret: 'env:FALCON_SECRET' } };
+      raw.containment = {
+        isolation: { provider: 'crowdstrike', pollInterval: 200, verifyTimeout: '90s', heartbeatTimeout: '3s' },
+        access: { providers: ['dry-run'] },
+      };
+      const secrets = { FALCON_SECRET: falcon.clientSecret };
+      const config = parseConfig(raw, secrets);
+      const workerFile = (name: string) => {
+        const file = path.join(tempDir(`soar-${name}-`), 'soar.yaml');
+        writeFileSync(
+          file,
+          stringify({
+            ...raw,
+            log: { level: 'info' },
+            dataDir: tempDir('soar-state-'),
+            metrics: { sdkPrometheusAddress: `127.0.0.1:${10_000 + Math.floor(Math.random() * 20_000)}` },
+          }),
+        );
+        return file;
+      };
+      const workers = [0, 1].map((i) => run(['start', '--worker-only'], workerFile(`contain${i}`), secrets));
+      for (const w of workers) {
+        await eventually(() => Promise.resolve(w.output().includes('"msg":"Ready"') || w.child.exitCode !== null), 180_000, 'a worker');
+        assert.equal(w.child.exitCode, null, w.output());
+      }
+
+      // Right after CrowdStrike has taken the request (the device is on its way to contained), the worker that sent
+      // it dies without warning; its answer is never read.
+      const workflowId = unique('cluster-contain');
+      let killed: App | null = null;
+      falcon.around('POST', '/devices/entities/devices-actions/v2', async (req, next) => {
+        const answer = await next();
+        if (req.query.get('action_name') === 'contain' && !killed) {
+          const d = await client.workflow.getHandle(workflowId).describe();
+          const identity = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'isolateEndpoint')?.lastWorkerIdentity ?? '';
+          killed = workers.find((w) => identity.startsWith(`${w.child.pid}@`)) ?? null;
+          killed?.child.kill('SIGKILL');
+        }
+        return answer;
+      });
+
+      const handle = await client.workflow.start(exfilToCloudStorage, {
+        taskQueue: 'soar-contain',
+        workflowId,
+        args: [playbookInput(config, escalatingAlert({ user: 'jdoe', host: 'LAPTOP-JD01' }))],
+      });
+      await eventually(async () => (await handle.query(getStateQuery)).stage === 'awaiting-approval', 120_000, 'the approval request');
+      await decideApproval(client, workflowId, { decision: 'approve', approver: 'alice', via: 'cli' });
+      const state = await eventually(
+        async () => {
+          const s = await handle.query(getStateQuery);
+          const isolation = s.containment.find((r) => r.action === 'isolate-endpoint');
+          return isolation ? s : null;
+        },
+        180_000,
+        'the isolation result',
+      );
+      assert.ok(killed, 'a worker was killed right after the contain request');
+      const isolation = state.containment.find((r) => r.action === 'isolate-endpoint');
+      const contains = falcon.actionCalls('contain').filter((r) => (r.json as { ids: string[] }).ids.includes(deviceId)).length;
+      process.stderr.write(
+        `  contain requests at CrowdStrike: ${contains}; result ${isolation?.status} (${isolation?.changedBy}): ${isolation?.detail}\n`,
+      );
+      assert.equal(contains, 1, 'exactly one contain request at the vendor');
+      assert.equal(isolation?.status, 'done', isolation?.detail);
+      assert.equal(isolation?.changedBy, 'this-run', isolation?.detail);
+      const survivor = workers.find((w) => w !== killed) as App;
+      const history = await handle.fetchHistory();
+      const isolatedBy = (history.events ?? [])
+        .filter((e) => e.activityTaskStartedEventAttributes)
+        .map((e) => e.activityTaskStartedEventAttributes?.identity ?? '');
+      assert.ok(
+        isolatedBy.some((id) => id.startsWith(`${survivor.child.pid}@`)),
+        `the survivor finished it (${isolatedBy.join(', ')})`,
+      );
+    } finally {
+      await falcon.stop();
+    }
   });
 });
