@@ -15,13 +15,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { access, constants } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { grpc } from '@temporalio/proto';
+import { alive } from '../../src/temporal/dev-server';
+import { cacheRoot, isExecutable } from '../../src/temporal/temporal-cli';
 
 const execFileAsync = promisify(execFile);
 
@@ -35,17 +35,7 @@ export interface ServerTools {
 }
 
 export function serverCacheDir(env: Record<string, string | undefined> = process.env): string {
-  const base = env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
-  return path.join(base, 'soar-playbook-worker', `temporal-server-${TEMPORAL_SERVER_VERSION}`);
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return path.join(cacheRoot(env), `temporal-server-${TEMPORAL_SERVER_VERSION}`);
 }
 
 /** The Temporal server and SQL tool binaries: given by env, cached, or built now with `go install` (minutes, once). */
@@ -227,15 +217,6 @@ function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function startPostgres(bin: string, dir: string, port: number, progress: Progress): Promise<string> {
   const pgDir = path.join(dir, 'postgres');

@@ -81,7 +81,8 @@ function commandLineOf(pid: number): string | null {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this PID exists (signal 0 tests without sending anything). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

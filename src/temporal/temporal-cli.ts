@@ -28,12 +28,17 @@ export interface ResolveOptions {
   progress?: (line: string) => void;
 }
 
-export function cacheDir(env: Record<string, string | undefined> = process.env): string {
+/** Where the project caches the binaries it builds (the Temporal CLI here; the cluster's server in scripts/lib/cluster.ts). */
+export function cacheRoot(env: Record<string, string | undefined> = process.env): string {
   const base = env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
-  return path.join(base, 'soar-playbook-worker', `temporal-cli-${TEMPORAL_CLI_VERSION}`);
+  return path.join(base, 'soar-playbook-worker');
 }
 
-async function isExecutable(file: string): Promise<boolean> {
+export function cacheDir(env: Record<string, string | undefined> = process.env): string {
+  return path.join(cacheRoot(env), `temporal-cli-${TEMPORAL_CLI_VERSION}`);
+}
+
+export async function isExecutable(file: string): Promise<boolean> {
   try {
     await access(file, constants.X_OK);
     return true;

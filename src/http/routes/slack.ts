@@ -191,20 +191,11 @@ async function decide(
           : ':hourglass: Your approval is recorded. Endpoint isolation waits for a second, different approver.'
         : `:white_check_mark: Your decision is recorded: *${state.status}*.`;
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      const reason = err.cause instanceof Error ? err.cause.message : err.message;
-      log.warn({ ...context, reason }, 'Slack decision rejected by the run');
-      outcome = `:no_entry: Not accepted: ${reason}`;
-    } else if (err instanceof WorkflowNotFoundError) {
-      log.warn(context, 'Slack decision for a run that does not exist or has closed');
-      outcome = ':no_entry: Not accepted: this run no longer waits for a decision.';
-    } else {
-      // Possibly the deadline passed after the run accepted it: say only what is known.
-      log.error({ ...context, err }, 'Slack decision could not be confirmed');
-      outcome =
-        ':warning: Your decision could not be confirmed: the workflow service did not answer in time. ' +
-        'If the message does not change, click again (a decision is never applied twice).';
-    }
+    outcome = refusalOutcome(log, context, err, {
+      what: 'decision',
+      gone: 'this run no longer waits for a decision',
+      unconfirmed: 'If the message does not change, click again (a decision is never applied twice).',
+    });
   }
   await respond(deps, log, payload.response_url, outcome);
 }
@@ -235,26 +226,41 @@ async function release(
       new Promise<null>((resolve) => setTimeout(() => resolve(null), SETTLE_MS)),
     ]);
     log.info({ ...context, status: settled?.state.status ?? 'releasing' }, 'Slack release accepted');
-    outcome = settled
-      ? `:white_check_mark: Release recorded: *${settled.state.status}* (${settled.state.results.map((r) => `${r.action}: ${r.status}`).join(', ')}).`
-      : ':arrows_counterclockwise: Release accepted: the run undoes what it changed, each step verified. ' +
-        `Its result: \`npm run soar -- show ${workflowId}\` or GET /runs/${workflowId}.`;
+    outcome = !settled
+      ? ':arrows_counterclockwise: Release accepted: the run undoes what it changed, each step verified. ' +
+        `Its result: \`npm run soar -- show ${workflowId}\` or GET /runs/${workflowId}.`
+      : settled.state.status === 'not-requested' && settled.state.firstRequestBy
+        ? ":hourglass: Your release is recorded; the subject's manager is unknown, so it waits for a second, different approver."
+        : `:white_check_mark: Release recorded: *${settled.state.status}* (${settled.state.results.map((r) => `${r.action}: ${r.status}`).join(', ')}).`;
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      const reason = err.cause instanceof Error ? err.cause.message : err.message;
-      log.warn({ ...context, reason }, 'Slack release rejected by the run');
-      outcome = `:no_entry: Not accepted: ${reason}`;
-    } else if (err instanceof WorkflowNotFoundError) {
-      log.warn(context, 'Slack release for a run that does not exist or has closed');
-      outcome = ':no_entry: Not accepted: this run no longer holds a containment.';
-    } else {
-      log.error({ ...context, err }, 'Slack release could not be confirmed');
-      outcome =
-        ':warning: Your release could not be confirmed: the workflow service did not answer in time. ' +
-        'Check the run before clicking again (a click is never applied twice).';
-    }
+    outcome = refusalOutcome(log, context, err, {
+      what: 'release',
+      gone: 'this run no longer holds a containment',
+      unconfirmed: 'Check the run before clicking again (a click is never applied twice).',
+    });
   }
   await respond(deps, log, payload.response_url, outcome);
+}
+
+/** What the clicker hears when the run refused the click, has gone, or did not answer in time; logged the same way. */
+function refusalOutcome(
+  log: FastifyBaseLogger,
+  context: Record<string, unknown>,
+  err: unknown,
+  words: { what: 'decision' | 'release'; gone: string; unconfirmed: string },
+): string {
+  if (err instanceof WorkflowUpdateFailedError) {
+    const reason = err.cause instanceof Error ? err.cause.message : err.message;
+    log.warn({ ...context, reason }, `Slack ${words.what} rejected by the run`);
+    return `:no_entry: Not accepted: ${reason}`;
+  }
+  if (err instanceof WorkflowNotFoundError) {
+    log.warn(context, `Slack ${words.what} for a run that does not exist or has closed`);
+    return `:no_entry: Not accepted: ${words.gone}.`;
+  }
+  // Possibly the deadline passed after the run accepted it: say only what is known.
+  log.error({ ...context, err }, `Slack ${words.what} could not be confirmed`);
+  return `:warning: Your ${words.what} could not be confirmed: the workflow service did not answer in time. ${words.unconfirmed}`;
 }
 
 async function respond(deps: SlackRouteDeps, log: FastifyBaseLogger, url: string | undefined, text: string): Promise<void> {
