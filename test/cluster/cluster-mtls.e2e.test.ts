@@ -22,6 +22,14 @@ const clusterBasePort = () => 20_000 + 40 * Math.floor(Math.random() * 300);
 
 describe('mTLS to a real Temporal cluster', { timeout: 600_000 }, () => {
   const dir = tempDir('soar-mtls-');
+
+  // Every process its own SDK metrics port, each free when taken (a random pick once collided with a port in use).
+  const metricsPorts: number[] = [];
+  const metricsPort = (): number => {
+    const port = metricsPorts.shift();
+    if (port === undefined) throw new Error('out of metrics ports: take more in before()');
+    return port;
+  };
   let cluster: RunningCluster;
   let caFile: string;
   let client: CertPair;
@@ -29,6 +37,10 @@ describe('mTLS to a real Temporal cluster', { timeout: 600_000 }, () => {
   const children: ReturnType<typeof spawn>[] = [];
 
   before(async () => {
+    while (metricsPorts.length < 16) {
+      const port = await freePort();
+      if (!metricsPorts.includes(port)) metricsPorts.push(port);
+    }
     chmodSync(dir, 0o755);
     const certs = path.join(dir, 'certs');
     mkdirSync(certs);
@@ -80,7 +92,7 @@ describe('mTLS to a real Temporal cluster', { timeout: 600_000 }, () => {
         },
       },
       http: { host: '127.0.0.1', port: httpPort },
-      metrics: { sdkPrometheusAddress: `127.0.0.1:${10_000 + Math.floor(Math.random() * 20_000)}` },
+      metrics: { sdkPrometheusAddress: `127.0.0.1:${metricsPort()}` },
       log: { level: 'info' },
     };
     const file = path.join(stateDir, 'soar.yaml');

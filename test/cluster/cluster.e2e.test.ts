@@ -43,7 +43,19 @@ describe('on a real Temporal cluster (server v1.29.1, PostgreSQL, 8 history shar
   const standIn = new StandIn();
   const dir = tempDir('soar-cluster-');
 
+  // Every process its own SDK metrics port, each free when taken (a random pick once collided with a port in use).
+  const metricsPorts: number[] = [];
+  const metricsPort = (): number => {
+    const port = metricsPorts.shift();
+    if (port === undefined) throw new Error('out of metrics ports: take more in before()');
+    return port;
+  };
+
   before(async () => {
+    while (metricsPorts.length < 16) {
+      const port = await freePort();
+      if (!metricsPorts.includes(port)) metricsPorts.push(port);
+    }
     chmodSync(dir, 0o755); // PostgreSQL runs as its own user and must reach its data directory inside
     await standIn.start();
     let lastErr: unknown;
@@ -90,7 +102,7 @@ describe('on a real Temporal cluster (server v1.29.1, PostgreSQL, 8 history shar
       ...raw,
       http: { host: '127.0.0.1', port: extra.httpPort ?? 0 },
       // Every process its own SDK metrics endpoint (they share a machine here).
-      metrics: { sdkPrometheusAddress: `127.0.0.1:${10_000 + Math.floor(Math.random() * 20_000)}` },
+      metrics: { sdkPrometheusAddress: `127.0.0.1:${metricsPort()}` },
       vendors: {
         servicenow: { instanceUrl: standIn.url, auth: { type: 'basic', username: 'soar', password: 'snow-pass' }, requestTimeout: '60s' },
       },
@@ -319,7 +331,7 @@ describe('on a real Temporal cluster (server v1.29.1, PostgreSQL, 8 history shar
             ...raw,
             log: { level: 'info' },
             dataDir: tempDir('soar-state-'),
-            metrics: { sdkPrometheusAddress: `127.0.0.1:${10_000 + Math.floor(Math.random() * 20_000)}` },
+            metrics: { sdkPrometheusAddress: `127.0.0.1:${metricsPort()}` },
           }),
         );
         return file;
