@@ -145,6 +145,11 @@ export interface ClusterPorts {
   postgres: number;
 }
 
+/** A random base port for a test cluster: room for its 31 ports, membership ports below 32768 (a smallint). */
+export function randomClusterBasePort(): number {
+  return 20_000 + 40 * Math.floor(Math.random() * 300);
+}
+
 export function clusterPorts(base: number): ClusterPorts {
   return {
     frontend: base,

@@ -131,14 +131,7 @@ export function devServerPid(setup: Setup): number | null {
   return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { alive } from '../../src/temporal/dev-server';
 
 export function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -11,20 +11,19 @@ import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { makeCa, makeCert, type CertPair } from '../../scripts/lib/certs';
-import { startCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import { randomClusterBasePort, startCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import type { RunState } from '../../src/contracts/playbook';
 import { rawTestConfig, tempDir, unique } from '../helpers/fixtures';
-import { freePort } from '../helpers/net';
+import { freePort, freePorts } from '../helpers/net';
 import { eventually, testDataConverter } from '../helpers/temporal';
 
 const ROOT = path.resolve(__dirname, '../..');
-const clusterBasePort = () => 20_000 + 40 * Math.floor(Math.random() * 300);
 
 describe('mTLS to a real Temporal cluster', { timeout: 600_000 }, () => {
   const dir = tempDir('soar-mtls-');
 
   // Every process its own SDK metrics port, each free when taken (a random pick once collided with a port in use).
-  const metricsPorts: number[] = [];
+  let metricsPorts: number[] = [];
   const metricsPort = (): number => {
     const port = metricsPorts.shift();
     if (port === undefined) throw new Error('out of metrics ports: take more in before()');
@@ -37,10 +36,7 @@ describe('mTLS to a real Temporal cluster', { timeout: 600_000 }, () => {
   const children: ReturnType<typeof spawn>[] = [];
 
   before(async () => {
-    while (metricsPorts.length < 16) {
-      const port = await freePort();
-      if (!metricsPorts.includes(port)) metricsPorts.push(port);
-    }
+    metricsPorts = await freePorts(16);
     chmodSync(dir, 0o755);
     const certs = path.join(dir, 'certs');
     mkdirSync(certs);
@@ -54,7 +50,7 @@ describe('mTLS to a real Temporal cluster', { timeout: 600_000 }, () => {
       try {
         cluster = await startCluster({
           dir: path.join(dir, 'cluster'),
-          basePort: clusterBasePort(),
+          basePort: randomClusterBasePort(),
           tls: {
             caFile,
             serverCertFile: server.certFile,

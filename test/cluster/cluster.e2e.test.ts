@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { stringify } from 'yaml';
-import { startCluster, type RunningCluster } from '../../scripts/lib/cluster';
+import { randomClusterBasePort, startCluster, type RunningCluster } from '../../scripts/lib/cluster';
 import type { RunState } from '../../src/contracts/playbook';
 import { parseConfig } from '../../src/config';
 import { decideApproval, playbookInput } from '../../src/temporal/playbook-runs';
@@ -21,7 +21,7 @@ import { getStateQuery } from '../../workflows/messages';
 import { FakeCrowdStrike } from '../fakes/containment-vendors';
 import { StandIn } from '../fakes/stand-in';
 import { escalatingAlert, fixtureData, JDOE_DAILY, rawTestConfig, tempDir, unique, writeDataDir } from '../helpers/fixtures';
-import { freePort } from '../helpers/net';
+import { freePort, freePorts } from '../helpers/net';
 import { eventually, testDataConverter } from '../helpers/temporal';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -33,9 +33,6 @@ interface App {
   exited: Promise<number | null>;
 }
 
-/** A base port with room for the cluster's 31 ports, below 32768 (the server keeps membership ports in a smallint). */
-const clusterBasePort = () => 20_000 + 40 * Math.floor(Math.random() * 300);
-
 describe('on a real Temporal cluster (server v1.29.1, PostgreSQL, 8 history shards)', { timeout: 900_000 }, () => {
   let cluster: RunningCluster;
   let client: Client;
@@ -44,7 +41,7 @@ describe('on a real Temporal cluster (server v1.29.1, PostgreSQL, 8 history shar
   const dir = tempDir('soar-cluster-');
 
   // Every process its own SDK metrics port, each free when taken (a random pick once collided with a port in use).
-  const metricsPorts: number[] = [];
+  let metricsPorts: number[] = [];
   const metricsPort = (): number => {
     const port = metricsPorts.shift();
     if (port === undefined) throw new Error('out of metrics ports: take more in before()');
@@ -52,10 +49,7 @@ describe('on a real Temporal cluster (server v1.29.1, PostgreSQL, 8 history shar
   };
 
   before(async () => {
-    while (metricsPorts.length < 16) {
-      const port = await freePort();
-      if (!metricsPorts.includes(port)) metricsPorts.push(port);
-    }
+    metricsPorts = await freePorts(16);
     chmodSync(dir, 0o755); // PostgreSQL runs as its own user and must reach its data directory inside
     await standIn.start();
     let lastErr: unknown;
@@ -63,7 +57,7 @@ describe('on a real Temporal cluster (server v1.29.1, PostgreSQL, 8 history shar
       try {
         cluster = await startCluster({
           dir: path.join(dir, 'cluster'),
-          basePort: clusterBasePort(),
+          basePort: randomClusterBasePort(),
           progress: (l) => process.stderr.write(`  cluster: ${l}\n`),
         });
         break;

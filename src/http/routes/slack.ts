@@ -99,15 +99,7 @@ export function slackRoutes(deps: SlackRouteDeps) {
           via: 'slack',
           comment: 'released from Slack',
           digest: value.data.d,
-          slack: {
-            teamId: payload.team.id,
-            channelId: payload.container.channel_id,
-            messageTs: payload.container.message_ts,
-            userId: payload.user.id,
-            userName: payload.user.username ?? payload.user.name ?? '',
-            actionId: action.action_id,
-            actionTs: action.action_ts,
-          },
+          slack: clickContext(payload, action),
         };
         const updateId = `slack-release:${payload.team.id}:${payload.user.id}:${action.action_ts}`;
         const task = release(deps, request.log, value.data.w, review, updateId, payload).finally(() => inFlight.delete(task));
@@ -128,15 +120,7 @@ export function slackRoutes(deps: SlackRouteDeps) {
         approver: payload.user.id,
         via: 'slack',
         digest: value.data.d,
-        slack: {
-          teamId: payload.team.id,
-          channelId: payload.container.channel_id,
-          messageTs: payload.container.message_ts,
-          userId: payload.user.id,
-          userName: payload.user.username ?? payload.user.name ?? '',
-          actionId: action.action_id,
-          actionTs: action.action_ts,
-        },
+        slack: clickContext(payload, action),
       };
       const task = decide(deps, request.log, value.data.w, decision, payload).finally(() => inFlight.delete(task));
       inFlight.add(task);
@@ -151,6 +135,19 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Where and by whom a button was clicked: what the run's validator checks a Slack decision or release against. */
+function clickContext(payload: BlockActionsPayload, action: BlockActionsPayload['actions'][number]) {
+  return {
+    teamId: payload.team.id,
+    channelId: payload.container.channel_id,
+    messageTs: payload.container.message_ts,
+    userId: payload.user.id,
+    userName: payload.user.username ?? payload.user.name ?? '',
+    actionId: action.action_id,
+    actionTs: action.action_ts,
+  };
 }
 
 function parsePayload(raw: Buffer): BlockActionsPayload {
