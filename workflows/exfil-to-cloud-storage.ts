@@ -4,7 +4,7 @@
  * lives in workflows/steps/ and writes its own audit record; this file only orders them and keeps the run state.
  * Deterministic code only.
  */
-import { condition, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { PlaybookInput, PlaybookStage, RunOutcome, RunState } from '../src/contracts/playbook';
 import { SA } from '../src/contracts/search-attributes';
 import { currentDetails } from './case-summary';
@@ -18,6 +18,9 @@ import { decideAndRecord } from './steps/decision';
 import { enrich } from './steps/enrichment';
 import { caseAlertOf, registerEvidenceHandlers } from './steps/evidence';
 import { holdForRelease, NO_LEASE, NO_RELEASE, registerReleaseHandlers } from './steps/release';
+
+/** The patch under which the volume rule counts the day so far (rule version /2) and joins re-bind the approval. */
+export const DAY_TOTALS_PATCH = 'volume-day-total';
 
 export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunState> {
   const { alert } = input;
@@ -52,14 +55,18 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     upsertSearchAttributes([{ key: SA.playbookStage, value: stage }]);
   };
 
+  // Since rule version /2 the volume rule counts the user's day so far (local days): the baseline waits for HR's time
+  // zone, and the alerts that joined before the decision count. Runs started before it keep the single-upload rule.
+  const dayTotals = patched(DAY_TOTALS_PATCH);
+
   // 1. Enrichment.
   setStage('enriching');
-  const enrichment = await enrich(alert);
+  const enrichment = await enrich(alert, { dayTotals });
   state.enrichment = enrichment;
 
   // 2. The escalation decision: pure and deterministic.
   setStage('deciding');
-  const decision = await decideAndRecord(input, state, enrichment);
+  const decision = await decideAndRecord(input, state, enrichment, dayTotals);
 
   if (decision.outcome === 'escalate') {
     // 3. Approval.

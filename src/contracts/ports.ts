@@ -53,8 +53,33 @@ export interface DeviceInventory {
 
 export interface UploadBaselines {
   readonly name: string;
-  /** Daily volumes over the 30 days before `asOf` (an ISO time, the event time; default now). */
-  baselineFor(user: string, asOf?: string): Promise<BaselineFinding | null>;
+  /**
+   * Daily volumes over the 30 days before `asOf` (an ISO time, the event time; default now). With `day`, the days
+   * are the user's local days and the finding carries `day`: what the user uploaded on the event's day before it.
+   */
+  baselineFor(user: string, asOf?: string, day?: DayQuery): Promise<BaselineFinding | null>;
+}
+
+/** The day boundary, and what this worker has recorded (sources without the day in their data add it). */
+export interface DayQuery {
+  timezone: string;
+  timezoneSource: 'hr' | 'organisation-default';
+  recorded: RecordedUploads;
+}
+
+/** One upload an alert reported, as a case recorded it. */
+export interface RecordedUpload {
+  source: string;
+  alertId: string;
+  eventTime: string;
+  bytesOut: number;
+}
+
+/** The uploads of the alerts the playbook has recorded for a user (every case, every worker), e.g. in Temporal. */
+export interface RecordedUploads {
+  readonly name: string;
+  /** Alerts with an event time in [from, to), each once; the asking case's own alerts are left out (it counts them). */
+  uploadsOf(user: string, window: { from: string; to: string }): Promise<RecordedUpload[]>;
 }
 
 export interface BusinessHoursPolicy {

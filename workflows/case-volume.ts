@@ -1,0 +1,26 @@
+/**
+ * The case's volume as the volume rule counts it: the day so far before the case (from the baseline finding) plus
+ * the case's own uploads on that local day. Pure: shown in the run state and the approval request.
+ */
+import type { CaseVolume, RunState } from '../src/contracts/playbook';
+
+export function caseVolumeOf(state: Pick<RunState, 'alerts' | 'enrichment'>): CaseVolume {
+  const baseline = state.enrichment.baseline;
+  const day = baseline?.status === 'ok' ? (baseline.value.day ?? null) : null;
+  const inDay = day
+    ? state.alerts.filter((a) => {
+        const t = Date.parse(a.eventTime);
+        return t >= Date.parse(day.start) && t < Date.parse(day.end);
+      })
+    : state.alerts;
+  const caseBytes = inDay.reduce((sum, a) => sum + a.bytesOut, 0);
+  return {
+    day: day?.date ?? null,
+    timezone: day?.timezone ?? null,
+    priorBytes: day?.priorBytes ?? null,
+    caseBytes,
+    caseUploads: inDay.length,
+    dayBytes: day ? day.priorBytes + caseBytes : null,
+    updatedAt: new Date().toISOString(),
+  };
+}
