@@ -11,7 +11,13 @@ import { currentDetails } from './case-summary';
 import { getStateQuery } from './messages';
 import { buildReport } from './report';
 import { notificationActivities } from './steps/activities';
-import { NO_APPROVAL, publishApprovalProgress, registerApprovalHandlers, requestAndAwaitApproval } from './steps/approval';
+import {
+  NO_APPROVAL,
+  publishApprovalProgress,
+  registerApprovalHandlers,
+  requestAndAwaitApproval,
+  supersedeForJoin,
+} from './steps/approval';
 import { reportAndClose } from './steps/closing';
 import { contain, containmentState } from './steps/containment';
 import { decideAndRecord } from './steps/decision';
@@ -47,17 +53,17 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   setHandler(getStateQuery, () => state);
   registerApprovalHandlers(input, state);
   registerReleaseHandlers(input, state);
-  registerEvidenceHandlers(state);
+  // Since rule version /2 the volume rule counts the user's day so far (local days): the baseline waits for HR's time
+  // zone, the alerts that joined before the decision count, and one that joins a waiting approval re-binds it to the
+  // new total. Runs started before it keep the single-upload rule.
+  const dayTotals = patched(DAY_TOTALS_PATCH);
+  registerEvidenceHandlers(state, dayTotals ? (joined) => supersedeForJoin(state, joined) : undefined);
 
   const setStage = (stage: PlaybookStage) => {
     state.stage = stage;
     setCurrentDetails(currentDetails(state));
     upsertSearchAttributes([{ key: SA.playbookStage, value: stage }]);
   };
-
-  // Since rule version /2 the volume rule counts the user's day so far (local days): the baseline waits for HR's time
-  // zone, and the alerts that joined before the decision count. Runs started before it keep the single-upload rule.
-  const dayTotals = patched(DAY_TOTALS_PATCH);
 
   // 1. Enrichment.
   setStage('enriching');
@@ -73,7 +79,7 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
     setStage('awaiting-approval');
     // The UI's current details show the pending request (and its expiry) as soon as it exists.
     void condition(() => state.approval.status === 'pending').then(() => setCurrentDetails(currentDetails(state)));
-    const { told } = await requestAndAwaitApproval(input, state, decision);
+    const { told } = await requestAndAwaitApproval(input, state, decision, { rebindOnJoin: dayTotals });
 
     // 4. Containment, only after an authorised human approved.
     if (state.approval.status === 'approved') {

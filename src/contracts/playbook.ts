@@ -260,6 +260,11 @@ export interface ApprovalState {
   approvedActions: ContainmentActionName[] | null;
   /** Every accepted decision, in order (more than one only under the two-person rule). */
   decisions: ApprovalRecord[];
+  /**
+   * Digests this request was bound to before it was re-bound (an alert joined the waiting case and changed what the
+   * approver is shown): a click carrying one is refused with the reason. Absent in runs started before re-binding.
+   */
+  superseded?: { digest: string; reason: string; at: string }[];
 }
 
 export const CONTAINMENT_ACTIONS = ['revoke-cloud-storage-access', 'isolate-endpoint'] as const;

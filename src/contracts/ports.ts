@@ -8,6 +8,7 @@ import type {
   ApprovalState,
   ApproverRef,
   BaselineFinding,
+  CaseVolume,
   ContainmentActionResult,
   DecisionRecord,
   DeviceFinding,
@@ -110,6 +111,8 @@ export interface ApprovalRequest {
    * every decision needs two different approvers. Absent or null otherwise.
    */
   twoApproversBecause?: string | null;
+  /** The case's volume, this upload and the day so far (rule version /2); updated when an alert joins (re-bound). */
+  volume?: CaseVolume;
 }
 
 /** Where the request went: `message` is set when it is a chat message that later updates edit in place. */
@@ -123,7 +126,8 @@ export interface ApprovalProgress {
   request: ApprovalRequest;
   message: SlackMessageRef | null;
   escalationMessage: SlackMessageRef | null;
-  stage: 'awaiting-second-approval' | 'decided' | 'expired' | 'contained' | 'containment-failed';
+  /** `rebound`: an alert joined the waiting case; the request (and its buttons) now carry the new total and digest. */
+  stage: 'awaiting-second-approval' | 'rebound' | 'decided' | 'expired' | 'contained' | 'containment-failed';
   approval: ApprovalState;
   containment: ContainmentActionResult[];
   /** The run holds its containment for release: the contained message offers a "Release containment" button. */
