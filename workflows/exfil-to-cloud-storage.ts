@@ -9,6 +9,7 @@ import type { PlaybookInput, PlaybookStage, RunOutcome, RunState } from '../src/
 import { SA } from '../src/contracts/search-attributes';
 import { currentDetails } from './case-summary';
 import { getStateQuery } from './messages';
+import { recordUploadsInMemo } from './case-volume';
 import { buildReport } from './report';
 import { notificationActivities } from './steps/activities';
 import {
@@ -57,7 +58,16 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   // zone, the alerts that joined before the decision count, and one that joins a waiting approval re-binds it to the
   // new total. Runs started before it keep the single-upload rule.
   const dayTotals = patched(DAY_TOTALS_PATCH);
-  registerEvidenceHandlers(state, dayTotals ? (joined) => supersedeForJoin(state, joined) : undefined);
+  registerEvidenceHandlers(
+    state,
+    dayTotals
+      ? (joined) => {
+          recordUploadsInMemo(state);
+          supersedeForJoin(state, joined);
+        }
+      : undefined,
+  );
+  if (dayTotals) recordUploadsInMemo(state);
 
   const setStage = (stage: PlaybookStage) => {
     state.stage = stage;
