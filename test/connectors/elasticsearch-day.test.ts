@@ -124,7 +124,7 @@ describe("Elasticsearch: the user's local days and the event's day so far", () =
       // 30 whole New York days (28 Oct 00:00 EDT ... 26 Nov), then 27 Nov up to the event.
       range: { '@timestamp': { gte: '2026-10-28T04:00:00.000Z', lt: EVENT } },
     });
-    assert.deepEqual((body.aggs as Record<string, { date_histogram: unknown }>).daily.date_histogram, {
+    assert.deepEqual((body.aggs as Record<string, { date_histogram: unknown }>).daily?.date_histogram, {
       field: '@timestamp',
       calendar_interval: '1d',
       time_zone: NY,
