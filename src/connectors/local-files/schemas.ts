@@ -49,7 +49,13 @@ export const uploadBaselinesFileSchema = z.strictObject({
        * the playbook records: counted into "the day so far" of an upload on that date.
        */
       uploadsByDate: z
-        .record(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'keys are local dates, YYYY-MM-DD'), z.number().int().nonnegative())
+        .record(z.string(), z.number().int().nonnegative())
+        .superRefine((byDate, ctx) => {
+          for (const key of Object.keys(byDate)) {
+            if (!/^\d{4}-\d{2}-\d{2}$/.test(key))
+              ctx.addIssue({ code: 'custom', path: [key], message: 'keys are local dates, YYYY-MM-DD' });
+          }
+        })
         .optional(),
     }),
   ),
