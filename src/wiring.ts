@@ -254,8 +254,9 @@ export function createNotifier(config: Config, logger: Logger): ApprovalNotifier
 
 /** Tier 2 escalations: to Slack's escalation channel through the approval notifier's client when Slack is configured, and always to the log. */
 export function createEscalationNotifier(notifier: ApprovalNotifier, logger: Logger): EscalationNotifier {
-  const log = new LogEscalationNotifier(logger.child({ component: 'escalations' }));
-  return notifier instanceof SlackApprovalNotifier ? new SlackEscalationNotifier(notifier, log) : log;
+  const escalations = logger.child({ component: 'escalations' });
+  const log = new LogEscalationNotifier(escalations);
+  return notifier instanceof SlackApprovalNotifier ? new SlackEscalationNotifier(notifier, log, escalations) : log;
 }
 
 /** The cloud-storage catalog (the domain allowlist) the activities and the HTTP app's case keys read. */
