@@ -19,7 +19,9 @@
  *   ack         p50 / p99 over every 2xx answer (a 503 retried after Retry-After counts only by its final 2xx);
  *   CPU         CPU seconds per role during the deployment's block, from /proc: HTTP processes, worker processes,
  *               the Temporal server, PostgreSQL (postmaster and its backends, exited ones included), and the whole
- *               machine's busy share (which includes anything else running on it).
+ *               machine's busy share (which includes anything else running on it); CPU ms per run: all roles'
+ *               CPU over the runs, the figure a capacity plan scales from (it holds on a machine shared with other
+ *               work, where wall-clock throughput does not).
  * Loopback only; every loop bounded in count and time.
  */
 import { readdirSync, readFileSync, chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
@@ -204,6 +206,7 @@ function table(results: Result[]): string {
     'recorded twice',
     'duplicate runs',
     'CPU seconds by role',
+    'CPU ms per run',
     'machine busy',
   ];
   const lines = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`];
@@ -233,6 +236,7 @@ function table(results: Result[]): string {
         Object.entries(r.cpu.roles)
           .map(([k, s]) => `${k} ${num(s, 0)}`)
           .join(', '),
+        num((Object.values(r.cpu.roles).reduce((a, b) => a + b, 0) / v.runs) * 1000, 0),
         `${num(r.cpu.machineBusy * 100, 0)}%`,
       ].join(' | ')} |`,
     );
