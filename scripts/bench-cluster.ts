@@ -179,7 +179,10 @@ function report(r: Result, log: (line: string) => void): void {
             .join(', ')})`
         : ''),
   );
-  log(`  ack p50 ${ms(acks.p50)} p99 ${ms(acks.p99)} max ${ms(acks.max)}`);
+  log(
+    `  ack p50 ${ms(acks.p50)} p99 ${ms(acks.p99)} max ${ms(acks.max)}; ${pendingAnswers(r.block)} answers "recorded, case pending" ` +
+      '(an exact resend answered so counts as "recorded twice": a pending answer does not say "duplicate")',
+  );
   log(
     `  CPU seconds over ${secs(r.cpu.wallSeconds)}: ${Object.entries(r.cpu.roles)
       .map(([k, s]) => `${k} ${num(s)}`)
@@ -189,6 +192,11 @@ function report(r: Result, log: (line: string) => void): void {
     `  workflow-task timeouts: ${r.block.health.history.workflowTaskTimeouts} in ${r.block.health.history.sampled} sampled histories, ${r.block.health.logLines} log lines`,
   );
   log(formatCurve(r.block.drain.samples));
+}
+
+/** 2xx answers that recorded the alert but could not name its case yet (the case index answered too late). */
+function pendingAnswers(block: StormProjectBlock): number {
+  return block.deliveries.flatMap((d) => d.attempts).filter((a) => a.status >= 200 && a.status < 300 && a.body?.pending === true).length;
 }
 
 function table(results: Result[]): string {
@@ -203,6 +211,7 @@ function table(results: Result[]): string {
     'drain',
     '503s',
     'lost',
+    'pending answers',
     'recorded twice',
     'duplicate runs',
     'CPU seconds by role',
@@ -231,6 +240,7 @@ function table(results: Result[]): string {
         drained === null ? 'NOT drained' : secs(drained),
         String(v.answers503),
         String(v.lost),
+        String(pendingAnswers(r.block)),
         String(v.recordedTwice),
         String(v.duplicateRuns),
         Object.entries(r.cpu.roles)
