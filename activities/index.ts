@@ -3,6 +3,7 @@
  * already validated, and translate connector errors into Temporal failures (see failures.ts).
  */
 import { Context, log } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type {
   BaselineFinding,
   BusinessHoursFinding,
@@ -38,11 +39,13 @@ import type {
   DeviceInventory,
   HrDirectory,
   ReportSink,
+  DayQuery,
+  RecordedUploads,
   Sourced,
   UploadBaselines,
 } from '../src/contracts/ports';
 import { ConnectorConfigurationError, ConnectorNotFoundError } from '../src/connectors/errors';
-import { evaluateBusinessHours as evaluateHours } from '../src/enrichment/business-hours';
+import { evaluateBusinessHours as evaluateHours, isValidTimezone } from '../src/enrichment/business-hours';
 import { checkDomain } from '../src/enrichment/domain';
 import { translated } from './failures';
 import type { AuditEvent } from '../src/audit/audit-log';
@@ -54,6 +57,8 @@ export interface ActivityDeps {
   changes: ChangeRecords;
   devices: DeviceInventory;
   baselines: UploadBaselines;
+  /** The uploads of the alerts recorded for a user (by every worker), seen from the asking case; src/wiring.ts. */
+  recordedUploads?: (client: Client, askingWorkflowId: string) => RecordedUploads;
   businessHours: BusinessHoursPolicy;
   policyChangeWindowDays: number;
   notifier: ApprovalNotifier;
@@ -180,12 +185,31 @@ export function createActivities(deps: ActivityDeps) {
       return { source: deps.devices.name, value: device };
     }),
 
-    /** The user's normal daily upload volume to cloud storage. */
-    getUploadBaseline: translated(async (input: { user: string; eventTime?: string }): Promise<Sourced<BaselineFinding>> => {
-      const baseline = await deps.baselines.baselineFor(input.user, input.eventTime);
-      if (!baseline) throw new ConnectorNotFoundError(deps.baselines.name, `no upload history for user "${input.user}"`);
-      return { source: deps.baselines.name, value: baseline };
-    }),
+    /**
+     * The user's normal daily upload volume to cloud storage. With `timezone` (null: the organisation default), the
+     * days are the user's local days and the finding carries the event's day so far (the volume rule's day total).
+     */
+    getUploadBaseline: translated(
+      async (input: { user: string; eventTime?: string; timezone?: string | null }): Promise<Sourced<BaselineFinding>> => {
+        let day: DayQuery | undefined;
+        if (input.timezone !== undefined) {
+          const timezone = input.timezone ?? deps.businessHours.defaultTimezone;
+          if (!isValidTimezone(timezone)) {
+            throw new ConnectorConfigurationError('upload-baselines', `unknown time zone "${timezone}" for ${input.user}`);
+          }
+          const ctx = Context.current();
+          if (!deps.recordedUploads) throw new ConnectorConfigurationError(deps.baselines.name, 'no store of recorded uploads is wired');
+          day = {
+            timezone,
+            timezoneSource: input.timezone === null ? 'organisation-default' : 'hr',
+            recorded: deps.recordedUploads(ctx.client, ctx.info.workflowExecution?.workflowId ?? ''),
+          };
+        }
+        const baseline = await deps.baselines.baselineFor(input.user, input.eventTime, day);
+        if (!baseline) throw new ConnectorNotFoundError(deps.baselines.name, `no upload history for user "${input.user}"`);
+        return { source: deps.baselines.name, value: baseline };
+      },
+    ),
 
     /** Business hours at the event time in the user's time zone (the organisation default when HR has none). */
     evaluateBusinessHours: translated((input: { eventTime: string; timezone: string | null }): Promise<Sourced<BusinessHoursFinding>> => {

@@ -5,7 +5,9 @@
  * escalated to Tier 2 (patch tier2-on-containment-failure), the same hold-confirm-release for a
  * subject HR does not know (each decision by two approvers), and one case index (an alert opens an
  * escalated case, a second joins it, a third is a duplicate, the case is denied and a fourth alert opens a new
- * case; then the index sits out its dedup window and ends), and one Standard Webhooks receipt. Names given on the command line
+ * case; then the index sits out its dedup window and ends), one Standard Webhooks receipt, and one escalated run on the
+ * day's total (patch volume-day-total) that a second alert joins while it waits for approval, re-binding the request
+ * before it is denied. Names given on the command line
  * record only those (`npm run record:histories -- escalated-released`).
  * Run after a release of the playbook (`npm run record:histories`) and commit the files, so every later change to
  * workflow code must still replay the runs that may be in flight (or use patched()).
@@ -15,7 +17,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import path from 'node:path';
 import { exfilToCloudStorage, webhookReceipt } from '../workflows';
 import type { WorkflowHandle } from '@temporalio/client';
-import { getStateQuery } from '../workflows/messages';
+import { addEvidenceSignal, getStateQuery } from '../workflows/messages';
 import { confirmContainment, decideApproval, playbookInput, releaseContainment } from '../src/temporal/playbook-runs';
 import { caseOf, recordAlert } from '../src/temporal/ingest';
 import { CaseKeys, caseIndexIdFor } from '../src/ingest/case-key';
@@ -115,6 +117,19 @@ async function main() {
     await confirmContainment(env.client, handle.workflowId, { approver: 'alice', via: 'cli' });
     await releaseContainment(env.client, handle.workflowId, { approver: 'alice', via: 'cli' });
     await releaseContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli', comment: 'false positive' });
+  });
+  // Volume rule /2 (patch volume-day-total): the baseline after HR's time zone, the uploads memo, and a join that
+  // re-binds the pending request (a new digest) before the denial.
+  await record('day-total-rebound', escalatingAlert(), undefined, async (handle) => {
+    const pending = async () => (await handle.query(getStateQuery)).approval;
+    await eventually(async () => ((await pending()).notifiedVia !== null ? true : null), 30_000, 'the approval request');
+    const before = (await pending()).digest;
+    await handle.signal(
+      addEvidenceSignal,
+      escalatingAlert({ alertId: `day-total-rebound-${version}-joined`, bytesOut: 300 * 1024 * 1024 }),
+    );
+    await eventually(async () => ((await pending()).digest !== before ? true : null), 30_000, 'the re-bound request');
+    await decideApproval(env.client, handle.workflowId, { decision: 'deny', approver: 'alice', via: 'cli' });
   });
   // A failed containment action escalated to Tier 2 (patch tier2-on-containment-failure): the isolation provider the
   // run names is not configured on this worker, so it fails at once (not retried); the revocation is a dry run.

@@ -15,6 +15,7 @@ import { DryRunContainment } from './connectors/dry-run/client';
 import { ElasticsearchAuditForwarder } from './connectors/elasticsearch/audit-forwarder';
 import { ElasticsearchClient } from './connectors/elasticsearch/client';
 import { ElasticsearchUploadBaselines } from './connectors/elasticsearch/upload-baselines';
+import { TemporalRecordedUploads } from './temporal/recorded-uploads';
 import { FileReportSink } from './connectors/file-reports/client';
 import { GoogleSignOut } from './connectors/google-workspace/sessions';
 import {
@@ -271,6 +272,7 @@ export function createActivityDeps(config: Config, logger: Logger, metrics: Play
   return {
     cloudStorage: createCloudStorageCatalog(config),
     ...createEnrichmentSources(config, entra),
+    recordedUploads: (client, askingWorkflowId) => new TemporalRecordedUploads(client, askingWorkflowId),
     businessHours: config.playbook.businessHours,
     policyChangeWindowDays: config.playbook.policyChangeWindowDays,
     notifier,

@@ -62,6 +62,15 @@ function because(state: RunState): string[] {
       case 'off-hours-without-justification':
         return `off-hours${unknown}`;
       case 'volume-out-of-norm': {
+        // Rule version /2: fired on the day so far only (pieces under the floor), say so with the day's figures.
+        const day = evaluation?.inputs.dayBytes;
+        if (evaluation?.inputs.firedOn === 'day' && typeof day === 'number') {
+          const dz = evaluation.inputs.dayZScore;
+          const dm = evaluation.inputs.dayMultipleOfMean;
+          const measure =
+            typeof dz === 'number' ? `${dz.toFixed(1)} sigma` : typeof dm === 'number' ? `${dm.toFixed(1)}x normal` : 'out of norm';
+          return `day total ${formatBytes(day)}, ${measure}`;
+        }
         const z = evaluation?.inputs.zScore;
         const multiple = evaluation?.inputs.multipleOfMean;
         if (typeof z === 'number') return `${z.toFixed(1)} sigma`;

@@ -21,8 +21,21 @@ import { formatBytes } from '../src/format';
 // Formatting lives in src/format.ts so connectors can use it without importing workflow code.
 export { destinationHostShown, formatBytes } from '../src/format';
 
-/** Bump when a rule's meaning changes; recorded in every decision so old records stay interpretable. */
-export const RULE_VERSION = 't1567.002-rules/1';
+/**
+ * Bump when a rule's meaning changes; recorded in every decision so old records stay interpretable.
+ * - /1: the volume rule compared the alert's single upload with the daily baseline (UTC days).
+ * - /2: it compares this upload and the user's total for the event's day so far (local days, the same boundary for
+ *   the baseline), counting the case's own alerts; it fires on either.
+ */
+export const RULE_VERSION = 't1567.002-rules/2';
+/** The version decisions of runs started before /2 still record (they replay the old rule). */
+export const RULE_VERSION_SINGLE_UPLOAD = 't1567.002-rules/1';
+
+/** One upload the case recorded (the opening alert's and those that joined before the decision). */
+export interface CaseUpload {
+  eventTime: string;
+  bytesOut: number;
+}
 
 export const DEFAULT_DECISION_POLICY: DecisionPolicy = {
   zScoreThreshold: 3,
@@ -165,6 +178,126 @@ function volumeRule(alert: NormalizedAlert, enrichment: Enrichment, policy: Deci
   };
 }
 
+/** How one figure (this upload, or the day so far) compares with the baseline: the seed's "significantly out of norm". */
+function judgeVolume(
+  bytes: number,
+  stats: { days: number; meanBytes: number; stdDevBytes: number },
+  policy: DecisionPolicy,
+): { fired: boolean; measure: Record<string, number | null>; text: string } {
+  if (bytes < policy.volumeFloorBytes) {
+    return { fired: false, measure: {}, text: `under the ${formatBytes(policy.volumeFloorBytes)} floor` };
+  }
+  const { days, meanBytes, stdDevBytes } = stats;
+  if (days >= policy.minHistoryDays && stdDevBytes > 0) {
+    const z = (bytes - meanBytes) / stdDevBytes;
+    return {
+      fired: z >= policy.zScoreThreshold,
+      measure: { zScore: Math.round(z * 100) / 100 },
+      text: `${z.toFixed(1)} standard deviations from the mean of ${formatBytes(meanBytes)}/day`,
+    };
+  }
+  const ratio = meanBytes > 0 ? bytes / meanBytes : Number.POSITIVE_INFINITY;
+  return {
+    fired: ratio >= policy.multiplierThreshold,
+    measure: { multipleOfMean: Number.isFinite(ratio) ? Math.round(ratio * 100) / 100 : null },
+    text: Number.isFinite(ratio)
+      ? `${ratio.toFixed(1)} x the mean of ${formatBytes(meanBytes)}/day`
+      : 'against a mean of zero (no prior uploads)',
+  };
+}
+
+/**
+ * Since rule version /2: this upload and the user's total for the event's day so far, in the user's time zone (the
+ * baseline's day boundary), each against the daily baseline; the rule fires on either. The day so far is what the
+ * baseline source knows of the day before the event plus the case's own uploads that day (the opening alert and
+ * every alert that joined before the decision), so an upload split into pieces under the floor is judged whole.
+ */
+function dayVolumeRule(
+  alert: NormalizedAlert,
+  enrichment: Enrichment,
+  policy: DecisionPolicy,
+  caseUploads: readonly CaseUpload[],
+): RuleEvaluation {
+  const floor = `volumes under ${formatBytes(policy.volumeFloorBytes)} never count`;
+  const base = {
+    rule: 'volume-out-of-norm',
+    description: "The volume transferred (this upload, or the user's total for the day so far) is significantly out of the user's norm.",
+  };
+  const bytes = alert.bytesOut;
+  const baseline = enrichment.baseline;
+  const day = baseline.status === 'ok' ? baseline.value.day : undefined;
+  if (baseline.status !== 'ok' || day === undefined) {
+    // The day before this case is unknown; the case's own uploads are a lower bound of the day.
+    const known = caseUploads.reduce((sum, u) => sum + u.bytesOut, 0);
+    const why =
+      baseline.status !== 'ok' ? `The user's baseline is ${unknownReason(baseline)}` : 'The baseline source did not report the day so far';
+    if (known < policy.volumeFloorBytes) {
+      return {
+        ...base,
+        verdict: 'not-fired',
+        inputs: { bytesOut: bytes, caseBytes: known, volumeFloorBytes: policy.volumeFloorBytes },
+        threshold: floor,
+        explanation: `${why}; this case's ${caseUploads.length} upload(s), ${formatBytes(known)}, are under the ${formatBytes(policy.volumeFloorBytes)} floor.`,
+      };
+    }
+    return {
+      ...base,
+      verdict: 'unknown',
+      inputs: { bytesOut: bytes, caseBytes: known, volumeFloorBytes: policy.volumeFloorBytes },
+      threshold: floor,
+      explanation: `${why}; ${formatBytes(known)} in this case treated as out of norm.`,
+    };
+  }
+  const start = Date.parse(day.start);
+  const end = Date.parse(day.end);
+  const sameDay = caseUploads.filter((u) => {
+    const t = Date.parse(u.eventTime);
+    return t >= start && t < end;
+  });
+  const caseBytes = sameDay.reduce((sum, u) => sum + u.bytesOut, 0);
+  const dayBytes = day.priorBytes + caseBytes;
+  const stats = baseline.value;
+  const upload = judgeVolume(bytes, stats, policy);
+  const total = judgeVolume(dayBytes, stats, policy);
+  const firedOn = upload.fired && total.fired ? 'upload and day' : upload.fired ? 'upload' : total.fired ? 'day' : null;
+  const withHistory = stats.days >= policy.minHistoryDays && stats.stdDevBytes > 0;
+  const rule = withHistory
+    ? `z-score >= ${policy.zScoreThreshold} (${stats.days} days of history)`
+    : `>= ${policy.multiplierThreshold} x the mean (${stats.days < policy.minHistoryDays ? `only ${stats.days} days of history` : 'zero deviation in the history'})`;
+  const prefix = (m: Record<string, number | null>, p: string) =>
+    Object.fromEntries(Object.entries(m).map(([k, v]) => [`${p}${k[0]?.toUpperCase()}${k.slice(1)}`, v]));
+  const firedText =
+    firedOn === null
+      ? 'Neither is out of norm.'
+      : `Fired on ${firedOn === 'upload and day' ? 'this upload and the day so far' : firedOn === 'day' ? 'the day so far' : 'this upload'}.`;
+  return {
+    ...base,
+    verdict: firedOn === null ? 'not-fired' : 'fired',
+    inputs: {
+      bytesOut: bytes,
+      dayBytes,
+      dayPriorBytes: day.priorBytes,
+      caseDayBytes: caseBytes,
+      caseDayUploads: sameDay.length,
+      day: day.date,
+      timezone: day.timezone,
+      baselineDays: stats.days,
+      meanBytes: stats.meanBytes,
+      stdDevBytes: stats.stdDevBytes,
+      volumeFloorBytes: policy.volumeFloorBytes,
+      ...upload.measure,
+      ...prefix(total.measure, 'day'),
+      firedOn,
+    },
+    threshold: `${rule}, for this upload and for the day so far; ${floor}`,
+    explanation:
+      `This upload: ${formatBytes(bytes)}, ${upload.text}. ` +
+      `The day so far (${day.date}, ${day.timezone}): ${formatBytes(dayBytes)} ` +
+      `(${formatBytes(day.priorBytes)} before this case + ${formatBytes(caseBytes)} in ${sameDay.length} upload(s) of this case), ${total.text}. ` +
+      firedText,
+  };
+}
+
 function offHoursRule(enrichment: Enrichment, justification: Justification | null): RuleEvaluation {
   const base = {
     rule: 'off-hours-without-justification',
@@ -289,11 +422,20 @@ function hrAuthorizationRule(enrichment: Enrichment): RuleEvaluation {
 
 const counts = (r: RuleEvaluation): boolean => r.verdict !== 'not-fired';
 
-export function decide(alert: NormalizedAlert, enrichment: Enrichment, policy: DecisionPolicy): DecisionRecord {
+/**
+ * `caseUploads`: the case's uploads (the opening alert's and those that joined before the decision); with them, the
+ * volume rule of version /2 counts the day so far. Without them (runs started before /2) the single-upload rule of /1.
+ */
+export function decide(
+  alert: NormalizedAlert,
+  enrichment: Enrichment,
+  policy: DecisionPolicy,
+  caseUploads?: readonly CaseUpload[],
+): DecisionRecord {
   const { justification, considered } = findJustification(alert, enrichment);
   const escalationRules = [
     deviceRule(enrichment),
-    volumeRule(alert, enrichment, policy),
+    caseUploads ? dayVolumeRule(alert, enrichment, policy, caseUploads) : volumeRule(alert, enrichment, policy),
     offHoursRule(enrichment, justification),
     departingRule(enrichment, policy),
   ];
@@ -325,7 +467,7 @@ export function decide(alert: NormalizedAlert, enrichment: Enrichment, policy: D
   const hr = reviewRules[1];
   return {
     outcome,
-    ruleVersion: RULE_VERSION,
+    ruleVersion: caseUploads ? RULE_VERSION : RULE_VERSION_SINGLE_UPLOAD,
     triggeredBy,
     reasons,
     rules: [...escalationRules, ...reviewRules],

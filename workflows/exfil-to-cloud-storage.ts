@@ -4,20 +4,30 @@
  * lives in workflows/steps/ and writes its own audit record; this file only orders them and keeps the run state.
  * Deterministic code only.
  */
-import { condition, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { PlaybookInput, PlaybookStage, RunOutcome, RunState } from '../src/contracts/playbook';
 import { SA } from '../src/contracts/search-attributes';
 import { currentDetails } from './case-summary';
 import { getStateQuery } from './messages';
+import { recordUploadsInMemo } from './case-volume';
 import { buildReport } from './report';
 import { notificationActivities } from './steps/activities';
-import { NO_APPROVAL, publishApprovalProgress, registerApprovalHandlers, requestAndAwaitApproval } from './steps/approval';
+import {
+  NO_APPROVAL,
+  publishApprovalProgress,
+  registerApprovalHandlers,
+  requestAndAwaitApproval,
+  supersedeForJoin,
+} from './steps/approval';
 import { reportAndClose } from './steps/closing';
 import { contain, containmentState } from './steps/containment';
 import { decideAndRecord } from './steps/decision';
 import { enrich } from './steps/enrichment';
 import { caseAlertOf, registerEvidenceHandlers } from './steps/evidence';
 import { holdForRelease, NO_LEASE, NO_RELEASE, registerReleaseHandlers } from './steps/release';
+
+/** The patch under which the volume rule counts the day so far (rule version /2) and joins re-bind the approval. */
+export const DAY_TOTALS_PATCH = 'volume-day-total';
 
 export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunState> {
   const { alert } = input;
@@ -44,7 +54,20 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   setHandler(getStateQuery, () => state);
   registerApprovalHandlers(input, state);
   registerReleaseHandlers(input, state);
-  registerEvidenceHandlers(state);
+  // Since rule version /2 the volume rule counts the user's day so far (local days): the baseline waits for HR's time
+  // zone, the alerts that joined before the decision count, and one that joins a waiting approval re-binds it to the
+  // new total. Runs started before it keep the single-upload rule.
+  const dayTotals = patched(DAY_TOTALS_PATCH);
+  registerEvidenceHandlers(
+    state,
+    dayTotals
+      ? (joined) => {
+          recordUploadsInMemo(state);
+          supersedeForJoin(state, joined);
+        }
+      : undefined,
+  );
+  if (dayTotals) recordUploadsInMemo(state);
 
   const setStage = (stage: PlaybookStage) => {
     state.stage = stage;
@@ -54,19 +77,19 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
 
   // 1. Enrichment.
   setStage('enriching');
-  const enrichment = await enrich(alert);
+  const enrichment = await enrich(alert, { dayTotals });
   state.enrichment = enrichment;
 
   // 2. The escalation decision: pure and deterministic.
   setStage('deciding');
-  const decision = await decideAndRecord(input, state, enrichment);
+  const decision = await decideAndRecord(input, state, enrichment, dayTotals);
 
   if (decision.outcome === 'escalate') {
     // 3. Approval.
     setStage('awaiting-approval');
     // The UI's current details show the pending request (and its expiry) as soon as it exists.
     void condition(() => state.approval.status === 'pending').then(() => setCurrentDetails(currentDetails(state)));
-    const { told } = await requestAndAwaitApproval(input, state, decision);
+    const { told } = await requestAndAwaitApproval(input, state, decision, { rebindOnJoin: dayTotals });
 
     // 4. Containment, only after an authorised human approved.
     if (state.approval.status === 'approved') {

@@ -4,7 +4,7 @@
  * means object keys sorted at every depth, so the same content always gives the same digest.
  */
 import { createHash } from 'node:crypto';
-import type { DecisionRecord, Enrichment, ProposedAction } from '../contracts/playbook';
+import type { CaseVolume, DecisionRecord, Enrichment, ProposedAction } from '../contracts/playbook';
 import type { NormalizedAlert } from '../contracts/alert';
 import { canonicalJson } from '../canonical-json';
 
@@ -16,6 +16,8 @@ export interface DigestInput {
   alert: NormalizedAlert;
   enrichment: Partial<Enrichment>;
   decision: DecisionRecord;
+  /** The case's volume (rule version /2): when an alert joins the waiting case, the request is re-bound to the new total. */
+  volume?: CaseVolume;
 }
 
 /** `sha256:<hex>`. */

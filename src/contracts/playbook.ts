@@ -73,6 +73,25 @@ export interface BaselineFinding {
   days: number;
   meanBytes: number;
   stdDevBytes: number;
+  /**
+   * The event's day in the user's time zone (the day boundary the 30 days use too) and what the source knows the
+   * user uploaded that day before this upload. Absent in findings recorded before the volume rule counted the day
+   * (rule version t1567.002-rules/1).
+   */
+  day?: BaselineDay;
+}
+
+export interface BaselineDay {
+  timezone: string;
+  timezoneSource: 'hr' | 'organisation-default';
+  /** Local calendar date, YYYY-MM-DD, and its bounds as UTC instants. */
+  date: string;
+  start: string;
+  end: string;
+  /** Bytes the user uploaded that day before the event, as the source knows them (the case's own alerts excluded). */
+  priorBytes: number;
+  /** Where `priorBytes` comes from, e.g. "elasticsearch day so far" or "file data + 2 recorded alert(s)". */
+  priorFrom: string;
 }
 
 export interface BusinessHoursFinding {
@@ -241,6 +260,11 @@ export interface ApprovalState {
   approvedActions: ContainmentActionName[] | null;
   /** Every accepted decision, in order (more than one only under the two-person rule). */
   decisions: ApprovalRecord[];
+  /**
+   * Digests this request was bound to before it was re-bound (an alert joined the waiting case and changed what the
+   * approver is shown): a click carrying one is refused with the reason. Absent in runs started before re-binding.
+   */
+  superseded?: { digest: string; reason: string; at: string }[];
 }
 
 export const CONTAINMENT_ACTIONS = ['revoke-cloud-storage-access', 'isolate-endpoint'] as const;
@@ -380,6 +404,25 @@ export interface CaseAlert {
   raw?: unknown;
 }
 
+/**
+ * The case's volume as the volume rule counts it (rule version /2): the user's day so far before this case, plus the
+ * case's own uploads that day. Updated when an alert joins a case waiting for approval (the request is re-bound).
+ */
+export interface CaseVolume {
+  /** The local day and its time zone; null when the baseline source could not say. */
+  day: string | null;
+  timezone: string | null;
+  /** What the baseline source knew of the day before this case; null when unknown. */
+  priorBytes: number | null;
+  /** The case's uploads on that day (all of them when the day is unknown). */
+  caseBytes: number;
+  caseUploads: number;
+  /** priorBytes + caseBytes; null when priorBytes is unknown. */
+  dayBytes: number | null;
+  /** When the figures were last updated (workflow time). */
+  updatedAt: string;
+}
+
 export interface RunState {
   workflowId: string;
   playbook: 'T1567.002';
@@ -392,6 +435,8 @@ export interface RunState {
   alerts: CaseAlert[];
   enrichment: Partial<Enrichment>;
   decision: DecisionRecord | null;
+  /** The volume the decision counted, and later joins (rule version /2); absent in runs started before it. */
+  volume?: CaseVolume;
   approval: ApprovalState;
   containment: ContainmentActionResult[];
   /** Protected targets the playbook refused to contain. */

@@ -8,6 +8,7 @@ import type {
   ApprovalState,
   ApproverRef,
   BaselineFinding,
+  CaseVolume,
   ContainmentActionResult,
   DecisionRecord,
   DeviceFinding,
@@ -53,8 +54,33 @@ export interface DeviceInventory {
 
 export interface UploadBaselines {
   readonly name: string;
-  /** Daily volumes over the 30 days before `asOf` (an ISO time, the event time; default now). */
-  baselineFor(user: string, asOf?: string): Promise<BaselineFinding | null>;
+  /**
+   * Daily volumes over the 30 days before `asOf` (an ISO time, the event time; default now). With `day`, the days
+   * are the user's local days and the finding carries `day`: what the user uploaded on the event's day before it.
+   */
+  baselineFor(user: string, asOf?: string, day?: DayQuery): Promise<BaselineFinding | null>;
+}
+
+/** The day boundary, and what this worker has recorded (sources without the day in their data add it). */
+export interface DayQuery {
+  timezone: string;
+  timezoneSource: 'hr' | 'organisation-default';
+  recorded: RecordedUploads;
+}
+
+/** One upload an alert reported, as a case recorded it. */
+export interface RecordedUpload {
+  source: string;
+  alertId: string;
+  eventTime: string;
+  bytesOut: number;
+}
+
+/** The uploads of the alerts the playbook has recorded for a user (every case, every worker), e.g. in Temporal. */
+export interface RecordedUploads {
+  readonly name: string;
+  /** Alerts with an event time in [from, to), each once; the asking case's own alerts are left out (it counts them). */
+  uploadsOf(user: string, window: { from: string; to: string }): Promise<RecordedUpload[]>;
 }
 
 export interface BusinessHoursPolicy {
@@ -85,6 +111,8 @@ export interface ApprovalRequest {
    * every decision needs two different approvers. Absent or null otherwise.
    */
   twoApproversBecause?: string | null;
+  /** The case's volume, this upload and the day so far (rule version /2); updated when an alert joins (re-bound). */
+  volume?: CaseVolume;
 }
 
 /** Where the request went: `message` is set when it is a chat message that later updates edit in place. */
@@ -98,7 +126,8 @@ export interface ApprovalProgress {
   request: ApprovalRequest;
   message: SlackMessageRef | null;
   escalationMessage: SlackMessageRef | null;
-  stage: 'awaiting-second-approval' | 'decided' | 'expired' | 'contained' | 'containment-failed';
+  /** `rebound`: an alert joined the waiting case; the request (and its buttons) now carry the new total and digest. */
+  stage: 'awaiting-second-approval' | 'rebound' | 'decided' | 'expired' | 'contained' | 'containment-failed';
   approval: ApprovalState;
   containment: ContainmentActionResult[];
   /** The run holds its containment for release: the contained message offers a "Release containment" button. */

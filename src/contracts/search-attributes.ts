@@ -27,3 +27,9 @@ export function searchAttributeCliArgs(): string[] {
   const cliType: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int' };
   return ALL_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${cliType[key.type] ?? key.type}`]);
 }
+
+/**
+ * The memo key under which a case keeps the uploads of its alerts (source, alert ID, event time, bytes: no user name),
+ * so the day's recorded uploads of a user are read from one visibility listing (src/temporal/recorded-uploads.ts).
+ */
+export const UPLOADS_MEMO = 'uploads';

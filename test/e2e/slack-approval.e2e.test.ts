@@ -500,13 +500,23 @@ describe('approvals in Slack, end to end', () => {
       // A second alert about the same person, in yet another form, joins the same case.
       const again = await e2e.post('/webhooks/siem/generic', webhookAlert('ACME\\JDoe'));
       assert.deepEqual(await again.json(), { workflowId, duplicate: false, joined: true });
+      // Its volume re-binds the waiting request (docs/slack.md): the message is updated, and clicks are on that version.
+      const rebound = await eventually(
+        () => Promise.resolve(current(message).edits.length > 0 ? structuredClone<PostedMessage>(current(message)) : null),
+        30_000,
+        'the re-bound message',
+      );
+      assert.match(
+        await clickAndHear({ user: 'U0BOB0001', message, actionId: 'false_positive' }),
+        /Not accepted: This button shows an earlier version of the request, re-bound at .* joined the case with 700\.0 MiB more/,
+      );
 
       assert.match(
-        await clickAndHear({ user: 'U0JDOE001', message, actionId: 'false_positive' }),
+        await clickAndHear({ user: 'U0JDOE001', message: rebound, actionId: 'false_positive' }),
         /Not accepted: <@U0JDOE001> \(jdoe\) is the subject of this alert and may not decide on it\./,
       );
       assert.match(
-        await clickAndHear({ user: 'U0MARIA01', message, actionId: 'deny' }),
+        await clickAndHear({ user: 'U0MARIA01', message: rebound, actionId: 'deny' }),
         /Not accepted: <@U0MARIA01> \(mmanager\) is the manager of the alert's subject and may not decide on it\./,
       );
       const waiting = await handle.query(getStateQuery);
@@ -517,7 +527,7 @@ describe('approvals in Slack, end to end', () => {
       assert.equal(waiting.alert.userAsSent, form.trim() === 'jdoe' ? undefined : form.trim());
       assert.equal(waiting.enrichment.hr?.status, 'ok');
 
-      assert.match(await clickAndHear({ user: 'U0BOB0001', message, actionId: 'false_positive' }), /recorded: \*false-positive\*/);
+      assert.match(await clickAndHear({ user: 'U0BOB0001', message: rebound, actionId: 'false_positive' }), /recorded: \*false-positive\*/);
       const result = (await handle.result()) as RunState;
       assert.equal(result.outcome, 'false-positive');
       assert.equal(result.approval.decisions[0]?.approverName, 'bob');

@@ -1,7 +1,7 @@
 /** The escalation decision over a table of cases covering every rule of the seed and every boundary. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULT_DECISION_POLICY, decide, destinationHostShown, RULE_VERSION } from '../../workflows/decide';
+import { DEFAULT_DECISION_POLICY, decide, destinationHostShown, RULE_VERSION_SINGLE_UPLOAD } from '../../workflows/decide';
 import type { DecisionPolicy, Enrichment, Finding } from '../../src/contracts/playbook';
 import { escalatingAlert, MiB } from '../helpers/fixtures';
 
@@ -513,7 +513,7 @@ describe('the T1567.002 escalation decision', () => {
 
   test('the record names the rule version and shows each rule with its inputs, threshold and verdict', () => {
     const record = decide(escalatingAlert({ bytesOut: 130 * MiB }), clean(), DEFAULT_DECISION_POLICY);
-    assert.equal(record.ruleVersion, RULE_VERSION);
+    assert.equal(record.ruleVersion, RULE_VERSION_SINGLE_UPLOAD);
     assert.deepEqual(
       record.rules.map((r) => [r.rule, r.verdict]),
       [

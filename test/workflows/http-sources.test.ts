@@ -189,11 +189,21 @@ describe('the playbook with HTTP enrichment sources (every task replays)', () =>
       days: 30,
       meanBytes: 20 * MiB,
       stdDevBytes: 2 * MiB,
+      // Volume rule /2: the event's day in the user's time zone (from Okta), and the day so far before the event.
+      day: {
+        timezone: 'Europe/Berlin',
+        timezoneSource: 'hr',
+        date: '2026-11-24',
+        start: '2026-11-23T23:00:00.000Z',
+        end: '2026-11-24T23:00:00.000Z',
+        priorBytes: 0,
+        priorFrom: 'elasticsearch:logs-proxy-*, 2026-11-24 up to the event',
+      },
     });
     assert.equal(e.businessHours?.status === 'ok' && e.businessHours.value.timezone, 'Europe/Berlin');
-    // The baseline covers the 30 days before the event's day, not before "now".
+    // The baseline covers the 30 Berlin days before the event's day and that day up to the event, not before "now".
     const range = (es.requests[0]?.json as { query: { bool: { filter: { range?: unknown }[] } } }).query.bool.filter[1]?.range;
-    assert.deepEqual(range, { '@timestamp': { gte: '2026-10-25T00:00:00.000Z', lt: '2026-11-24T00:00:00.000Z' } });
+    assert.deepEqual(range, { '@timestamp': { gte: '2026-10-24T22:00:00.000Z', lt: '2026-11-24T09:00:00.000Z' } });
   });
 
   test('Okta rejecting the token: HR is unknown with the reason, tried once, and the run escalates (fail closed)', async () => {

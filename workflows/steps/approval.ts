@@ -26,11 +26,14 @@ import {
   type PlaybookInput,
   type RunState,
 } from '../../src/contracts/playbook';
+import type { NormalizedAlert } from '../../src/contracts/alert';
 import type { ApprovalProgress, ApprovalRequest } from '../../src/contracts/ports';
 import { SA } from '../../src/contracts/search-attributes';
 import { canonicalName } from '../../src/identity/canonical';
 import { checkApprover, cliClaimant, type ApproverCase, type Claimant } from '../approvers';
 import { currentDetails } from '../case-summary';
+import { caseVolumeOf } from '../case-volume';
+import { formatBytes } from '../decide';
 import { decideApprovalUpdate } from '../messages';
 import { slackClaimant } from '../slack-clicks';
 import { failureReason, progressActivities, type Activities } from './activities';
@@ -136,6 +139,13 @@ export function validateApprovalDecision(input: PlaybookInput, state: RunState, 
   }
   if (decision.requestId !== approval.requestId) {
     throw new Error('This approval request is not the current one; it authorises nothing.');
+  }
+  const superseded = decision.digest !== undefined ? approval.superseded?.find((s) => s.digest === decision.digest) : undefined;
+  if (superseded) {
+    throw new Error(
+      `This button shows an earlier version of the request, re-bound at ${superseded.at} because ${superseded.reason}; ` +
+        'it authorises nothing. Decide on the updated message.',
+    );
   }
   if (decision.digest !== undefined && decision.digest !== approval.digest) {
     throw new Error('This button shows evidence or actions that no longer match the request (digest mismatch); it authorises nothing.');
@@ -267,7 +277,25 @@ function approvalRequest(input: PlaybookInput, state: RunState, decision: Decisi
     approvers: input.policy.approval.approvers,
     twoPersonIsolation: input.policy.approval.twoPersonIsolation,
     twoApproversBecause: unknownOrNull(input, state),
+    ...(state.volume ? { volume: state.volume } : {}),
   };
+}
+
+/**
+ * An alert joined the case while its request waits (re-binding runs only): the digest the approvers were shown no
+ * longer matches what they would authorise, so a click carrying it is refused from this moment, before the request
+ * is re-bound to the new total (`requestAndAwaitApproval`). Called from the evidence signal handler.
+ */
+export function supersedeForJoin(state: RunState, alert: NormalizedAlert): void {
+  supersede(state, `alert ${alert.alertId} from ${alert.source} joined the case with ${formatBytes(alert.bytesOut)} more`);
+}
+
+function supersede(state: RunState, reason: string): void {
+  const approval = state.approval;
+  if (approval.status !== 'pending' || approval.digest === null) return;
+  const superseded = (approval.superseded ??= []);
+  if (superseded.some((s) => s.digest === approval.digest)) return;
+  superseded.push({ digest: approval.digest, reason, at: new Date().toISOString() });
 }
 
 /** Will the run hold this containment for release (a window, and something this run changed or simulated)? */
@@ -337,6 +365,7 @@ export async function requestAndAwaitApproval(
   input: PlaybookInput,
   state: RunState,
   decision: DecisionRecord,
+  options: { rebindOnJoin?: boolean } = {},
 ): Promise<{ told: Promise<void> }> {
   const { alert, policy } = input;
   const requestedAt = Date.now();
@@ -366,18 +395,27 @@ export async function requestAndAwaitApproval(
     ...containment.accessProviders.map((provider) => ({ action: 'revoke-cloud-storage-access' as const, target: alert.user, provider })),
     { action: 'isolate-endpoint', target: alert.host, provider: containment.isolationProvider },
   ];
-  const prepared = await requestActs.prepareApproval.executeWithOptions({ summary: 'Bind the request to a digest' }, [
-    {
-      workflowId: workflowInfo().workflowId,
-      requestId: approval.requestId ?? '',
-      expiresAt: approval.expiresAt ?? '',
-      proposedActions: approval.proposedActions,
-      alert,
-      enrichment: state.enrichment,
-      decision,
-    },
-  ]);
-  approval.digest = prepared.digest;
+  const rebind = options.rebindOnJoin === true;
+  // The alerts the request was last bound to; one more (a join) re-binds it to the new total.
+  let boundAlerts = state.alerts.length;
+  const bind = async (summary: string) => {
+    boundAlerts = state.alerts.length;
+    if (rebind) state.volume = caseVolumeOf(state);
+    const prepared = await requestActs.prepareApproval.executeWithOptions({ summary }, [
+      {
+        workflowId: workflowInfo().workflowId,
+        requestId: approval.requestId ?? '',
+        expiresAt: approval.expiresAt ?? '',
+        proposedActions: approval.proposedActions ?? [],
+        alert,
+        enrichment: state.enrichment,
+        decision,
+        ...(rebind && state.volume ? { volume: state.volume } : {}),
+      },
+    ]);
+    approval.digest = prepared.digest;
+  };
+  await bind('Bind the request to a digest');
   try {
     const approvers = await requestActs.resolveApprovers.executeWithOptions({ summary: 'Snapshot who may decide' }, []);
     if (approvers) approval.slack = { message: null, escalationMessage: null, approvers };
@@ -404,8 +442,35 @@ export async function requestAndAwaitApproval(
       escalateAt !== null && approval.escalatedAt === null ? escalateAt : Infinity,
       nextReminder ?? Infinity,
     );
-    await condition(() => approval.status !== 'pending' || approval.decisions.length !== seen, Math.max(1, wakeAt - now));
+    await condition(
+      () => approval.status !== 'pending' || approval.decisions.length !== seen || (rebind && state.alerts.length !== boundAlerts),
+      Math.max(1, wakeAt - now),
+    );
     if (approval.status !== 'pending') break;
+    if (rebind && state.alerts.length !== boundAlerts) {
+      // Re-bound: what the approvers authorise now includes the joined alerts' volume; the old buttons are refused.
+      const joined = state.alerts.length - boundAlerts;
+      // Already done by the signal handler, unless the alert joined while the digest was being computed.
+      supersede(state, `${joined} alert(s) joined the case`);
+      await bind(`Re-bind the request: ${joined} alert(s) joined`);
+      log.info('Approval request re-bound to the case total', { dayBytes: state.volume?.dayBytes ?? null, digest: approval.digest });
+      await audit(
+        'approval',
+        'playbook',
+        {
+          rebound: true,
+          requestId: approval.requestId,
+          digest: approval.digest,
+          superseded: approval.superseded ?? [],
+          volume: state.volume,
+        },
+        `approval request re-bound (${joined} alert(s) joined)`,
+        `approval-rebound-${approval.superseded?.length ?? 0}-${state.alerts.length}`,
+      );
+      await publishApprovalProgress(input, state, 'rebound');
+      setCurrentDetails(currentDetails(state));
+      continue;
+    }
     if (approval.decisions.length !== seen) {
       seen = approval.decisions.length;
       await publishApprovalProgress(input, state, 'awaiting-second-approval');

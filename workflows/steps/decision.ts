@@ -6,12 +6,25 @@ import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/work
 import type { DecisionRecord, Enrichment, PlaybookInput, RunState } from '../../src/contracts/playbook';
 import { SA } from '../../src/contracts/search-attributes';
 import { currentDetails } from '../case-summary';
+import { caseVolumeOf } from '../case-volume';
 import { decide } from '../decide';
 import { audit } from './audit';
 
-export async function decideAndRecord(input: PlaybookInput, state: RunState, enrichment: Enrichment): Promise<DecisionRecord> {
-  const decision = decide(input.alert, enrichment, input.policy.decision);
+/**
+ * `dayTotals` (patch `volume-day-total`): the volume rule counts the day so far, with the case's alerts recorded by
+ * now (those that joined while it was enriching are counted before the decision).
+ */
+export async function decideAndRecord(
+  input: PlaybookInput,
+  state: RunState,
+  enrichment: Enrichment,
+  dayTotals = false,
+): Promise<DecisionRecord> {
+  const decision = dayTotals
+    ? decide(input.alert, enrichment, input.policy.decision, state.alerts)
+    : decide(input.alert, enrichment, input.policy.decision);
   state.decision = decision;
+  if (dayTotals) state.volume = caseVolumeOf(state);
   upsertSearchAttributes([{ key: SA.decision, value: decision.outcome }]);
   log.info('Escalation decision', { outcome: decision.outcome, reasons: decision.reasons });
   setCurrentDetails(currentDetails(state));

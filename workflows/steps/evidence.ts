@@ -27,11 +27,13 @@ export function caseAlertOf(alert: NormalizedAlert, role: CaseAlert['role'], sta
   };
 }
 
-export function registerEvidenceHandlers(state: RunState): void {
+/** `onJoin`: called for each new joined alert, after it is recorded (re-binding runs supersede the pending request). */
+export function registerEvidenceHandlers(state: RunState, onJoin?: (alert: NormalizedAlert) => void): void {
   setHandler(addEvidenceSignal, (alert: NormalizedAlert) => {
     // Signals are delivered at least once from the index's point of view; the same alert is recorded once.
     if (state.alerts.some((a) => a.source === alert.source && a.alertId === alert.alertId)) return;
     state.alerts.push(caseAlertOf(alert, 'joined', state));
+    onJoin?.(alert);
     log.info('Alert joined the case', { source: alert.source, alertId: alert.alertId, stage: state.stage });
   });
 }

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import type { BaselineFinding, DeviceFinding, HrFinding, PolicyChangeRecord } from '../../contracts/playbook';
-import type { ChangeRecords, CloudStorageCatalog, DeviceInventory, HrDirectory, UploadBaselines } from '../../contracts/ports';
+import type { ChangeRecords, CloudStorageCatalog, DayQuery, DeviceInventory, HrDirectory, UploadBaselines } from '../../contracts/ports';
+import { localDayOf } from '../../enrichment/local-day';
 import { normaliseConfiguredDomain } from '../../enrichment/domain';
 import { ConnectorConfigurationError } from '../errors';
 import {
@@ -126,14 +127,37 @@ export class FileUploadBaselines implements UploadBaselines {
   readonly name = `${PROVIDER}:upload-baselines.yaml`;
   constructor(private readonly dir: string) {}
 
-  async baselineFor(user: string): Promise<BaselineFinding | null> {
+  /**
+   * The file's 30 days; with `day`, the event's local day so far: the file's `uploadsByDate` for that date plus the
+   * uploads of the alerts the playbook has recorded for the user that day before the event (the file knows nothing
+   * newer than its last edit, the recorded alerts fill in the day).
+   */
+  async baselineFor(user: string, asOf?: string, day?: DayQuery): Promise<BaselineFinding | null> {
     const data = await readDataFile(this.dir, 'upload-baselines.yaml', uploadBaselinesFileSchema);
     const entry = data.baselines.find((b) => same(b.user, user));
     if (!entry) return null;
     const days = entry.dailyBytes.length;
     const mean = days ? entry.dailyBytes.reduce((a, b) => a + b, 0) / days : 0;
     const variance = days ? entry.dailyBytes.reduce((a, b) => a + (b - mean) ** 2, 0) / days : 0;
-    return { user: entry.user, days, meanBytes: Math.round(mean), stdDevBytes: Math.round(Math.sqrt(variance)) };
+    const stats = { user: entry.user, days, meanBytes: Math.round(mean), stdDevBytes: Math.round(Math.sqrt(variance)) };
+    if (!day) return stats;
+    const at = asOf === undefined ? new Date() : new Date(asOf);
+    if (Number.isNaN(at.getTime())) throw new ConnectorConfigurationError(PROVIDER, `invalid event time "${asOf}"`);
+    const local = localDayOf(at, day.timezone);
+    const recorded = await day.recorded.uploadsOf(user, { from: local.start, to: at.toISOString() });
+    const fromFile = entry.uploadsByDate?.[local.date] ?? 0;
+    return {
+      ...stats,
+      day: {
+        timezone: day.timezone,
+        timezoneSource: day.timezoneSource,
+        date: local.date,
+        start: local.start,
+        end: local.end,
+        priorBytes: fromFile + recorded.reduce((sum, u) => sum + u.bytesOut, 0),
+        priorFrom: `${this.name} (${fromFile} bytes on ${local.date}) + ${recorded.length} alert(s) recorded by ${day.recorded.name}`,
+      },
+    };
   }
 }
 

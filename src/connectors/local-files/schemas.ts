@@ -44,6 +44,19 @@ export const uploadBaselinesFileSchema = z.strictObject({
       user: name,
       /** Total bytes uploaded to cloud storage per day, oldest first, at most the last 30 days. */
       dailyBytes: z.array(z.number().int().nonnegative()).max(30, 'holds at most 30 days'),
+      /**
+       * Bytes already known to be uploaded on a local date (YYYY-MM-DD in the user's time zone), before the alerts
+       * the playbook records: counted into "the day so far" of an upload on that date.
+       */
+      uploadsByDate: z
+        .record(z.string(), z.number().int().nonnegative())
+        .superRefine((byDate, ctx) => {
+          for (const key of Object.keys(byDate)) {
+            if (!/^\d{4}-\d{2}-\d{2}$/.test(key))
+              ctx.addIssue({ code: 'custom', path: [key], message: 'keys are local dates, YYYY-MM-DD' });
+          }
+        })
+        .optional(),
     }),
   ),
 });

@@ -106,10 +106,18 @@ function findings(e: Partial<Enrichment>): string {
 function volume(request: ApprovalRequest): string {
   const bytes = formatBytes(request.alert.bytesOut);
   const b = request.enrichment.baseline;
+  // Rule version /2: the day so far is what the rule judged too (and, after a join, what the approver authorises).
+  const v = request.volume;
+  const mean = b?.status === 'ok' && b.value.meanBytes > 0 ? b.value.meanBytes : null;
+  const day =
+    v && v.dayBytes !== null
+      ? `; day so far ${formatBytes(v.dayBytes)}${mean ? ` (${(v.dayBytes / mean).toFixed(1)}×)` : ''} on ${untrusted(v.day)}, ` +
+        `${v.caseUploads} upload(s) in this case`
+      : '';
   if (b?.status === 'ok' && b.value.meanBytes > 0) {
-    return `${bytes} (${(request.alert.bytesOut / b.value.meanBytes).toFixed(1)}× the daily mean of ${formatBytes(b.value.meanBytes)})`;
+    return `${bytes} (${(request.alert.bytesOut / b.value.meanBytes).toFixed(1)}× the daily mean of ${formatBytes(b.value.meanBytes)})${day}`;
   }
-  return `${bytes} (no baseline)`;
+  return `${bytes} (no baseline)${day}`;
 }
 
 function localTime(request: ApprovalRequest): string {
@@ -220,6 +228,15 @@ function who(p: ApprovalProgress): string {
 export function statusLine(p: ApprovalProgress): string {
   const a = p.approval;
   switch (p.stage) {
+    case 'rebound': {
+      const last = a.superseded?.[a.superseded.length - 1];
+      const total = p.request.volume?.dayBytes;
+      return (
+        `:arrows_counterclockwise: *Updated*: ${untrusted(last?.reason ?? 'the case changed', 400)}` +
+        `${total !== null && total !== undefined ? `; the day's total is now ${formatBytes(total)}` : ''}. ` +
+        'Buttons on the earlier version of this request authorise nothing.'
+      );
+    }
     case 'awaiting-second-approval': {
       const because = a.awaitingSecondBecause;
       if (!because || because.startsWith('endpoint isolation')) {
@@ -279,7 +296,7 @@ function releaseButton(request: ApprovalRequest): Block {
 
 /** The message once the run has moved on: the same evidence, the buttons replaced by the state (unless still open). */
 export function progressBlocks(p: ApprovalProgress, link: string): Block[] {
-  const open = p.stage === 'awaiting-second-approval';
+  const open = p.stage === 'awaiting-second-approval' || p.stage === 'rebound';
   const status = section(statusLine(p));
   const blocks = approvalBlocks(p.request, link, open ? null : status);
   if (p.stage === 'contained' && p.releasable) return [...blocks, releaseButton(p.request)];
