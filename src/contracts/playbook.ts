@@ -265,6 +265,11 @@ export interface ApprovalState {
    * approver is shown): a click carrying one is refused with the reason. Absent in runs started before re-binding.
    */
   superseded?: { digest: string; reason: string; at: string }[];
+  /**
+   * First approvals of a two-approver request that a re-bind voided: they authorised the earlier total, so the
+   * re-bound request needs its approvers again. Absent when nothing was voided.
+   */
+  voidedDecisions?: ApprovalRecord[];
 }
 
 export const CONTAINMENT_ACTIONS = ['revoke-cloud-storage-access', 'isolate-endpoint'] as const;

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RunState } from '../../src/contracts/playbook';
+import { decideApproval } from '../../src/temporal/playbook-runs';
 import { TemporalRecordedUploads } from '../../src/temporal/recorded-uploads';
 import { SlackStandIn, textOf, type PostedMessage } from '../fakes/slack';
 import { startE2e, type E2e } from '../helpers/e2e';
@@ -193,5 +194,42 @@ describe("the day's uploads against the daily baseline, end to end", () => {
     const closed = await runUntil(workflowId, (run) => run.status === 'closed', 'the case to close');
     assert.equal(closed.outcome, 'denied');
     assert.equal(closed.approval.decisions[0]?.digest, rebound.approval.digest);
+  });
+
+  test('a join voids a first approval of a two-approver request: the re-bound request needs both approvers again', async () => {
+    // A subject unknown to HR: every decision needs two different approvers (the manager is unknown).
+    const opening = alertBody({
+      user: 'unlisted.contractor',
+      destDomain: 'dropbox.com',
+      bytesOut: 700 * MiB,
+      eventTime: '2026-11-28T01:14:00.000Z',
+      severity: 'high',
+    });
+    const { workflowId } = await postAlert(opening);
+    await runUntil(workflowId, (run) => run.approval.status === 'pending' && run.approval.notifiedVia !== null, 'the request');
+    const first = await decideApproval(e2e.client, workflowId, { decision: 'approve', approver: 'alice', via: 'cli' });
+    assert.equal(first.status, 'pending');
+    assert.equal(first.awaitingSecondApproval, true);
+    assert.equal(first.decisions.length, 1);
+    const oldDigest = first.digest;
+
+    const joined = await postAlert({ ...opening, alertId: unique('join'), bytesOut: 300 * MiB, eventTime: '2026-11-28T01:20:00.000Z' });
+    assert.equal(joined.workflowId, workflowId);
+    const rebound = await runUntil(workflowId, (run) => run.approval.digest !== oldDigest, 'the request to be re-bound');
+    assert.equal(rebound.approval.status, 'pending');
+    assert.deepEqual(rebound.approval.decisions, [], 'the first approval authorised the earlier total only');
+    assert.equal(rebound.approval.voidedDecisions?.[0]?.approver, 'alice');
+    assert.equal(rebound.approval.awaitingSecondApproval, false);
+
+    // One approval of the re-bound request is not enough: it waits for a second, different approver.
+    const second = await decideApproval(e2e.client, workflowId, { decision: 'approve', approver: 'bob', via: 'cli' });
+    assert.equal(second.status, 'pending');
+    assert.equal(second.awaitingSecondApproval, true);
+    const third = await decideApproval(e2e.client, workflowId, { decision: 'approve', approver: 'alice', via: 'cli' });
+    assert.equal(third.status, 'approved');
+    assert.deepEqual(
+      third.decisions.map((d) => d.approver),
+      ['bob', 'alice'],
+    );
   });
 });

@@ -452,6 +452,15 @@ export async function requestAndAwaitApproval(
       const joined = state.alerts.length - boundAlerts;
       // Already done by the signal handler, unless the alert joined while the digest was being computed.
       supersede(state, `${joined} alert(s) joined the case`);
+      if (approval.decisions.length > 0) {
+        // A first approval of a two-approver request authorised the earlier total, not this one: it is voided, and
+        // the re-bound request needs its approvers again (fail closed).
+        approval.voidedDecisions = [...(approval.voidedDecisions ?? []), ...approval.decisions];
+        approval.decisions = [];
+        approval.awaitingSecondApproval = false;
+        approval.awaitingSecondBecause = null;
+        seen = 0;
+      }
       await bind(`Re-bind the request: ${joined} alert(s) joined`);
       log.info('Approval request re-bound to the case total', { dayBytes: state.volume?.dayBytes ?? null, digest: approval.digest });
       await audit(
