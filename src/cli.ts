@@ -49,6 +49,22 @@ const USAGE = `Usage: npm run soar -- <command>
 class UsageError extends Error {}
 
 /**
+ * The configuration's secrets a command resolves, by path prefix; the rest need not be in its environment (an
+ * operator running `list` or `approve` has Temporal's credentials, not the webhooks', Splunk's or Slack's).
+ * Every command other than `start` and `audit` talks to Temporal only.
+ */
+function secretsUsedBy(command: string | undefined): string[] | undefined {
+  switch (command) {
+    case 'start':
+      return undefined; // all of them
+    case 'audit':
+      return ['audit'];
+    default:
+      return ['temporal'];
+  }
+}
+
+/**
  * Runs a command that sends a Workflow Update: a decision the run's validator rejected prints the validator's reason
  * and exits 3; the connection is always closed.
  */
@@ -98,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
       'generate-key': { type: 'boolean', default: false },
     },
   });
-  const { config, deprecations } = readConfigFile();
+  const { config, deprecations } = readConfigFile(process.env, { secrets: secretsUsedBy(command) });
   // `start` logs them through the logger; the one-shot commands say them once on stderr.
   if (command !== 'start') for (const d of deprecations) console.error(`Warning: ${d.message}`);
 

@@ -14,8 +14,12 @@ import { zodDetails } from '../../error-details';
 import { HttpError } from '../errors';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+// Protobuf JSON omits an empty repeated field, so the `temporal` CLI sends `{}` for a query without arguments.
 const bodySchema = z.object({
-  payloads: z.array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() })).max(10_000),
+  payloads: z
+    .array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() }))
+    .max(10_000)
+    .default([]),
 });
 
 const toPayload = (p: z.infer<typeof bodySchema>['payloads'][number]): Payload => ({
