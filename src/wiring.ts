@@ -267,6 +267,6 @@ export function createActivityDeps(config: Config, logger: Logger, metrics: Play
     containment: createContainmentProviders(config, entra),
     escalations: new LogEscalationNotifier(logger.child({ component: 'escalations' })),
     reports: new FileReportSink(path.resolve(config.dataDir)),
-    audit: new AuditTrail(new FileAuditLog(config.audit.file), createAuditForwarder(config), metrics),
+    audit: new AuditTrail(new FileAuditLog(config.audit.file, undefined, config.audit.keys), createAuditForwarder(config), metrics),
   };
 }
