@@ -4,7 +4,8 @@
  * the state before each change recorded first (patch containment-pre-state), the same hold-confirm-release for a
  * subject HR does not know (each decision by two approvers), and one case index (an alert opens an
  * escalated case, a second joins it, a third is a duplicate, the case is denied and a fourth alert opens a new
- * case; then the index sits out its dedup window and ends), and one Standard Webhooks receipt. Names given on the command line
+ * case; then the index sits out its dedup window and ends), one Standard Webhooks receipt, and one approved run
+ * whose audit records form the run's own chain (patch audit-run-chain). Names given on the command line
  * record only those (`npm run record:histories -- escalated-released`).
  * Run after a release of the playbook (`npm run record:histories`) and commit the files, so every later change to
  * workflow code must still replay the runs that may be in flight (or use patched()).
@@ -113,6 +114,8 @@ async function main() {
     await releaseContainment(env.client, handle.workflowId, { approver: 'alice', via: 'cli' });
     await releaseContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli', comment: 'false positive' });
   });
+  // Each audit record carries the run's previous record's hash (patch audit-run-chain): one chain per run across hosts.
+  await record('audit-run-chain', escalatingAlert(), 'approve');
   await recordCaseIndex('case-index');
   await recordWebhookReceipt('webhook-receipt');
   await stop();
