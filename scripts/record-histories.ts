@@ -1,7 +1,8 @@
 /**
  * Records the histories that test/replay/ replays: one benign run, one approved-and-contained run, one denied run,
  * one contained run that held for release, was confirmed and then released, one contained and released run with
- * the state before each change recorded first (patch containment-pre-state), the same hold-confirm-release for a
+ * the state before each change recorded first (patch containment-pre-state), one whose isolation failed and was
+ * escalated to Tier 2 (patch tier2-on-containment-failure), the same hold-confirm-release for a
  * subject HR does not know (each decision by two approvers), and one case index (an alert opens an
  * escalated case, a second joins it, a third is a duplicate, the case is denied and a fourth alert opens a new
  * case; then the index sits out its dedup window and ends), one Standard Webhooks receipt, and one approved run
@@ -41,10 +42,12 @@ async function main() {
     alert: ReturnType<typeof benignAlert>,
     decide?: 'approve' | 'deny',
     hold?: (handle: WorkflowHandle) => Promise<void>,
+    containment: Partial<ReturnType<typeof playbookInput>['policy']['containment']> = {},
   ) => {
     if (only.length > 0 && !only.includes(name)) return;
     const input = playbookInput(config, alert);
     if (hold) input.policy.containment = { ...input.policy.containment, releaseWindowMs: 3_600_000, leaseMs: 1_800_000 };
+    input.policy.containment = { ...input.policy.containment, ...containment };
     const handle = await env.client.workflow.start(exfilToCloudStorage, {
       taskQueue: config.temporal.taskQueue,
       workflowId: `${name}-${version}`,
@@ -114,6 +117,9 @@ async function main() {
     await releaseContainment(env.client, handle.workflowId, { approver: 'alice', via: 'cli' });
     await releaseContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli', comment: 'false positive' });
   });
+  // A failed containment action escalated to Tier 2 (patch tier2-on-containment-failure): the isolation provider the
+  // run names is not configured on this worker, so it fails at once (not retried); the revocation is a dry run.
+  await record('escalated-containment-failed', escalatingAlert(), 'approve', undefined, { isolationProvider: 'crowdstrike' });
   // Each audit record carries the run's previous record's hash (patch audit-run-chain): one chain per run across hosts.
   await record('audit-run-chain', escalatingAlert(), 'approve');
   await recordCaseIndex('case-index');

@@ -28,7 +28,7 @@ import { formatSetupReport, NamespaceNotReadyError, SetupError, setupTemporal } 
 import { confirmContainment, decideApproval, getRunView, releaseContainment } from './temporal/playbook-runs';
 import { historyToJson } from './temporal/history-json';
 import { replayHistoryFile } from './temporal/replay';
-import { formatRunTable, listRuns, runListQuery } from './temporal/run-list';
+import { casesMatching, formatRunTable, listRuns, runListQuery } from './temporal/run-list';
 
 const USAGE = `Usage: npm run soar -- <command>
   start [--worker-only | --http-only]
@@ -248,15 +248,21 @@ async function main(argv: string[]): Promise<number> {
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit is a number from 1 to 1000');
       let query: string;
       try {
-        query = values.query ?? runListQuery(values);
+        query = values.query !== undefined ? casesMatching(values.query) : runListQuery(values);
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
       const client = await connectClient(config.temporal);
       try {
-        if (!values.json) console.error(`Listing runs where ${query}`);
+        if (!values.json) console.error(`Listing cases where ${query}`);
         const runs = await listRuns(client, query, limit);
-        console.log(values.json ? JSON.stringify(runs, null, 2) : runs.length ? formatRunTable(runs) : 'No runs match.');
+        console.log(values.json ? JSON.stringify(runs, null, 2) : runs.length ? formatRunTable(runs) : 'No cases match.');
+        if (!values.json) {
+          const { count } = await client.workflow.count(query);
+          console.error(
+            `${count} ${count === 1 ? 'case matches' : 'cases match'}${count > runs.length ? ` (first ${runs.length} shown)` : ''}.`,
+          );
+        }
         return 0;
       } finally {
         await client.connection.close();

@@ -1,10 +1,25 @@
 /**
  * Prometheus metrics (prom-client), served on `GET /metrics`. One registry per process: the HTTP side counts alerts,
- * the worker side counts what the audit trail records (runs, approvals, containment), so a run counted once in the
- * audit file is counted once here.
+ * the worker side counts what the audit trail records (decisions, runs, approvals, containment), so a run counted once
+ * in the audit file is counted once here. The gauges of cases waiting for approval are not counted at all: the HTTP
+ * side asks Temporal visibility on every scrape (`watchCases`), so they are true whichever worker holds the cases.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuditEvent } from './audit/audit-log';
+
+/** What the case gauges show, read from Temporal visibility. */
+export interface CaseGauges {
+  awaitingApproval: number;
+  oldestWaitSeconds: number;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 export class PlaybookMetrics {
   readonly registry = new Registry();
@@ -27,6 +42,19 @@ export class PlaybookMetrics {
     name: 'soar_alerts_deduplicated_total',
     help: 'Alerts that already had a run (same source and alert ID), by source',
     labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly alertAckDuration = new Histogram({
+    name: 'soar_alert_ack_duration_seconds',
+    help: 'Time from a SIEM webhook request to its answer (the acknowledgement, or the refusal), by source and HTTP status',
+    labelNames: ['source', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly decisions = new Counter({
+    name: 'soar_decisions_total',
+    help: 'Escalation decisions (workflows/decide.ts), by outcome: escalate, review, benign',
+    labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
   readonly runsClosed = new Counter({
@@ -66,8 +94,58 @@ export class PlaybookMetrics {
     registers: [this.registry],
   });
 
+  readonly casesAwaitingApproval = new Gauge({
+    name: 'soar_cases_awaiting_approval',
+    help: 'Open cases waiting for a human decision (ApprovalState = "pending"), from Temporal visibility at scrape time',
+    registers: [this.registry],
+    collect: () => this.refreshCases(),
+  });
+  readonly oldestApprovalWait = new Gauge({
+    name: 'soar_cases_awaiting_approval_oldest_seconds',
+    help: 'Age of the oldest case waiting for a human decision (since the case started; 0 when none waits)',
+    registers: [this.registry],
+    collect: () => this.refreshCases(),
+  });
+  readonly caseVisibilityUp = new Gauge({
+    name: 'soar_case_visibility_up',
+    help: '1 when the last scrape could read the case gauges from Temporal visibility, 0 when it could not',
+    registers: [this.registry],
+    collect: () => this.refreshCases(),
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'soar_' });
+  }
+
+  /**
+   * Fills the case gauges from `read` on every scrape (the HTTP process calls this with a Temporal visibility query).
+   * A failed read sets `soar_case_visibility_up` to 0 and leaves the gauges at their last value, so one slow scrape
+   * neither pages nor clears a page; the scrape itself never fails because of it.
+   */
+  watchCases(read: () => Promise<CaseGauges>, timeoutMs = 5000): void {
+    this.caseReader = { read, timeoutMs };
+  }
+
+  private caseReader: { read: () => Promise<CaseGauges>; timeoutMs: number } | null = null;
+  private caseRefresh: Promise<void> | null = null;
+
+  /** Three gauges, one read per scrape: the first gauge's collect starts it, the others wait for the same one. */
+  private refreshCases(): Promise<void> {
+    const reader = this.caseReader;
+    if (!reader) return Promise.resolve();
+    this.caseRefresh ??= (async () => {
+      try {
+        const gauges = await withTimeout(reader.read(), reader.timeoutMs);
+        this.casesAwaitingApproval.set(gauges.awaitingApproval);
+        this.oldestApprovalWait.set(gauges.oldestWaitSeconds);
+        this.caseVisibilityUp.set(1);
+      } catch {
+        this.caseVisibilityUp.set(0);
+      } finally {
+        setImmediate(() => (this.caseRefresh = null));
+      }
+    })();
+    return this.caseRefresh;
   }
 
   /** Counts what a newly appended audit record says. */
@@ -75,6 +153,9 @@ export class PlaybookMetrics {
     this.auditRecords.inc({ type: event.type });
     const d = event.data;
     switch (event.type) {
+      case 'decision':
+        if (typeof d.outcome === 'string') this.decisions.inc({ outcome: d.outcome });
+        break;
       case 'run-closed':
         if (typeof d.outcome === 'string') this.runsClosed.inc({ outcome: d.outcome });
         break;

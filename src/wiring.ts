@@ -26,6 +26,7 @@ import {
 } from './connectors/local-files/client';
 import { LogApprovalNotifier } from './connectors/log-notifier/client';
 import { LogEscalationNotifier } from './connectors/log-notifier/escalations';
+import { SlackEscalationNotifier } from './connectors/slack/escalations';
 import { DefenderIsolation } from './connectors/microsoft-defender/isolation';
 import { EntraApp, entraTokenUrl } from './connectors/microsoft-entra/client';
 import { GRAPH_URL, GraphClient } from './connectors/microsoft-graph/client';
@@ -41,6 +42,7 @@ import { SplunkHecForwarder } from './connectors/splunk/hec-forwarder';
 import type {
   AccessRevocationProvider,
   ApprovalNotifier,
+  EscalationNotifier,
   AuditForwarder,
   ChangeRecords,
   DeviceInventory,
@@ -250,6 +252,13 @@ export function createNotifier(config: Config, logger: Logger): ApprovalNotifier
   });
 }
 
+/** Tier 2 escalations: to Slack's escalation channel through the approval notifier's client when Slack is configured, and always to the log. */
+export function createEscalationNotifier(notifier: ApprovalNotifier, logger: Logger): EscalationNotifier {
+  const escalations = logger.child({ component: 'escalations' });
+  const log = new LogEscalationNotifier(escalations);
+  return notifier instanceof SlackApprovalNotifier ? new SlackEscalationNotifier(notifier, log, escalations) : log;
+}
+
 /** The cloud-storage catalog (the domain allowlist) the activities and the HTTP app's case keys read. */
 export function createCloudStorageCatalog(config: Config): FileCloudStorageCatalog {
   return new FileCloudStorageCatalog(path.resolve(config.enrichment.dataDir));
@@ -258,14 +267,15 @@ export function createCloudStorageCatalog(config: Config): FileCloudStorageCatal
 /** Every dependency of the activities, as the configuration selects them. */
 export function createActivityDeps(config: Config, logger: Logger, metrics: PlaybookMetrics | null = null): ActivityDeps {
   const entra = new EntraApps();
+  const notifier = createNotifier(config, logger);
   return {
     cloudStorage: createCloudStorageCatalog(config),
     ...createEnrichmentSources(config, entra),
     businessHours: config.playbook.businessHours,
     policyChangeWindowDays: config.playbook.policyChangeWindowDays,
-    notifier: createNotifier(config, logger),
+    notifier,
     containment: createContainmentProviders(config, entra),
-    escalations: new LogEscalationNotifier(logger.child({ component: 'escalations' })),
+    escalations: createEscalationNotifier(notifier, logger),
     reports: new FileReportSink(path.resolve(config.dataDir)),
     audit: new AuditTrail(new FileAuditLog(config.audit.file, undefined, config.audit.keys), createAuditForwarder(config), metrics),
   };

@@ -18,6 +18,15 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
 let runtimeInstalled = false;
 
 /**
+ * The SDK exporter named by Prometheus conventions: counters end in `_total`, durations are in seconds and say so
+ * (`temporal_activity_execution_latency_seconds`), as the dashboards and alert rules in deploy/monitoring/ expect.
+ * The SDK's defaults (no suffix, milliseconds) are the names before issue #16; docs/operations/metrics.md maps them.
+ */
+export function sdkPrometheusOptions(bindAddress: string) {
+  return { bindAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true };
+}
+
+/**
  * Routes the SDK's own logs (worker, workflow `log`, activity `log`) through our logger, and serves the SDK's worker
  * metrics in Prometheus format on `sdkPrometheusAddress` when given (GET /metrics appends them). Once per process.
  *
@@ -41,7 +50,7 @@ export function installSdkLogger(logger: Logger, sdkPrometheusAddress?: string):
     logger: new DefaultLogger('INFO', (entry) => {
       sdk[levels[entry.level]](entry.meta ?? {}, entry.message);
     }),
-    ...(sdkPrometheusAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkPrometheusAddress } } } } : {}),
+    ...(sdkPrometheusAddress ? { telemetryOptions: { metrics: { prometheus: sdkPrometheusOptions(sdkPrometheusAddress) } } } : {}),
   });
 }
 

@@ -81,7 +81,7 @@ const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 const pick = <T>(blocks: { side: Side; value: T }[], side: Side) => blocks.filter((b) => b.side === side).map((b) => b.value);
 
 /** Workflow-task timeouts seen in a block: in sampled histories, and as warning lines in the side's process log. */
-interface TaskHealth {
+export interface TaskHealth {
   history: HistorySample;
   logLines: number;
 }
@@ -448,7 +448,7 @@ export async function throughputScenario(ctx: BenchContext, runs: number, concur
  * of one of the last 100 new-case alerts, a new alert ID), 15% resend an earlier alert exactly (one of the last 100
  * alerts, same body). "Earlier" is in sending order; with 32 senders the original may still be in flight.
  */
-export function stormPlan(ctx: BenchContext, n: number, tag: string, random: () => number): StormItem[] {
+export function stormPlan(ctx: Pick<BenchContext, 'keys' | 'times'>, n: number, tag: string, random: () => number): StormItem[] {
   const items: StormItem[] = [];
   const recentNew: GenericAlertBody[] = [];
   const recent: GenericAlertBody[] = [];
@@ -475,7 +475,7 @@ export function stormPlan(ctx: BenchContext, n: number, tag: string, random: () 
   return items;
 }
 
-interface StormProjectBlock {
+export interface StormProjectBlock {
   items: StormItem[];
   deliveries: Delivery[];
   sendSeconds: number;
@@ -492,39 +492,79 @@ interface StormBareBlock {
   health: TaskHealth;
 }
 
-async function stormProjectBlock(ctx: BenchContext, items: StormItem[], senders: number): Promise<StormProjectBlock> {
+/**
+ * Where a storm is sent and watched: one or more HTTP processes of one deployment (alert i goes to urls[i mod n],
+ * so an exact resend often reaches another process than its original), the client that reads visibility, the
+ * playbook's task queue, and the count of workflow-task warnings in the deployment's logs.
+ */
+export interface StormTarget {
+  urls: string[];
+  visibility: Client;
+  taskQueue: string;
+  taskWarnings: () => number;
+}
+
+/** Sends a planned storm to a target, waits for its runs to drain and judges it (the project side of a block). */
+export async function runStorm(
+  target: StormTarget,
+  items: StormItem[],
+  senders: number,
+  options: BenchOptions,
+): Promise<StormProjectBlock> {
   const deliveries = new Array<Delivery>(items.length);
   const opened = new Set<string>();
   let sent = false;
-  const logBefore = logCount(ctx, 'project');
+  const logBefore = target.taskWarnings();
   const since = new Date();
+  const query = blockQuery(PLAYBOOK_TYPE, target.taskQueue, since);
   const t0 = performance.now();
   const drainPromise = watchDrain({
-    client: ctx.stack.bareClient,
-    query: sideQuery(ctx, 'project', since),
+    client: target.visibility,
+    query,
     t0,
-    sampleMs: ctx.options.sampleMs,
+    sampleMs: options.sampleMs,
     sendingDone: () => sent,
     expectedClosed: () => opened.size,
-    timeoutMs: ctx.options.drainTimeoutMs,
+    timeoutMs: options.drainTimeoutMs,
   });
+  const policy = { maxAttempts: options.maxAttempts, timeoutMs: options.requestTimeoutMs, maxRetryAfterS: options.maxRetryAfterS };
   await closedLoop(items.length, senders, async (i) => {
-    const delivery = await deliverAlert(webhook(ctx), (items[i] as StormItem).body, retryPolicy(ctx));
+    const url = `${target.urls[i % target.urls.length] as string}/webhooks/siem/generic`;
+    const delivery = await deliverAlert(url, (items[i] as StormItem).body, policy);
     deliveries[i] = delivery;
     for (const a of delivery.attempts) if (is2xx(a) && a.body?.workflowId) opened.add(a.body.workflowId);
   });
   const sendSeconds = (performance.now() - t0) / 1000;
   sent = true;
   const drain = await drainPromise;
-  const runs = await listRuns(ctx.stack.bareClient, sideQuery(ctx, 'project', since));
-  const health = await taskHealth(
-    ctx,
-    'project',
+  const runs = await listRuns(target.visibility, query);
+  const history = await sampleHistories(
+    target.visibility,
     runs.map((r) => r.workflowId),
-    logBefore,
+    options.historySample,
   );
-  await clearUndrained(ctx, drain, sideQuery(ctx, 'project', since), 'storm project block');
+  const health = { history, logLines: target.taskWarnings() - logBefore };
+  if (drain.drainedAt === null) await terminateOpen(target.visibility, query, 'bench: storm block did not drain within the drain timeout');
   return { items, deliveries, sendSeconds, drain, health, verdicts: judgeStorm(items, deliveries, runs) };
+}
+
+async function stormProjectBlock(ctx: BenchContext, items: StormItem[], senders: number): Promise<StormProjectBlock> {
+  const block = await runStorm(
+    {
+      urls: [ctx.stack.baseUrl],
+      visibility: ctx.stack.bareClient,
+      taskQueue: config(ctx).temporal.taskQueue,
+      taskWarnings: () => logCount(ctx, 'project'),
+    },
+    items,
+    senders,
+    ctx.options,
+  );
+  if (block.drain.drainedAt === null)
+    ctx.log(
+      `  storm project block: not drained within ${ctx.options.drainTimeoutMs / 1000} s after sending; its open runs were terminated`,
+    );
+  return block;
 }
 
 async function stormBareBlock(ctx: BenchContext, runs: number, senders: number, label: string): Promise<StormBareBlock> {

@@ -49,7 +49,6 @@ export class Teardown {
   }
 }
 
-
 export interface Child {
   readonly pid: number;
   readonly log: LogTap;
@@ -77,7 +76,8 @@ const CONFIG_ENV = [
   'SOAR_CONFIG',
 ];
 
-function spawnChild(name: string, args: string[], env: Record<string, string>, workDir: string, teardown: Teardown): Child {
+/** A child node process running a TypeScript entry point, its output tapped into `<workDir>/<name>.log`, stopped by `teardown`. */
+export function spawnChild(name: string, args: string[], env: Record<string, string>, workDir: string, teardown: Teardown): Child {
   const childEnv: Record<string, string | undefined> = { ...process.env };
   for (const key of CONFIG_ENV) delete childEnv[key];
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...args], {
@@ -113,7 +113,8 @@ function spawnChild(name: string, args: string[], env: Record<string, string>, w
   return { pid: child.pid, log, logFile, exited: () => exited };
 }
 
-async function waitFor(what: string, child: Child, timeoutMs: number, ready: () => Promise<boolean>): Promise<void> {
+/** Waits until `ready()` holds, failing early with the log's name when the child exits first. */
+export async function waitFor(what: string, child: Child, timeoutMs: number, ready: () => Promise<boolean>): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const status = child.exited();
@@ -122,6 +123,64 @@ async function waitFor(what: string, child: Child, timeoutMs: number, ready: () 
     if (performance.now() > deadline) throw new Error(`The ${what} was not ready within ${timeoutMs / 1000} s; see ${child.logFile}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+export type ShippedConfig = Record<string, Record<string, unknown>>;
+
+/** config/soar.yaml as shipped: the bench runs the product with it, replacing only what a run must own. */
+export function shippedConfig(): ShippedConfig {
+  return parse(readFileSync(path.join(ROOT, 'config/soar.yaml'), 'utf8')) as ShippedConfig;
+}
+
+export function shippedDataDir(shipped: ShippedConfig): string {
+  const dir = shipped.enrichment?.dataDir;
+  return path.resolve(ROOT, typeof dir === 'string' ? dir : 'config/data');
+}
+
+export interface ProductConfigOptions {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  /** Case indexes on a queue of their own (the shipped default); omitted: the shipped name. */
+  ingestTaskQueue?: string;
+  uiUrl: string;
+  /** Every process of one deployment shares the key ring. */
+  payloadKey: { id: string; key: string };
+  httpPort: number;
+  /** The generated enrichment data (users, devices, baselines). */
+  dataDir: string;
+  /** This process's own state (audit file and the like). */
+  stateDir: string;
+  sdkMetricsPort: number;
+  approvalTimeout: string;
+  logLevel?: string;
+}
+
+/** Writes the product's configuration: the shipped file with what this run must own replaced. Returns its path. */
+export function writeProductConfig(workDir: string, fileName: string, shipped: ShippedConfig, o: ProductConfigOptions): string {
+  const productRaw = {
+    ...shipped,
+    temporal: {
+      ...shipped.temporal,
+      address: o.address,
+      namespace: o.namespace,
+      taskQueue: o.taskQueue,
+      ...(o.ingestTaskQueue ? { ingestTaskQueue: o.ingestTaskQueue } : {}),
+      uiUrl: o.uiUrl,
+      devServer: { enabled: false },
+      payloadCodec: { enabled: true, keys: [o.payloadKey] },
+    },
+    http: { ...shipped.http, host: '127.0.0.1', port: o.httpPort },
+    playbook: { ...shipped.playbook, approvalTimeout: o.approvalTimeout },
+    enrichment: { ...shipped.enrichment, dataDir: o.dataDir },
+    dataDir: o.stateDir,
+    audit: { ...shipped.audit, file: path.join(o.stateDir, 'audit', 'audit.jsonl') },
+    metrics: { ...shipped.metrics, sdkPrometheusAddress: `127.0.0.1:${o.sdkMetricsPort}` },
+    log: { level: o.logLevel ?? (shipped.log?.level as string | undefined) ?? 'info' },
+  };
+  const file = path.join(workDir, fileName);
+  writeFileSync(file, stringify(productRaw), 'utf8');
+  return file;
 }
 
 export interface StackOptions {
@@ -156,10 +215,8 @@ export async function startStack(options: StackOptions, teardown: Teardown, prog
   mkdirSync(stateDir);
   progress(`work directory ${workDir} (logs, generated data, the dev server's SQLite file)`);
 
-  const shipped = parse(readFileSync(path.join(ROOT, 'config/soar.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
-  const shippedDir = shipped.enrichment?.dataDir;
-  const shippedDataDir = path.resolve(ROOT, typeof shippedDir === 'string' ? shippedDir : 'config/data');
-  writeBenchDataDir(dataDir, shippedDataDir, options.users, options.domains, options.seed);
+  const shipped = shippedConfig();
+  writeBenchDataDir(dataDir, shippedDataDir(shipped), options.users, options.domains, options.seed);
   progress(`generated ${options.users} users and ${options.domains} approved bench domains in ${dataDir}`);
 
   const [grpcPort, uiPort, httpPort, sdkMetricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
@@ -191,28 +248,19 @@ export async function startStack(options: StackOptions, teardown: Teardown, prog
   teardown.push('the Temporal dev server', async () => (await starting.catch(() => null))?.stop());
   const devServer: DevServer = await starting;
 
-  // The product's configuration: the shipped file with what this run must own replaced.
-  const productRaw = {
-    ...shipped,
-    temporal: {
-      ...shipped.temporal,
-      address,
-      namespace: 'default',
-      taskQueue: `bench-soar-${run}`,
-      uiUrl: devServer.uiUrl,
-      devServer: { enabled: false },
-      payloadCodec: { enabled: true, keys: [{ id: `bench-${run}`, key: randomBytes(32).toString('base64') }] },
-    },
-    http: { ...shipped.http, host: '127.0.0.1', port: httpPort },
-    playbook: { ...shipped.playbook, approvalTimeout: options.approvalTimeout },
-    enrichment: { ...shipped.enrichment, dataDir },
-    dataDir: stateDir,
-    audit: { ...shipped.audit, file: path.join(stateDir, 'audit', 'audit.jsonl') },
-    metrics: { ...shipped.metrics, sdkPrometheusAddress: `127.0.0.1:${sdkMetricsPort}` },
-    log: { level: options.logLevel ?? (shipped.log?.level as string | undefined) ?? 'info' },
-  };
-  const configFile = path.join(workDir, 'soar.yaml');
-  writeFileSync(configFile, stringify(productRaw), 'utf8');
+  const configFile = writeProductConfig(workDir, 'soar.yaml', shipped, {
+    address,
+    namespace: 'default',
+    taskQueue: `bench-soar-${run}`,
+    uiUrl: devServer.uiUrl,
+    payloadKey: { id: `bench-${run}`, key: randomBytes(32).toString('base64') },
+    httpPort,
+    dataDir,
+    stateDir,
+    sdkMetricsPort,
+    approvalTimeout: options.approvalTimeout,
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+  });
   const config = loadConfig({ SOAR_CONFIG: configFile });
 
   const connection = await Connection.connect({ address });

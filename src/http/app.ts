@@ -203,7 +203,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.register(siemRoutes({ config, client: deps.client, now, caseKeys, recordDeadlineMs: deps.recordDeadlineMs }));
   app.register(runRoutes({ config, client: deps.client, ...(deps.devServerUp ? { devServerUp: deps.devServerUp } : {}) }));
   // Not encapsulated, so the alert counter sees the webhook routes' answers.
-  metricsRoutes({ config, metrics: deps.metrics ?? new PlaybookMetrics({ processMetrics: false }) })(app);
+  metricsRoutes({ config, client: deps.client, metrics: deps.metrics ?? new PlaybookMetrics({ processMetrics: false }) })(app);
   const codec = payloadCodecFor(config.temporal.payloadCodec);
   if (codec) app.register(codecRoutes({ config, codec }));
   app.register(openApiRoutes());

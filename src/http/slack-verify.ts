@@ -42,9 +42,9 @@ export function verifySlackSignature(
 }
 
 /**
- * Signatures seen in the last five minutes: a captured request replayed inside the window is refused. Per process:
- * with several HTTP replicas a replay to another replica still meets the workflow's validator and the Update's
- * idempotency key, so it decides nothing twice.
+ * Signatures this process saw in the last five minutes: a captured request replayed to the same process inside the
+ * window is refused at once. Per process only; what holds across replicas (and restarts) is the receipt in Temporal
+ * (src/temporal/slack-request-receipts.ts), claimed after this check.
  */
 export class ReplayGuard {
   private readonly seen = new Map<string, number>();

@@ -1,6 +1,12 @@
-/** Listing playbook runs through Temporal visibility (the custom search attributes), for the CLI and tests. */
+/**
+ * Listing cases through Temporal visibility (the custom search attributes), for the CLI, the case gauges of
+ * `GET /metrics` and tests. A case is a run of the playbook workflow; the bookkeeping workflows that share the
+ * namespace (case indexes, webhook receipts) are never listed or counted: every query here starts with
+ * `CASES_QUERY`, the same filter as the UI's saved view (docs/operations/observability.md, "The case list").
+ */
 import type { Client } from '@temporalio/client';
 import { SA } from '../contracts/search-attributes';
+import type { CaseGauges } from '../metrics';
 import { PLAYBOOK_WORKFLOW_TYPE } from './playbook-runs';
 
 export interface RunFilters {
@@ -29,9 +35,23 @@ const FILTER_ATTRIBUTE: Record<Exclude<keyof RunFilters, 'status'>, string> = {
   severity: SA.severity.name,
 };
 
+/** Cases only: the playbook's runs, not the case indexes or webhook receipts beside them. */
+export const CASES_QUERY = `WorkflowType = "${PLAYBOOK_WORKFLOW_TYPE}"`;
+
+/** Open cases that wait for a human decision. */
+export const AWAITING_APPROVAL_QUERY = `${CASES_QUERY} AND ExecutionStatus = "Running" AND ${SA.approvalState.name} = "pending"`;
+
+/** A user's own visibility query (`list --query`), kept to cases: whatever it says, bookkeeping workflows stay out. */
+export function casesMatching(query: string): string {
+  const trimmed = query.trim();
+  if (!trimmed) throw new Error('--query is empty');
+  if (/\border\s+by\b/i.test(trimmed)) throw new Error('--query may not contain ORDER BY (cases are listed newest first)');
+  return `${CASES_QUERY} AND (${trimmed})`;
+}
+
 /** A visibility query string. Values are quoted; one that contains a quote or backslash is refused, not escaped. */
 export function runListQuery(filters: RunFilters): string {
-  const clauses = [`WorkflowType = "${PLAYBOOK_WORKFLOW_TYPE}"`];
+  const clauses = [CASES_QUERY];
   for (const [key, attribute] of Object.entries(FILTER_ATTRIBUTE)) {
     const value = filters[key as keyof RunFilters];
     if (value === undefined) continue;
@@ -78,6 +98,22 @@ export async function listRuns(client: Client, query: string, limit = 50): Promi
     if (out.length >= limit) break;
   }
   return out;
+}
+
+/**
+ * The case gauges of `GET /metrics`: how many open cases wait for approval, and for how long the oldest has (since
+ * its start: the request goes out seconds later, once enrichment is done). Visibility lists newest first, so the
+ * oldest is the last one listed; the waiting cases are few (each is a person's to-do), so reading them all is cheap.
+ */
+export async function readCaseGauges(client: Client, now: Date = new Date()): Promise<CaseGauges> {
+  const { count } = await client.workflow.count(AWAITING_APPROVAL_QUERY);
+  let oldest = now.getTime();
+  if (count > 0) {
+    for await (const run of client.workflow.list({ query: AWAITING_APPROVAL_QUERY, pageSize: 1000 })) {
+      oldest = Math.min(oldest, run.startTime.getTime());
+    }
+  }
+  return { awaitingApproval: count, oldestWaitSeconds: Math.max(0, (now.getTime() - oldest) / 1000) };
 }
 
 export function formatRunTable(runs: RunListEntry[]): string {

@@ -103,7 +103,7 @@ describe('operations: metrics, logs and secrets of a real run', () => {
     }
     // The SDK's own worker metrics, from its Prometheus exporter, on the same page.
     assert.match(metrics, /^temporal_\w+/m);
-    assert.match(metrics, /temporal_workflow_completed\{[^}]*\} 1/);
+    assert.match(metrics, /temporal_workflow_completed_total\{[^}]*\} 1/);
 
     // The audit trail reached the HEC stand-in with its token.
     const forwarded = hec.calls('POST', '/services/collector/event');

@@ -229,7 +229,7 @@ describe('the Temporal UI as a case view', () => {
     assert.equal(listed2.code, 0, listed2.stderr);
     assert.match(
       listed2.stderr,
-      /^Listing runs where WorkflowType = "exfilToCloudStorage" AND Decision = "escalate" AND AlertUser = "jdoe" AND ExecutionStatus != "Running"$/m,
+      /^Listing cases where WorkflowType = "exfilToCloudStorage" AND Decision = "escalate" AND AlertUser = "jdoe" AND ExecutionStatus != "Running"$/m,
     );
     assert.match(
       listed2.stdout,

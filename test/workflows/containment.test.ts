@@ -206,7 +206,7 @@ describe('containment with real connectors (every task replays)', () => {
     assert.ok(!types.includes('isolateEndpoint') && !types.includes('revokeCloudStorageAccess'));
   });
 
-  test('partial failure: Okta refuses (403, not retried), the isolation still completes, and the run says exactly that', async () => {
+  test('partial failure: Okta refuses (403, not retried), the isolation still completes, the run says exactly that and escalates to Tier 2', async () => {
     const config = configFor();
     await startWorker(config);
     const host = unique('PART').toUpperCase();
@@ -224,6 +224,8 @@ describe('containment with real connectors (every task replays)', () => {
     assert.match(revoke?.detail ?? '', /^okta: look up user jdoe@acme\.com: HTTP 403 .*needs permission: .*okta\.users\.manage/);
     assert.equal(result.containment.find((c) => c.action === 'isolate-endpoint')?.status, 'done');
     assert.equal(falcon.devices.get(deviceId)?.status, 'contained');
+    // The failure is escalated to Tier 2 (the log here: no Slack in this configuration).
+    assert.ok((await activityTypes(handle)).includes('escalateToTier2'), 'a failed containment is escalated to Tier 2');
     const history = await handle.fetchHistory();
     const failed = (history.events ?? []).find((e) => e.activityTaskFailedEventAttributes);
     assert.ok(failed, 'the revocation failed in history');

@@ -70,6 +70,13 @@ export function accessActivitiesFor(policy: ContainmentPolicy) {
  */
 export const PRE_STATE_PATCH = 'containment-pre-state';
 
+/**
+ * The patch behind the Tier 2 escalation of a failed containment action (issue #16): a run whose containment failed
+ * (in part or whole) escalates it as it escalates a refusal. Runs without the marker closed their failed containment
+ * without that activity and replay as they ran.
+ */
+export const TIER2_ON_FAILURE_PATCH = 'tier2-on-containment-failure';
+
 /** The message of the failure behind an activity's failure, for findings and reports. */
 export function failureReason(err: ActivityFailure): string {
   const cause = err.cause;

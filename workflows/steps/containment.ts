@@ -1,7 +1,8 @@
 /**
  * Step 4: containment. The approved actions run in parallel, one durable step per provider; one failing permanently
  * does not stop the others, and every result says exactly what happened. Guard rails first: a protected account or
- * device is refused (nothing is called) and the case is escalated to Tier 2 instead.
+ * device is refused (nothing is called) and the case is escalated to Tier 2 instead; a failed action is escalated to
+ * Tier 2 as well (patch `tier2-on-containment-failure`).
  */
 import { ActivityFailure, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type {
@@ -22,6 +23,7 @@ import {
   isolationActivities,
   notificationActivities,
   PRE_STATE_PATCH,
+  TIER2_ON_FAILURE_PATCH,
 } from './activities';
 import { audit } from './audit';
 
@@ -148,6 +150,17 @@ export async function contain(input: PlaybookInput, state: RunState, approved: r
       {
         workflowId: base.workflowId,
         reason: `containment refused by a guard rail: ${refusals.map((r) => r.reason).join('; ')}`,
+        alert,
+        containment: results,
+      },
+    ]);
+  }
+  const failures = results.filter((r) => r.status === 'failed');
+  if (failures.length > 0 && patched(TIER2_ON_FAILURE_PATCH)) {
+    await notificationActivities.escalateToTier2.executeWithOptions({ summary: 'Escalate failed containment to Tier 2' }, [
+      {
+        workflowId: base.workflowId,
+        reason: `containment failed: ${failures.map((f) => `${f.action} ${f.target} via ${f.provider}: ${f.detail}`).join('; ')}`,
         alert,
         containment: results,
       },

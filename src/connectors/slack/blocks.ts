@@ -7,7 +7,7 @@
  * in an inline code span (no bold/italic/strike, no auto-linked URLs). Only our own trusted links are links.
  */
 import type { ContainmentActionName, DecisionRecord, Enrichment, Finding } from '../../contracts/playbook';
-import type { ApprovalProgress, ApprovalRequest } from '../../contracts/ports';
+import type { ApprovalProgress, ApprovalRequest, ContainmentEscalation } from '../../contracts/ports';
 import { formatBytes } from '../../format';
 
 /** Block Kit element (kept loose: the Web API validates the rest, and answers `invalid_blocks` if wrong). */
@@ -284,4 +284,40 @@ export function progressBlocks(p: ApprovalProgress, link: string): Block[] {
   const blocks = approvalBlocks(p.request, link, open ? null : status);
   if (p.stage === 'contained' && p.releasable) return [...blocks, releaseButton(p.request)];
   return open ? [...blocks.slice(0, -1), status, blocks[blocks.length - 1] as Block] : blocks;
+}
+
+/**
+ * A Tier 2 escalation (a guard rail refused a containment, a containment failed, a lease ran out unconfirmed): who
+ * and what, what containment stands, the commands that answer it, and the link to the case. The reason quotes alert
+ * fields (a protected account's name), so it is untrusted text like the rest.
+ */
+export function tier2Blocks(notice: ContainmentEscalation, link: string, mention: string | null): { text: string; blocks: Block[] } {
+  const { alert } = notice;
+  const heading = `${mention ? `${mention} ` : ''}:rotating_light: *Tier 2 escalation* (T1567.002): ${untrusted(notice.reason, 600)}`;
+  const containment = notice.containment.length
+    ? notice.containment
+        .map((c) => `• ${escapeTrusted(c.action)} ${untrusted(c.target)} via ${untrusted(c.provider)}: *${escapeTrusted(c.status)}*`)
+        .join('\n')
+    : '• nothing contained';
+  const id = untrusted(notice.workflowId);
+  return {
+    text: `Tier 2 escalation: ${untrusted(alert.user)} on ${untrusted(alert.host)}, ${untrusted(notice.reason, 600)}`,
+    blocks: [
+      section(heading),
+      {
+        type: 'section',
+        fields: [
+          `*User*\n${untrusted(alert.user)}`,
+          `*Host*\n${untrusted(alert.host)}`,
+          `*Destination*\n${untrusted(alert.destDomain)}`,
+          `*Uploaded*\n${formatBytes(alert.bytesOut)}`,
+        ].map((text) => ({ type: 'mrkdwn', text })),
+      },
+      section(`*Containment*\n${containment}`),
+      section(
+        `*Answer it*: confirm with \`npm run soar -- confirm\` ${id} \`--as <approver-id>\`, or release with ` +
+          `\`npm run soar -- release\` ${id} \`--as <approver-id>\`.\n<${link}|Open the case in Temporal>`,
+      ),
+    ],
+  };
 }

@@ -7,10 +7,10 @@ import { canonicalName, NO_ORG, type OrgIdentity } from '../../identity/canonica
 import { LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api';
 import type { z } from 'zod';
 import type { SlackApprover, SlackMessageRef } from '../../contracts/playbook';
-import type { ApprovalNotice, ApprovalNotifier, ApprovalProgress, ApprovalRequest } from '../../contracts/ports';
+import type { ApprovalNotice, ApprovalNotifier, ApprovalProgress, ApprovalRequest, ContainmentEscalation } from '../../contracts/ports';
 import type { Logger } from '../../logger';
 import { ConnectorConfigurationError, ConnectorInvalidResponseError } from '../errors';
-import { approvalBlocks, fallbackText, progressBlocks, runUrl, statusLine, untrusted } from './blocks';
+import { approvalBlocks, fallbackText, progressBlocks, runUrl, statusLine, tier2Blocks, untrusted } from './blocks';
 import { PROVIDER, toSlackConnectorError } from './errors';
 import { authTestResponse, postMessageResponse, updateResponse, userGroupUsersResponse, usersInfoResponse } from './schemas';
 
@@ -182,6 +182,22 @@ export class SlackApprovalNotifier implements ApprovalNotifier {
       `:rotating_light: Escalated${esc?.channel ? ` to <#${esc.channel}>` : ''}${mention ? ` and ${mention.trim()}` : ''}.`,
     );
     return { message: { channel: posted.channel, ts: posted.ts } };
+  }
+
+  /**
+   * A Tier 2 escalation, posted to `slack.escalation.channel` (else the approval channel) mentioning
+   * `slack.escalation.userGroup` when set, with the link to the case. A refusal by Slack (`not_in_channel`, a bad
+   * token) throws, so the activity retries rather than dropping the escalation.
+   */
+  async postTier2Escalation(notice: ContainmentEscalation): Promise<SlackMessageRef> {
+    const esc = this.options.escalation;
+    const message = tier2Blocks(notice, this.link(notice.workflowId), esc?.userGroup ? `<!subteam^${esc.userGroup}>` : null);
+    const posted = await this.call(
+      'chat.postMessage',
+      { channel: esc?.channel ?? this.options.channel, ...message, unfurl_links: false, unfurl_media: false },
+      postMessageResponse,
+    );
+    return { channel: posted.channel, ts: posted.ts };
   }
 
   async publishProgress(progress: ApprovalProgress): Promise<void> {

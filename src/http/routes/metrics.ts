@@ -3,9 +3,11 @@
  * slots) when `metrics.sdkPrometheusAddress` is set, so one scrape target serves both. Bearer tokens from
  * `http.metricsTokens` (open only on loopback). Alerts are counted here, from every answer a SIEM webhook gives.
  */
+import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config';
 import type { PlaybookMetrics } from '../../metrics';
+import { readCaseGauges } from '../../temporal/run-list';
 import { requireBearer } from '../auth';
 
 async function sdkMetrics(address: string): Promise<string> {
@@ -18,8 +20,12 @@ async function sdkMetrics(address: string): Promise<string> {
   }
 }
 
-export function metricsRoutes(deps: { config: Config; metrics: PlaybookMetrics }) {
+export function metricsRoutes(deps: { config: Config; metrics: PlaybookMetrics; client?: Client }) {
   return (app: FastifyInstance) => {
+    // The case gauges come from Temporal visibility, read by whichever HTTP process is scraped: every process reports
+    // the same cluster-wide numbers (aggregate them with max, not sum), whichever worker holds the cases.
+    const client = deps.client;
+    if (client) deps.metrics.watchCases(() => readCaseGauges(client));
     app.addHook('onResponse', async (request, reply) => {
       // Only matched webhook routes count, so unknown paths cannot invent label values.
       const route = request.routeOptions.url;
@@ -28,6 +34,7 @@ export function metricsRoutes(deps: { config: Config; metrics: PlaybookMetrics }
       const source = params?.source ?? route.slice('/webhooks/siem/'.length);
       const status = reply.statusCode;
       deps.metrics.alertsReceived.inc({ source });
+      deps.metrics.alertAckDuration.observe({ source, status: String(status) }, reply.elapsedTime / 1000);
       if (status === 200) deps.metrics.alertsDeduplicated.inc({ source });
       // Every refusal is certainly unrecorded, except a 503 that says Temporal may have recorded the alert.
       else if (status >= 400)

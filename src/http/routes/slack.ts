@@ -3,7 +3,10 @@
  * the contained message (a `releaseContainment` Update with `via: 'slack'`; the same validator as the CLI's).
  *
  * Order matters: the signature is verified over the raw bytes before anything is parsed (an opaque 401 otherwise),
- * replays inside the five-minute window are refused, then the payload is validated and the team and app checked.
+ * replays this process has seen inside the five-minute window are refused, then the payload is validated and the
+ * team, app and button checked, and last, just before the click goes to its run, the request is claimed in Temporal (src/temporal/slack-request-receipts.ts), so a
+ * replay to another HTTP replica is refused too (401); when Temporal cannot answer that claim, the click is refused
+ * with a 503 (fail closed) and the clicker clicks again.
  *
  * Acknowledge first, decide after: Slack wants a 200 within 3 seconds, and a Workflow Update waits on a worker task
  * that a busy worker may not run that fast. A short-deadline Update would leave an ambiguous case (the deadline
@@ -31,12 +34,15 @@ import { decideApprovalUpdate, releaseContainmentUpdate } from '../../../workflo
 import { zodDetails } from '../../error-details';
 import { HttpError } from '../errors';
 import { ReplayGuard, verifySlackSignature } from '../slack-verify';
+import { SlackReceiptUnavailableError, SlackRequestReceipts, type SlackRequestGuard } from '../../temporal/slack-request-receipts';
 
 export interface SlackRouteDeps {
   config: Config;
   slack: NonNullable<Config['slack']>;
   client: Client;
   now: () => Date;
+  /** The replay guard shared by every replica; default: receipts in Temporal on the ingest task queue. */
+  sharedReplays?: SlackRequestGuard;
 }
 
 const UNAUTHORIZED = { error: 'Unauthorized', details: [] };
@@ -47,7 +53,10 @@ const SETTLE_MS = 3_000;
 
 export function slackRoutes(deps: SlackRouteDeps) {
   const { slack } = deps;
+  // This process's memory answers a replay to the same replica at once; Temporal answers for every replica.
   const replays = new ReplayGuard();
+  const shared =
+    deps.sharedReplays ?? new SlackRequestReceipts(deps.client, deps.config.temporal.ingestTaskQueue ?? deps.config.temporal.taskQueue);
   const inFlight = new Set<Promise<void>>();
 
   return (app: FastifyInstance) => {
@@ -102,6 +111,7 @@ export function slackRoutes(deps: SlackRouteDeps) {
           slack: clickContext(payload, action),
         };
         const updateId = `slack-release:${payload.team.id}:${payload.user.id}:${action.action_ts}`;
+        if (!(await claimOnce(shared, verdict, request.log))) return reply.code(401).send(UNAUTHORIZED);
         const task = release(deps, request.log, value.data.w, review, updateId, payload).finally(() => inFlight.delete(task));
         inFlight.add(task);
         return reply.code(200).send();
@@ -122,11 +132,39 @@ export function slackRoutes(deps: SlackRouteDeps) {
         digest: value.data.d,
         slack: clickContext(payload, action),
       };
+      if (!(await claimOnce(shared, verdict, request.log))) return reply.code(401).send(UNAUTHORIZED);
       const task = decide(deps, request.log, value.data.w, decision, payload).finally(() => inFlight.delete(task));
       inFlight.add(task);
       return reply.code(200).send();
     });
   };
+}
+
+const REPLAY_UNCHECKED =
+  'Cannot act on this Slack request: the workflow service did not confirm it is not a replay. Click the button again.';
+
+/**
+ * False for a request another replica (or this one, before a restart) already took: the caller answers 401 as for
+ * any replay. Throws a 503 when Temporal could not say (fail closed).
+ */
+async function claimOnce(
+  shared: SlackRequestGuard,
+  verdict: { signature: string; timestamp: number },
+  log: FastifyBaseLogger,
+): Promise<boolean> {
+  let claimed;
+  try {
+    claimed = await shared.claim(verdict.signature, verdict.timestamp);
+  } catch (err) {
+    if (!(err instanceof SlackReceiptUnavailableError)) throw err;
+    log.error({ err }, 'Slack request refused: the shared replay guard could not be asked (fail closed)');
+    throw new HttpError(503, REPLAY_UNCHECKED, [], { 'retry-after': '1' });
+  }
+  if (claimed === 'replay') {
+    log.warn('Slack request refused: replayed signature (claimed by another replica)');
+    return false;
+  }
+  return true;
 }
 
 function safeJson(text: string): unknown {
