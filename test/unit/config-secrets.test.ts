@@ -66,7 +66,7 @@ function fullConfig(servicenowAuth: 'basic' | 'bearer') {
       channel: 'C024BE91L',
       approvers: { users: ['U012AB3CD'] },
     },
-    audit: { forward: { to: 'splunk' } },
+    audit: { forward: { to: 'splunk' }, keys: [{ id: 'audit-1', key: ref(`${MARK}audit-key-${'x'.repeat(32)}`) }] },
   };
 }
 
