@@ -5,9 +5,10 @@
  * escalated to Tier 2 (patch tier2-on-containment-failure), the same hold-confirm-release for a
  * subject HR does not know (each decision by two approvers), and one case index (an alert opens an
  * escalated case, a second joins it, a third is a duplicate, the case is denied and a fourth alert opens a new
- * case; then the index sits out its dedup window and ends), one Standard Webhooks receipt, and one escalated run on the
+ * case; then the index sits out its dedup window and ends), one Standard Webhooks receipt, one escalated run on the
  * day's total (patch volume-day-total) that a second alert joins while it waits for approval, re-binding the request
- * before it is denied. Names given on the command line
+ * before it is denied, and one approved run whose audit records form the run's own chain (patch audit-run-chain).
+ * Names given on the command line
  * record only those (`npm run record:histories -- escalated-released`).
  * Run after a release of the playbook (`npm run record:histories`) and commit the files, so every later change to
  * workflow code must still replay the runs that may be in flight (or use patched()).
@@ -134,6 +135,8 @@ async function main() {
   // A failed containment action escalated to Tier 2 (patch tier2-on-containment-failure): the isolation provider the
   // run names is not configured on this worker, so it fails at once (not retried); the revocation is a dry run.
   await record('escalated-containment-failed', escalatingAlert(), 'approve', undefined, { isolationProvider: 'crowdstrike' });
+  // Each audit record carries the run's previous record's hash (patch audit-run-chain): one chain per run across hosts.
+  await record('audit-run-chain', escalatingAlert(), 'approve');
   await recordCaseIndex('case-index');
   await recordWebhookReceipt('webhook-receipt');
   await stop();

@@ -9,7 +9,7 @@
  *        [--severity ..] [--containment ..] [--status running|closed] [--query <visibility query>] [--limit n] [--json]
  *   history <workflowId> [--out <file.json>]   a run's event history as JSON (input for replay)
  *   replay <history.json>                 replays a history against the current workflow code
- *   audit verify [--file <audit.jsonl>]   checks the audit trail's hash chain
+ *   audit verify [--file <audit.jsonl>]...   checks the audit files' chains, keys and signed heads, and each run's chain
  *   release <workflowId> --as <approver> [--comment <text>]   undo a held containment (waits for the result)
  *   confirm <workflowId> --as <approver> [--comment <text>]   confirm it (stops the lease re-escalation)
  */
@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { verifyAuditFile } from './audit/audit-log';
+import { verifyAuditFile, verifyRunChains, type AuditKey, type AuditRecord } from './audit/audit-log';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ConfigError, readConfigFile, secretsOf, type Config } from './config';
 import { approvalAnswer } from './format';
@@ -40,13 +40,29 @@ const USAGE = `Usage: npm run soar -- <command>
        [--severity ..] [--containment ..] [--status running|closed] [--query '<visibility query>'] [--limit 50] [--json]
   history <workflowId> [--out <file.json>]
   replay <history.json>
-  audit verify [--file <audit.jsonl>]
+  audit verify [--file <audit.jsonl>]...
   setup [--create-namespace] [--retention-days 30] [--generate-key]
 
   release <workflowId> --as <approver> [--comment <text>]
   confirm <workflowId> --as <approver> [--comment <text>]`;
 
 class UsageError extends Error {}
+
+/**
+ * The configuration's secrets a command resolves, by path prefix; the rest need not be in its environment (an
+ * operator running `list` or `approve` has Temporal's credentials, not the webhooks', Splunk's or Slack's).
+ * Every command other than `start` and `audit` talks to Temporal only.
+ */
+function secretsUsedBy(command: string | undefined): string[] | undefined {
+  switch (command) {
+    case 'start':
+      return undefined; // all of them
+    case 'audit':
+      return ['audit'];
+    default:
+      return ['temporal'];
+  }
+}
 
 /**
  * Runs a command that sends a Workflow Update: a decision the run's validator rejected prints the validator's reason
@@ -65,6 +81,57 @@ async function updateCommand(config: Config, run: (client: Client) => Promise<nu
   } finally {
     await client.connection.close();
   }
+}
+
+/**
+ * `audit verify [--file f]...`: each file's chain, MACs and signed head, then every run's own chain over the records
+ * of all the files (one per worker host). Exit 0 when all hold, 5 at the first break, 4 when a file is missing.
+ */
+async function auditVerify(files: string[], keys: readonly AuditKey[]): Promise<number> {
+  const all: AuditRecord[] = [];
+  for (const file of files) {
+    if (!existsSync(file)) {
+      console.error(`No audit file at ${file}: nothing has been recorded there (check audit.file).`);
+      return 4;
+    }
+    console.error(`Verifying ${file}`);
+    const result = await verifyAuditFile(file, { keys, progress: (n) => console.error(`  ${n} records checked`) });
+    if (!result.ok) {
+      const { line, seq, reason } = result.brokenAt;
+      console.log(
+        `BROKEN${files.length > 1 ? ` in ${file}` : ''} at record ${line}${seq !== null && seq !== line ? ` (seq ${seq})` : ''}: ${reason}. ${result.records} records before it are intact.`,
+      );
+      return 5;
+    }
+    console.log(`OK: ${result.records} records, hash chain intact; head ${result.headHash}${files.length > 1 ? ` (${file})` : ''}`);
+    console.log(
+      result.keyed === 0
+        ? '  keys: UNKEYED (written without audit.keys: a rewrite with recomputed hashes or a cut tail would not show)'
+        : `  keys: ${result.keyed} records keyed${result.unkeyed ? `, ${result.unkeyed} older unkeyed records before them` : ''}; MACs valid`,
+    );
+    const head = result.head;
+    console.log(
+      head.status === 'matches'
+        ? `  signed head: record ${head.seq}, matches the end of the file`
+        : head.status === 'behind'
+          ? `  signed head: record ${head.seq}; the last record was written just before the process stopped (its head was not)`
+          : '  signed head: none (unkeyed file)',
+    );
+    all.push(...result.parsed);
+  }
+  const runs = verifyRunChains(all);
+  if (!runs.ok) {
+    console.log(`BROKEN run chain of ${runs.run}: ${runs.reason}.`);
+    return 5;
+  }
+  const closed = runs.runs.filter((r) => r.closed).length;
+  const duplicates = runs.runs.reduce((n, r) => n + r.duplicates, 0);
+  console.log(
+    `  runs: ${runs.runs.length} run chains intact (${closed} closed, ${runs.runs.length - closed} open)` +
+      `${duplicates ? `, ${duplicates} records written twice by retries on another host` : ''}` +
+      `${runs.unchained ? `; ${runs.unchained} records from runs started before the run chain` : ''}`,
+  );
+  return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -92,13 +159,13 @@ async function main(argv: string[]): Promise<number> {
       query: { type: 'string' },
       limit: { type: 'string' },
       out: { type: 'string' },
-      file: { type: 'string' },
+      file: { type: 'string', multiple: true },
       'create-namespace': { type: 'boolean', default: false },
       'retention-days': { type: 'string' },
       'generate-key': { type: 'boolean', default: false },
     },
   });
-  const { config, deprecations } = readConfigFile();
+  const { config, deprecations } = readConfigFile(process.env, { secrets: secretsUsedBy(command) });
   // `start` logs them through the logger; the one-shot commands say them once on stderr.
   if (command !== 'start') for (const d of deprecations) console.error(`Warning: ${d.message}`);
 
@@ -233,22 +300,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'audit': {
       if (positionals[0] !== 'verify') throw new UsageError('audit takes one subcommand: verify');
-      const file = values.file ?? config.audit.file;
-      if (!existsSync(file)) {
-        console.error(`No audit file at ${file}: nothing has been recorded there (check audit.file).`);
-        return 4;
-      }
-      console.error(`Verifying ${file}`);
-      const result = await verifyAuditFile(file, (n) => console.error(`  ${n} records checked`));
-      if (result.ok) {
-        console.log(`OK: ${result.records} records, hash chain intact; head ${result.headHash}`);
-        return 0;
-      }
-      const { line, seq, reason } = result.brokenAt;
-      console.log(
-        `BROKEN at record ${line}${seq !== null && seq !== line ? ` (seq ${seq})` : ''}: ${reason}. ${result.records} records before it are intact.`,
-      );
-      return 5;
+      return auditVerify(values.file?.length ? values.file : [config.audit.file], config.audit.keys);
     }
     case 'setup': {
       const retentionDays = values['retention-days'] === undefined ? 30 : Number(values['retention-days']);

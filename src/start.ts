@@ -33,6 +33,12 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
   installSdkLogger(logger, config.metrics.sdkPrometheusAddress);
   const metrics = new PlaybookMetrics();
   logger.info({ config: sanitizeConfig(config) }, 'Starting');
+  if (roles.worker && config.audit.keys.length === 0) {
+    logger.warn(
+      { file: config.audit.file },
+      'The audit trail is unkeyed (audit.keys is empty): a rewrite with recomputed hashes or a cut tail would not show (docs/operations/audit.md)',
+    );
+  }
   const stops: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) {

@@ -279,6 +279,6 @@ export function createActivityDeps(config: Config, logger: Logger, metrics: Play
     containment: createContainmentProviders(config, entra),
     escalations: createEscalationNotifier(notifier, logger),
     reports: new FileReportSink(path.resolve(config.dataDir)),
-    audit: new AuditTrail(new FileAuditLog(config.audit.file), createAuditForwarder(config), metrics),
+    audit: new AuditTrail(new FileAuditLog(config.audit.file, undefined, config.audit.keys), createAuditForwarder(config), metrics),
   };
 }

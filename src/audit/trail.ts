@@ -1,13 +1,15 @@
 /** The audit trail the activities write to: the hash-chained file, then (optionally) the SIEM, then the metrics. */
 import type { AuditForwarder } from '../contracts/ports';
 import type { PlaybookMetrics } from '../metrics';
-import type { AuditEvent, AuditRecord, FileAuditLog } from './audit-log';
+import { runHashOf, type AuditEvent, type AuditRecord, type FileAuditLog } from './audit-log';
 
 export interface AuditReceipt {
   /** False when this event's key was already recorded (a retried activity): nothing new was written. */
   appended: boolean;
   seq: number | null;
   hash: string | null;
+  /** The event's link in its run's chain (when the workflow sent `runPrevHash`), also when nothing new was written. */
+  runHash: string | null;
 }
 
 export class AuditTrail {
@@ -33,6 +35,11 @@ export class AuditTrail {
       await this.forwarder.forward(toForward);
       this.unforwarded.delete(event.eventKey);
     }
-    return { appended, seq: record?.seq ?? null, hash: record?.hash ?? null };
+    return {
+      appended,
+      seq: record?.seq ?? null,
+      hash: record?.hash ?? null,
+      runHash: event.runPrevHash !== undefined ? runHashOf(event) : null,
+    };
   }
 }

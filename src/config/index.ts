@@ -12,7 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { generatedPayloadKeySecrets } from '../temporal/payload-codec';
 import { type Deprecation, translateLegacy } from './legacy';
 import { type Config, configSchema } from './schema';
-import { type Env, redactSecrets, secretValues, withSecretEnv } from './secret';
+import { deferSecrets, type Env, redactSecrets, secretValues, withSecretEnv } from './secret';
 
 export type { IngestSource } from '../ingest/config';
 export { ACCESS_PROVIDERS, ISOLATION_PROVIDERS } from './containment';
@@ -72,12 +72,26 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: Env): Record<strin
   return raw;
 }
 
+export interface ReadOptions {
+  /**
+   * The secrets to resolve, by path prefix (`temporal` for every secret under `temporal.`); the others stay
+   * unresolved placeholders (`unresolvedSecret`), so a command needs in its environment only the secrets it uses.
+   * Default: all.
+   */
+  secrets?: string[];
+}
+
+const inScope = (prefixes: string[]) => (path: string) => prefixes.some((p) => path === p || path.startsWith(`${p}.`));
+
 /** Parses a configuration (current or legacy keys), resolving secrets against `env`; reports the legacy keys used. */
-export function readConfig(raw: unknown, env: Env = process.env, origin = 'configuration'): LoadedConfig {
+export function readConfig(raw: unknown, env: Env = process.env, origin = 'configuration', options: ReadOptions = {}): LoadedConfig {
   const base = typeof raw === 'object' && raw !== null ? structuredClone(raw as Record<string, unknown>) : {};
   const legacy = translateLegacy(applyEnvOverrides(base, env));
   if (legacy.conflicts.length > 0) throw new ConfigError(`Invalid ${origin}:`, legacy.conflicts);
-  const result = withSecretEnv(env, () => configSchema.safeParse(legacy.raw));
+  const scoped = options.secrets
+    ? deferSecrets(configSchema, legacy.raw, inScope(options.secrets))
+    : { raw: legacy.raw, deferred: new Set<string>() };
+  const result = withSecretEnv(env, () => configSchema.safeParse(scoped.raw), scoped.deferred);
   if (!result.success) {
     throw new ConfigError(
       `Invalid ${origin}:`,
@@ -92,7 +106,7 @@ export function parseConfig(raw: unknown, env: Env = process.env, origin = 'conf
 }
 
 /** Reads the file named by SOAR_CONFIG (default config/soar.yaml). */
-export function readConfigFile(env: Env = process.env): LoadedConfig {
+export function readConfigFile(env: Env = process.env, options: ReadOptions = {}): LoadedConfig {
   const file = path.resolve(env.SOAR_CONFIG ?? DEFAULT_CONFIG_PATH);
   let text: string;
   try {
@@ -106,7 +120,7 @@ export function readConfigFile(env: Env = process.env): LoadedConfig {
   } catch (err) {
     throw new ConfigError(`The configuration file ${file} is not valid YAML:`, [(err as Error).message]);
   }
-  return readConfig(raw, env, `configuration in ${file}`);
+  return readConfig(raw, env, `configuration in ${file}`, options);
 }
 
 export function loadConfig(env: Env = process.env): Config {

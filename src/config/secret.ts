@@ -27,16 +27,42 @@ const SECRETS = new WeakMap<z.ZodType, SecretOptions>();
  * around one `safeParse` (see `withSecretEnv`) and no other parse can observe it.
  */
 let parseEnv: Env | null = null;
+/** The placeholders `deferSecrets` put where a secret the command does not use was written (same lifetime). */
+let parseDeferred: ReadonlySet<string> | null = null;
 
-/** Runs `parse` with `env:NAME` references resolving against `env`. */
-export function withSecretEnv<T>(env: Env, parse: () => T): T {
-  const outer = parseEnv;
+/** Runs `parse` with `env:NAME` references resolving against `env`, and the `deferred` placeholders left as they are. */
+export function withSecretEnv<T>(env: Env, parse: () => T, deferred: ReadonlySet<string> = new Set()): T {
+  const outer = [parseEnv, parseDeferred] as const;
   parseEnv = env;
+  parseDeferred = deferred;
   try {
     return parse();
   } finally {
-    parseEnv = outer;
+    [parseEnv, parseDeferred] = outer;
   }
+}
+
+/** What a secret the command does not use holds after the parse: says why, and is no credential anywhere. */
+export const unresolvedSecret = (path: string) => `[not resolved: ${path} is not used by this command]`;
+
+/**
+ * For commands that use only some of the secrets (`soar list` needs Temporal's, not the webhooks'): a copy of `raw`
+ * in which every secret outside `keep` is replaced by `unresolvedSecret(path)`, and the set of those placeholders for
+ * `withSecretEnv`, which leaves them unresolved and unchecked. Everything else is still validated as usual.
+ */
+export function deferSecrets(schema: z.ZodType, raw: unknown, keep: (path: string) => boolean): { raw: unknown; deferred: Set<string> } {
+  const copy = structuredClone(raw);
+  const deferred = new Set<string>();
+  walkSecrets(schema, copy, [], (_v, path) => {
+    const dotted = path.join('.');
+    if (keep(dotted)) return;
+    let node: unknown = copy;
+    for (const key of path.slice(0, -1)) node = (node as Record<string | number, unknown>)[key];
+    const placeholder = unresolvedSecret(dotted);
+    (node as Record<string | number, unknown>)[path[path.length - 1] ?? ''] = placeholder;
+    deferred.add(placeholder);
+  });
+  return { raw: copy, deferred };
 }
 
 function resolveReference(value: string, ctx: z.RefinementCtx): string {
@@ -66,6 +92,7 @@ export function secret(options: SecretOptions = {}): z.ZodType<string, string> {
     .string()
     .min(1)
     .transform((v, ctx) => {
+      if (parseDeferred?.has(v)) return v;
       const value = resolveReference(v, ctx);
       if (value !== z.NEVER && options.check) options.check(value, ctx);
       return value;

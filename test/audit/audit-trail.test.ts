@@ -61,7 +61,15 @@ describe('audit trail', () => {
       [1, 2, 3, 4, 5],
     );
     const result = await verifyAuditFile(file);
-    assert.deepEqual(result, { ok: true, records: 5, headHash: records[4]?.hash });
+    assert.deepEqual(result, {
+      ok: true,
+      records: 5,
+      headHash: records[4]?.hash,
+      keyed: 0,
+      unkeyed: 5,
+      head: { status: 'none' },
+      parsed: records,
+    });
   });
 
   test('writes an event once even when the activity retries it', async () => {

@@ -2,7 +2,8 @@
  * The Temporal Web UI as the IR team's case view, in a real browser: the dev server with its UI (wired to this
  * app's codec endpoint), the worker, one escalated run; headless Chromium (Debian's `chromium`, driven by
  * playwright-core) filters the run list by a search attribute, opens the run, and must show the case line, which
- * is encrypted in Temporal and readable only through the codec endpoint. A screenshot goes to test-output/.
+ * is encrypted in Temporal and readable only through the codec endpoint, with `http.apiTokens` set (the UI sends no
+ * token: the codec endpoint lets in the embedded UI's loopback requests). A screenshot goes to test-output/.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { eventually } from '../helpers/temporal';
 const ROOT = path.resolve(__dirname, '../..');
 const OUTPUT = path.join(ROOT, 'test-output');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const API_TOKEN = 'ui-test-api-token-5d1c';
 
 describe('the run in the Temporal Web UI (headless Chromium)', () => {
   let e2e: E2e;
@@ -29,7 +31,14 @@ describe('the run in the Temporal Web UI (headless Chromium)', () => {
         `Chromium is not installed at ${CHROMIUM}. Install Debian's package (apt-get install -y chromium; \`npm test\` does this when run as root) or set CHROMIUM_PATH.`,
       );
     }
-    e2e = await startE2e({ name: 'ui', ui: true });
+    // As deployed: API tokens are set (the read API and the codec need one), and the embedded UI, which can send
+    // none, still decodes (http.codec.loopbackUi; on by default with the embedded dev server, which this harness
+    // starts itself).
+    e2e = await startE2e({
+      name: 'ui',
+      ui: true,
+      configure: (raw) => ({ ...raw, http: { ...(raw.http as object), apiTokens: [API_TOKEN], codec: { loopbackUi: true } } }),
+    });
   });
 
   after(async () => {

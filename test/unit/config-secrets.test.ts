@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
-import { configSchema, parseConfig, sanitizeConfig, secretsOf } from '../../src/config';
+import { configSchema, ConfigError, parseConfig, readConfig, sanitizeConfig, secretsOf } from '../../src/config';
 import { leafKeys } from '../../src/config/describe';
-import { redactSecrets, REDACTED, secret, secretPathsIn, secretValues, withSecretEnv } from '../../src/config/secret';
+import { redactSecrets, REDACTED, secret, secretPathsIn, secretValues, unresolvedSecret, withSecretEnv } from '../../src/config/secret';
 import { rawTestConfig } from '../helpers/fixtures';
 
 const WHSEC = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
@@ -66,7 +66,7 @@ function fullConfig(servicenowAuth: 'basic' | 'bearer') {
       channel: 'C024BE91L',
       approvers: { users: ['U012AB3CD'] },
     },
-    audit: { forward: { to: 'splunk' } },
+    audit: { forward: { to: 'splunk' }, keys: [{ id: 'audit-1', key: ref(`${MARK}audit-key-${'x'.repeat(32)}`) }] },
   };
 }
 
@@ -151,5 +151,36 @@ describe('secrets declared once', () => {
     const result = z.strictObject({ token: secret() }).safeParse({ token: 'env:HOME' });
     assert.equal(result.success, false);
     assert.equal(result.error?.issues[0]?.message, 'refers to environment variable HOME, which is not set');
+  });
+
+  test('a command resolves only the secrets it uses: the others need no environment variable', () => {
+    const raw = fullConfig('basic');
+    const apiKeyVar = (raw.temporal as { apiKey: string }).apiKey.slice(4);
+    const keyVar = (raw.temporal as { payloadCodec: { keys: { key: string }[] } }).payloadCodec.keys[0]?.key.slice(4) ?? '';
+    const onlyTemporal = { [apiKeyVar]: env[apiKeyVar], [keyVar]: env[keyVar] };
+
+    assert.throws(
+      () => readConfig(raw, onlyTemporal),
+      (err: Error) => err instanceof ConfigError && /webhookTokens\.0: refers to environment variable/.test(err.message),
+    );
+    const { config } = readConfig(raw, onlyTemporal, 'configuration', { secrets: ['temporal'] });
+    assert.equal(config.temporal.apiKey, env[apiKeyVar]);
+    assert.equal(config.temporal.payloadCodec.keys[0]?.key, PAYLOAD_KEY);
+    assert.equal(config.http.webhookTokens[0], unresolvedSecret('http.webhookTokens.0'));
+    assert.equal(config.vendors.splunk?.hecToken, '[not resolved: vendors.splunk.hecToken is not used by this command]');
+    assert.equal(config.slack?.signingSecret, unresolvedSecret('slack.signingSecret'));
+
+    // A secret in scope is still required, with the usual message.
+    assert.throws(
+      () => readConfig(raw, { [keyVar]: PAYLOAD_KEY }, 'configuration', { secrets: ['temporal'] }),
+      (err: Error) =>
+        err instanceof ConfigError &&
+        err.message.includes(`temporal.apiKey: refers to environment variable ${apiKeyVar}, which is not set`),
+    );
+    // And the rest of the configuration is still checked.
+    assert.throws(
+      () => readConfig({ ...raw, http: { ...(raw.http as object), port: -1 } }, onlyTemporal, 'configuration', { secrets: ['temporal'] }),
+      (err: Error) => err instanceof ConfigError && /http\.port/.test(err.message),
+    );
   });
 });

@@ -1,21 +1,25 @@
 /**
  * The remote codec endpoint for the Temporal Web UI (and `temporal` CLI `--codec-endpoint`): `POST /codec/encode`
  * and `POST /codec/decode` take and return `{"payloads": [{"metadata": {k: base64}, "data": base64}]}` (Temporal's
- * remote codec server protocol). Decoding reveals personal data, so it takes the read API's bearer tokens
- * (`http.apiTokens`; open only on loopback), and CORS admits the configured Web UI origin only.
+ * remote codec server protocol). Decoding reveals personal data: who may call it is `codecAuth` (the read API's
+ * bearer tokens, the UI user's OIDC token, or the embedded UI on loopback), and CORS admits the Web UI origin only.
  */
 import type { Payload } from '@temporalio/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import type { AesGcmPayloadCodec } from '../../temporal/payload-codec';
-import { requireBearer } from '../auth';
+import { codecAuth } from '../codec-auth';
 import { zodDetails } from '../../error-details';
 import { HttpError } from '../errors';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+// Protobuf JSON omits an empty repeated field, so the `temporal` CLI sends `{}` for a query without arguments.
 const bodySchema = z.object({
-  payloads: z.array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() })).max(10_000),
+  payloads: z
+    .array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() }))
+    .max(10_000)
+    .default([]),
 });
 
 const toPayload = (p: z.infer<typeof bodySchema>['payloads'][number]): Payload => ({
@@ -47,6 +51,7 @@ export function codecOrigins(config: Config): string[] {
 
 export function codecRoutes(deps: { config: Config; codec: AesGcmPayloadCodec }) {
   const origins = new Set(codecOrigins(deps.config));
+  const authenticate = codecAuth(deps.config, [...origins]);
   const cors = (request: FastifyRequest, reply: FastifyReply): boolean => {
     const origin = request.headers.origin;
     if (origin === undefined) return true; // not a browser cross-origin call
@@ -72,23 +77,19 @@ export function codecRoutes(deps: { config: Config; codec: AesGcmPayloadCodec })
           .header('access-control-max-age', '600')
           .send(),
       );
-      app.post(
-        `/codec/${op}`,
-        { preHandler: requireBearer(deps.config.http.apiTokens, 'codec'), bodyLimit: 16 * 1024 * 1024 },
-        async (request) => {
-          const parsed = bodySchema.safeParse(request.body);
-          if (!parsed.success) throw new HttpError(400, 'Invalid payloads', zodDetails(parsed.error, request.body));
-          const payloads = parsed.data.payloads.map(toPayload);
-          let out: Payload[];
-          try {
-            out = op === 'encode' ? await deps.codec.encode(payloads) : await deps.codec.decode(payloads);
-          } catch (err) {
-            throw new HttpError(400, `Cannot ${op} the payloads`, [{ path: 'payloads', message: (err as Error).message }]);
-          }
-          request.log.info({ op, count: out.length, namespace: request.headers['x-namespace'] }, 'Codec request');
-          return { payloads: out.map(fromPayload) };
-        },
-      );
+      app.post(`/codec/${op}`, { preHandler: authenticate, bodyLimit: 16 * 1024 * 1024 }, async (request) => {
+        const parsed = bodySchema.safeParse(request.body);
+        if (!parsed.success) throw new HttpError(400, 'Invalid payloads', zodDetails(parsed.error, request.body));
+        const payloads = parsed.data.payloads.map(toPayload);
+        let out: Payload[];
+        try {
+          out = op === 'encode' ? await deps.codec.encode(payloads) : await deps.codec.decode(payloads);
+        } catch (err) {
+          throw new HttpError(400, `Cannot ${op} the payloads`, [{ path: 'payloads', message: (err as Error).message }]);
+        }
+        request.log.info({ op, count: out.length, namespace: request.headers['x-namespace'] }, 'Codec request');
+        return { payloads: out.map(fromPayload) };
+      });
     }
   };
 }
