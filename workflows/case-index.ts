@@ -37,12 +37,13 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { NormalizedAlert } from '../src/contracts/alert';
 import type { CaseIndexInput, RouteAlertRequest, RouteAlertResult } from '../src/contracts/playbook';
 import { dedupKeyOf, workflowIdFor } from '../src/contracts/workflow-ids';
 import { caseStartOptions } from './case-summary';
 import { formatBytes } from './decide';
 import { exfilToCloudStorage } from './exfil-to-cloud-storage';
-import { addEvidenceSignal, recordAlertSignal, routeAlertUpdate } from './messages';
+import { addEvidenceSignal, alertRoutingQuery, recordAlertSignal, routeAlertUpdate } from './messages';
 
 /** A case with this many alerts takes no more: the next alert opens a new case (bounded history and state). */
 export const MAX_ALERTS_PER_CASE = 100;
@@ -233,6 +234,17 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
     await routeAny(request).catch((err: unknown) =>
       log.error('Routing a signalled alert failed', { alertId: request.alert.alertId, error: String(err) }),
     );
+  });
+
+  // Where an alert went, for the webhook's status endpoint: alerts acknowledged before routing (the 202 "recorded,
+  // case pending" answer) are told their case here. A case is named after the alert that opened it.
+  setHandler(alertRoutingQuery, (dedupKey: string) => {
+    const known = seen.get(dedupKey);
+    if (!known) return null;
+    // A dedup key is `source:alertId`, and no source name holds a colon.
+    const colon = dedupKey.indexOf(':');
+    const opener = workflowIdFor({ source: dedupKey.slice(0, colon) as NormalizedAlert['source'], alertId: dedupKey.slice(colon + 1) });
+    return { workflowId: known.workflowId, joined: known.workflowId !== opener };
   });
 
   /** A fresh history carrying what the window still remembers; not while a case is open (it would lose track). */
