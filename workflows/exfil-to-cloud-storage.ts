@@ -4,7 +4,7 @@
  * lives in workflows/steps/ and writes its own audit record; this file only orders them and keeps the run state.
  * Deterministic code only.
  */
-import { condition, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { PlaybookInput, PlaybookStage, RunOutcome, RunState } from '../src/contracts/playbook';
 import { SA } from '../src/contracts/search-attributes';
 import { currentDetails } from './case-summary';
@@ -18,6 +18,8 @@ import { decideAndRecord } from './steps/decision';
 import { enrich } from './steps/enrichment';
 import { caseAlertOf, registerEvidenceHandlers } from './steps/evidence';
 import { holdForRelease, NO_LEASE, NO_RELEASE, registerReleaseHandlers } from './steps/release';
+
+export const FEWER_UPSERTS_PATCH = 'fewer-stage-upserts';
 
 export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunState> {
   const { alert } = input;
@@ -46,10 +48,15 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   registerReleaseHandlers(input, state);
   registerEvidenceHandlers(state);
 
+  // Runs with patch `fewer-stage-upserts` do not write the PlaybookStage search attribute for the two passing stages
+  // (deciding: the Decision attribute is written in the same task; reporting: closed follows the report): two
+  // history events and visibility writes fewer per run. The state, the query and the UI's current details still
+  // show every stage.
+  const passing = (stage: PlaybookStage) => (stage === 'deciding' || stage === 'reporting') && patched(FEWER_UPSERTS_PATCH);
   const setStage = (stage: PlaybookStage) => {
     state.stage = stage;
     setCurrentDetails(currentDetails(state));
-    upsertSearchAttributes([{ key: SA.playbookStage, value: stage }]);
+    if (!passing(stage)) upsertSearchAttributes([{ key: SA.playbookStage, value: stage }]);
   };
 
   // 1. Enrichment.
