@@ -6,7 +6,7 @@
  * escalated case, a second joins it, a third is a duplicate, the case is denied and a fourth alert opens a new
  * case; then the index sits out its dedup window and ends), the same index fed by signal-with-start (the shipped
  * answer, `ingest.answerWithin` 0), a benign run with the local enrichment steps and fewer stage upserts
- * (patches enrichment-local-steps, fewer-stage-upserts), and one Standard Webhooks receipt. Names given on the command line
+ * (patch cheaper-runs), and one Standard Webhooks receipt. Names given on the command line
  * record only those (`npm run record:histories -- escalated-released`).
  * Run after a release of the playbook (`npm run record:histories`) and commit the files, so every later change to
  * workflow code must still replay the runs that may be in flight (or use patched()).

@@ -19,7 +19,7 @@ import { enrich } from './steps/enrichment';
 import { caseAlertOf, registerEvidenceHandlers } from './steps/evidence';
 import { holdForRelease, NO_LEASE, NO_RELEASE, registerReleaseHandlers } from './steps/release';
 
-export const FEWER_UPSERTS_PATCH = 'fewer-stage-upserts';
+export const CHEAPER_RUNS_PATCH = 'cheaper-runs';
 
 export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunState> {
   const { alert } = input;
@@ -48,11 +48,13 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   registerReleaseHandlers(input, state);
   registerEvidenceHandlers(state);
 
-  // Runs with patch `fewer-stage-upserts` do not write the PlaybookStage search attribute for the two passing stages
-  // (deciding: the Decision attribute is written in the same task; reporting: closed follows the report): two
-  // history events and visibility writes fewer per run. The state, the query and the UI's current details still
-  // show every stage.
-  const passing = (stage: PlaybookStage) => (stage === 'deciding' || stage === 'reporting') && patched(FEWER_UPSERTS_PATCH);
+  // Runs with patch `cheaper-runs` (one patch for both changes: each patch ID costs a marker and a search-attribute
+  // upsert of its own) run the pure enrichment steps as local activities (steps/enrichment.ts), and do not write the
+  // PlaybookStage search attribute for the two passing stages (deciding: the Decision attribute is written in the
+  // same task; reporting: closed follows the report). The state, the query and the UI's current details still show
+  // every stage.
+  const cheaper = patched(CHEAPER_RUNS_PATCH);
+  const passing = (stage: PlaybookStage) => cheaper && (stage === 'deciding' || stage === 'reporting');
   const setStage = (stage: PlaybookStage) => {
     state.stage = stage;
     setCurrentDetails(currentDetails(state));
@@ -61,7 +63,7 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
 
   // 1. Enrichment.
   setStage('enriching');
-  const enrichment = await enrich(alert);
+  const enrichment = await enrich(alert, { local: cheaper });
   state.enrichment = enrichment;
 
   // 2. The escalation decision: pure and deterministic.

@@ -3,16 +3,14 @@
  *
  * The two steps that only compute over what the worker has loaded (the domain check against the cloud-storage
  * catalogue, business hours against the policy) run as local activities in runs that start with patch
- * `enrichment-local-steps`: the same activity code, its result recorded in one marker, without a round trip through
+ * `cheaper-runs` (`local`): the same activity code, its result recorded in one marker, without a round trip through
  * the server's task queue (business hours is the last step before the decision, so that round trip is on every
  * run's critical path). Older runs keep scheduling them as ordinary activities.
  */
-import { ActivityFailure, log, patched } from '@temporalio/workflow';
+import { ActivityFailure, log } from '@temporalio/workflow';
 import type { NormalizedAlert } from '../../src/contracts/alert';
 import type { Enrichment, Finding } from '../../src/contracts/playbook';
 import { enrichmentActivities as act, failureReason, localEnrichmentActivities as local } from './activities';
-
-export const LOCAL_ENRICHMENT_PATCH = 'enrichment-local-steps';
 
 async function toFinding<T>(step: string, run: () => Promise<{ source: string; value: T }>): Promise<Finding<T>> {
   try {
@@ -28,8 +26,8 @@ async function toFinding<T>(step: string, run: () => Promise<{ source: string; v
   }
 }
 
-export async function enrich(alert: NormalizedAlert): Promise<Enrichment> {
-  const fast = patched(LOCAL_ENRICHMENT_PATCH) ? local : act;
+export async function enrich(alert: NormalizedAlert, { local: inWorker }: { local: boolean }): Promise<Enrichment> {
+  const fast = inWorker ? local : act;
   const [domain, hr, policyChanges, device, baseline] = await Promise.all([
     toFinding('domain', () =>
       fast.checkDestinationDomain.executeWithOptions({ summary: `Is ${alert.destDomain} an approved cloud-storage domain?` }, [
