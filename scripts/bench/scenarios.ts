@@ -26,6 +26,7 @@ import {
   deliverAlert,
   openLoop,
   postAlert,
+  resolvePending,
   startBare,
   type Answer,
   type Delivery,
@@ -514,6 +515,18 @@ async function stormProjectBlock(ctx: BenchContext, items: StormItem[], senders:
     for (const a of delivery.attempts) if (is2xx(a) && a.body?.workflowId) opened.add(a.body.workflowId);
   });
   const sendSeconds = (performance.now() - t0) / 1000;
+  // The shipped answer names no case: each alert's case is read at its status link once routed (the drain is not
+  // judged before: the cases those answers name are what it waits for).
+  const byAlert = new Map<string, Answer[]>();
+  for (const [i, d] of deliveries.entries()) {
+    const id = (items[i] as StormItem).body.alertId;
+    byAlert.set(id, [...(byAlert.get(id) ?? []), ...d.attempts.filter(is2xx)]);
+  }
+  const unresolved = await resolvePending(ctx.stack.baseUrl, byAlert, senders, ctx.options.drainTimeoutMs);
+  for (const answers of byAlert.values()) for (const a of answers) if (a.body?.workflowId) opened.add(a.body.workflowId);
+  ctx.log(
+    `  storm: every pending answer's case read at its statusUrl after ${((performance.now() - t0) / 1000).toFixed(1)} s (unresolved ${unresolved})`,
+  );
   sent = true;
   const drain = await drainPromise;
   const runs = await listRuns(ctx.stack.bareClient, sideQuery(ctx, 'project', since));

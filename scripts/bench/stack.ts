@@ -49,7 +49,6 @@ export class Teardown {
   }
 }
 
-
 export interface Child {
   readonly pid: number;
   readonly log: LogTap;
