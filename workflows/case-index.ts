@@ -76,6 +76,8 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
   let lastAlertAt = Date.now();
   // Update handlers are async and would interleave at every await; a promise chain runs them one at a time.
   let queue: Promise<unknown> = Promise.resolve();
+  /** Dedup keys of joins whose signal has not yet reached the case: their routing is not final. */
+  const joining = new Set<string>();
 
   // Whether this index answers in one workflow task (see the header); false while replaying an older index.
   const inOneTask = patched('route-in-one-task');
@@ -194,8 +196,13 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
     if (current && current.alerts < MAX_ALERTS_PER_CASE) {
       current.alerts++;
       seen.set(key, { workflowId: current.workflowId, at: Date.now() });
-      if (current.started) return deliver(current, request);
-      return new Promise<RouteAlertResult>((answer) => current.held?.push({ request, answer }));
+      // Not told by `alertRouting` until the case took the signal: a case that closed meanwhile refuses it, and the
+      // alert opens a case of its own instead.
+      joining.add(key);
+      const joined = current.started
+        ? deliver(current, request)
+        : new Promise<RouteAlertResult>((answer) => current.held?.push({ request, answer }));
+      return joined.finally(() => joining.delete(key));
     }
     return openInstead(request);
   };
@@ -240,7 +247,7 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
   // case pending" answer) are told their case here. A case is named after the alert that opened it.
   setHandler(alertRoutingQuery, (dedupKey: string) => {
     const known = seen.get(dedupKey);
-    if (!known) return null;
+    if (!known || joining.has(dedupKey)) return null;
     // A dedup key is `source:alertId`, and no source name holds a colon.
     const colon = dedupKey.indexOf(':');
     const opener = workflowIdFor({ source: dedupKey.slice(0, colon) as NormalizedAlert['source'], alertId: dedupKey.slice(colon + 1) });
