@@ -34,6 +34,9 @@
  *   distinct alert   an alert ID of a new-case or join delivery (a resend repeats one);
  *   acknowledged     at least one 2xx answer for the alert ID, over every attempt of every delivery of it;
  *   lost             no 2xx answer at all once the attempts are exhausted;
+ *   (the shipped 202 "recorded, case pending" answer names no case: once sending ends, each alert's case is read at
+ *   its `statusUrl`, and every 2xx of an alert after its first counts as `duplicate: true`: a resend is told the case
+ *   its first delivery went to)
  *   recorded twice   more than one 2xx answer with `duplicate: false` for the same alert ID;
  *   acknowledged only as duplicate  2xx answers, all `duplicate: true`: an earlier non-2xx had in fact recorded it;
  *   runs             playbook runs (the product's workflow type on its task queue, started since the block began)

@@ -5,10 +5,11 @@
  * escalated to Tier 2 (patch tier2-on-containment-failure), the same hold-confirm-release for a
  * subject HR does not know (each decision by two approvers), and one case index (an alert opens an
  * escalated case, a second joins it, a third is a duplicate, the case is denied and a fourth alert opens a new
- * case; then the index sits out its dedup window and ends), one Standard Webhooks receipt, one escalated run on the
- * day's total (patch volume-day-total) that a second alert joins while it waits for approval, re-binding the request
- * before it is denied, and one approved run whose audit records form the run's own chain (patch audit-run-chain).
- * Names given on the command line
+ * case; then the index sits out its dedup window and ends), the same index fed by signal-with-start (the shipped
+ * answer, `ingest.answerWithin` 0), a benign run with the local enrichment steps and fewer stage upserts
+ * (patch cheaper-runs), one Standard Webhooks receipt, one escalated run on the day's total (patch volume-day-total)
+ * that a second alert joins while it waits for approval, re-binding the request before it is denied, and one approved
+ * run whose audit records form the run's own chain (patch audit-run-chain). Names given on the command line
  * record only those (`npm run record:histories -- escalated-released`).
  * Run after a release of the playbook (`npm run record:histories`) and commit the files, so every later change to
  * workflow code must still replay the runs that may be in flight (or use patched()).
@@ -20,7 +21,7 @@ import { exfilToCloudStorage, webhookReceipt } from '../workflows';
 import type { WorkflowHandle } from '@temporalio/client';
 import { addEvidenceSignal, getStateQuery } from '../workflows/messages';
 import { confirmContainment, decideApproval, playbookInput, releaseContainment } from '../src/temporal/playbook-runs';
-import { caseOf, recordAlert } from '../src/temporal/ingest';
+import { alertRouting, caseOf, recordAlert } from '../src/temporal/ingest';
 import { CaseKeys, caseIndexIdFor } from '../src/ingest/case-key';
 import { benignAlert, escalatingAlert } from './lib/fixtures';
 import { decideWhenAsked, eventually, startServerWithWorker } from './lib/temporal';
@@ -83,6 +84,33 @@ async function main() {
     await save(name, index);
   };
 
+  /** The same case index fed by signal-with-start (the shipped answer): each alert's case read back by the query. */
+  const recordSignalledCaseIndex = async (name: string) => {
+    if (only.length > 0 && !only.includes(name)) return;
+    const indexConfig = { ...config, ingest: { ...config.ingest, dedupWindow: 4_000, answerWithin: 0 } };
+    const caseKeys = new CaseKeys(null);
+    const alert = (n: number) => escalatingAlert({ alertId: `${name}-${version}-${n}` });
+    const indexId = caseIndexIdFor(await caseKeys.of(alert(1)));
+    const caseOfAlert = (n: number) =>
+      eventually(async () => (await alertRouting(env.client, indexId, alert(n)))?.workflowId, 30_000, `the routing of alert ${n}`);
+    const deny = async (workflowId: string) => {
+      const run = env.client.workflow.getHandle(workflowId);
+      await eventually(async () => (await run.query(getStateQuery)).approval.notifiedVia !== null, 30_000, 'the approval request');
+      await decideApproval(env.client, workflowId, { decision: 'deny', approver: 'alice', via: 'cli' });
+      await run.result();
+    };
+    await recordAlert(env.client, indexConfig, caseKeys, alert(1));
+    await recordAlert(env.client, indexConfig, caseKeys, alert(2));
+    await recordAlert(env.client, indexConfig, caseKeys, alert(1));
+    await caseOfAlert(2);
+    await deny(await caseOfAlert(1));
+    await recordAlert(env.client, indexConfig, caseKeys, alert(4));
+    await deny(await caseOfAlert(4));
+    const index = env.client.workflow.getHandle(indexId);
+    await index.result();
+    await save(name, index);
+  };
+
   /** A Standard Webhooks receipt (src/temporal/webhook-receipts.ts), with a start delay short enough to wait out. */
   const recordWebhookReceipt = async (name: string) => {
     if (only.length > 0 && !only.includes(name)) return;
@@ -137,7 +165,9 @@ async function main() {
   await record('escalated-containment-failed', escalatingAlert(), 'approve', undefined, { isolationProvider: 'crowdstrike' });
   // Each audit record carries the run's previous record's hash (patch audit-run-chain): one chain per run across hosts.
   await record('audit-run-chain', escalatingAlert(), 'approve');
+  await record('benign-local-enrichment', benignAlert());
   await recordCaseIndex('case-index');
+  await recordSignalledCaseIndex('case-index-signalled');
   await recordWebhookReceipt('webhook-receipt');
   await stop();
 }

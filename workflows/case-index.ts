@@ -37,12 +37,13 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { NormalizedAlert } from '../src/contracts/alert';
 import type { CaseIndexInput, RouteAlertRequest, RouteAlertResult } from '../src/contracts/playbook';
 import { dedupKeyOf, workflowIdFor } from '../src/contracts/workflow-ids';
 import { caseStartOptions } from './case-summary';
 import { formatBytes } from './decide';
 import { exfilToCloudStorage } from './exfil-to-cloud-storage';
-import { addEvidenceSignal, recordAlertSignal, routeAlertUpdate } from './messages';
+import { addEvidenceSignal, alertRoutingQuery, recordAlertSignal, routeAlertUpdate } from './messages';
 
 /** A case with this many alerts takes no more: the next alert opens a new case (bounded history and state). */
 export const MAX_ALERTS_PER_CASE = 100;
@@ -75,6 +76,8 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
   let lastAlertAt = Date.now();
   // Update handlers are async and would interleave at every await; a promise chain runs them one at a time.
   let queue: Promise<unknown> = Promise.resolve();
+  /** Dedup keys of joins whose signal has not yet reached the case: their routing is not final. */
+  const joining = new Set<string>();
 
   // Whether this index answers in one workflow task (see the header); false while replaying an older index.
   const inOneTask = patched('route-in-one-task');
@@ -193,8 +196,13 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
     if (current && current.alerts < MAX_ALERTS_PER_CASE) {
       current.alerts++;
       seen.set(key, { workflowId: current.workflowId, at: Date.now() });
-      if (current.started) return deliver(current, request);
-      return new Promise<RouteAlertResult>((answer) => current.held?.push({ request, answer }));
+      // Not told by `alertRouting` until the case took the signal: a case that closed meanwhile refuses it, and the
+      // alert opens a case of its own instead.
+      joining.add(key);
+      const joined = current.started
+        ? deliver(current, request)
+        : new Promise<RouteAlertResult>((answer) => current.held?.push({ request, answer }));
+      return joined.finally(() => joining.delete(key));
     }
     return openInstead(request);
   };
@@ -233,6 +241,17 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
     await routeAny(request).catch((err: unknown) =>
       log.error('Routing a signalled alert failed', { alertId: request.alert.alertId, error: String(err) }),
     );
+  });
+
+  // Where an alert went, for the webhook's status endpoint: alerts acknowledged before routing (the 202 "recorded,
+  // case pending" answer) are told their case here. A case is named after the alert that opened it.
+  setHandler(alertRoutingQuery, (dedupKey: string) => {
+    const known = seen.get(dedupKey);
+    if (!known || joining.has(dedupKey)) return null;
+    // A dedup key is `source:alertId`, and no source name holds a colon.
+    const colon = dedupKey.indexOf(':');
+    const opener = workflowIdFor({ source: dedupKey.slice(0, colon) as NormalizedAlert['source'], alertId: dedupKey.slice(colon + 1) });
+    return { workflowId: known.workflowId, joined: known.workflowId !== opener };
   });
 
   /** A fresh history carrying what the window still remembers; not while a case is open (it would lose track). */

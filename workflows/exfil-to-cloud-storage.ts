@@ -28,6 +28,8 @@ import { holdForRelease, NO_LEASE, NO_RELEASE, registerReleaseHandlers } from '.
 
 /** The patch under which the volume rule counts the day so far (rule version /2) and joins re-bind the approval. */
 export const DAY_TOTALS_PATCH = 'volume-day-total';
+/** The patch under which the pure enrichment steps run as local activities and passing stages are not upserted. */
+export const CHEAPER_RUNS_PATCH = 'cheaper-runs';
 
 export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunState> {
   const { alert } = input;
@@ -69,15 +71,22 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   );
   if (dayTotals) recordUploadsInMemo(state);
 
+  // Runs with patch `cheaper-runs` (one patch for both changes: each patch ID costs a marker and a search-attribute
+  // upsert of its own) run the pure enrichment steps as local activities (steps/enrichment.ts), and do not write the
+  // PlaybookStage search attribute for the two passing stages (deciding: the Decision attribute is written in the
+  // same task; reporting: closed follows the report). The state, the query and the UI's current details still show
+  // every stage.
+  const cheaper = patched(CHEAPER_RUNS_PATCH);
+  const passing = (stage: PlaybookStage) => cheaper && (stage === 'deciding' || stage === 'reporting');
   const setStage = (stage: PlaybookStage) => {
     state.stage = stage;
     setCurrentDetails(currentDetails(state));
-    upsertSearchAttributes([{ key: SA.playbookStage, value: stage }]);
+    if (!passing(stage)) upsertSearchAttributes([{ key: SA.playbookStage, value: stage }]);
   };
 
   // 1. Enrichment.
   setStage('enriching');
-  const enrichment = await enrich(alert, { dayTotals });
+  const enrichment = await enrich(alert, { dayTotals, local: cheaper });
   state.enrichment = enrichment;
 
   // 2. The escalation decision: pure and deterministic.

@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { NormalizedAlert } from '../src/contracts/alert';
 import type {
+  AlertRouting,
   ApprovalDecisionInput,
   ApprovalState,
   ContainmentReviewInput,
@@ -43,6 +44,12 @@ export const routeAlertUpdate = defineUpdate<RouteAlertResult, [RouteAlertReques
  * through too. Nobody waits for its outcome.
  */
 export const recordAlertSignal = defineSignal<[RouteAlertRequest]>('recordAlert');
+
+/**
+ * To a case index: where it routed the alert with this dedup key (`source:alertId`), or null when it has not routed
+ * it (not yet, or it never arrived, or it was seen before the window this index remembers). A read: no history.
+ */
+export const alertRoutingQuery = defineQuery<AlertRouting | null, [string]>('alertRouting');
 
 /** From the case index to an open case: another alert for the same user and destination service. */
 export const addEvidenceSignal = defineSignal<[NormalizedAlert]>('addEvidence');

@@ -26,6 +26,7 @@ import {
   deliverAlert,
   openLoop,
   postAlert,
+  resolvePending,
   startBare,
   type Answer,
   type Delivery,
@@ -502,6 +503,8 @@ export interface StormTarget {
   visibility: Client;
   taskQueue: string;
   taskWarnings: () => number;
+  /** Progress lines (the bench's log). */
+  log?: (line: string) => void;
 }
 
 /** Sends a planned storm to a target, waits for its runs to drain and judges it (the project side of a block). */
@@ -535,6 +538,19 @@ export async function runStorm(
     for (const a of delivery.attempts) if (is2xx(a) && a.body?.workflowId) opened.add(a.body.workflowId);
   });
   const sendSeconds = (performance.now() - t0) / 1000;
+  // The shipped answer names no case: each alert's case is read at its status link once routed (the drain is not
+  // judged before: the cases those answers name are what it waits for).
+  const byAlert = new Map<string, Answer[]>();
+  for (const [i, d] of deliveries.entries()) {
+    const id = (items[i] as StormItem).body.alertId;
+    byAlert.set(id, [...(byAlert.get(id) ?? []), ...d.attempts.filter(is2xx)]);
+  }
+  // Any HTTP process answers a status link: the routing is read from the case index in Temporal.
+  const unresolved = await resolvePending(target.urls[0] as string, byAlert, senders, options.drainTimeoutMs);
+  for (const answers of byAlert.values()) for (const a of answers) if (a.body?.workflowId) opened.add(a.body.workflowId);
+  target.log?.(
+    `  storm: every pending answer's case read at its statusUrl after ${((performance.now() - t0) / 1000).toFixed(1)} s (unresolved ${unresolved})`,
+  );
   sent = true;
   const drain = await drainPromise;
   const runs = await listRuns(target.visibility, query);
@@ -555,6 +571,7 @@ async function stormProjectBlock(ctx: BenchContext, items: StormItem[], senders:
       visibility: ctx.stack.bareClient,
       taskQueue: config(ctx).temporal.taskQueue,
       taskWarnings: () => logCount(ctx, 'project'),
+      log: ctx.log,
     },
     items,
     senders,

@@ -10,8 +10,9 @@ export interface AckBody {
   workflowId?: string;
   duplicate?: boolean;
   joined?: boolean;
-  /** 202 "recorded, case pending": the case index had not answered in time; the case is not named. */
+  /** 202 "recorded, case pending" (the shipped answer): the case is read later at `statusUrl`. */
   pending?: boolean;
+  statusUrl?: string;
 }
 
 /**
@@ -83,6 +84,41 @@ export async function deliverAlert(url: string, body: unknown, policy: RetryPoli
     const waitS = Math.min(policy.maxRetryAfterS, Number.isFinite(after) && after >= 0 ? after : 1);
     await new Promise((r) => setTimeout(r, waitS * 1000));
   }
+}
+
+/**
+ * For every "case pending" answer: the case its alert went to, read at its `statusUrl` once the index has routed it
+ * (GET /alerts/...). Returns the answers with `workflowId` and `joined` filled in, and `duplicate` set on every 2xx
+ * after the first of the same alert (a resend: the SIEM is told the same case, and it never became a run).
+ * Bounded by `timeoutMs` overall; an alert still unrouted then keeps its pending answer (counted as not naming a case).
+ */
+export async function resolvePending(baseUrl: string, answersByAlert: Map<string, Answer[]>, lanes: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  const alerts = [...answersByAlert.entries()].filter(([, answers]) => answers.some((a) => a.body?.pending && a.body.statusUrl));
+  let unresolved = 0;
+  await closedLoop(alerts.length, lanes, async (i) => {
+    const [, answers] = alerts[i] as [string, Answer[]];
+    const url = answers.find((a) => a.body?.statusUrl)?.body?.statusUrl ?? '';
+    for (;;) {
+      const res = await fetch(`${baseUrl}${url}`).catch(() => null);
+      if (res?.status === 200) {
+        const routed = (await res.json()) as { workflowId: string; joined: boolean };
+        let first = true;
+        for (const a of answers) {
+          if (!a.body?.pending) continue;
+          a.body = { ...a.body, workflowId: routed.workflowId, joined: routed.joined, duplicate: !first };
+          first = false;
+        }
+        return;
+      }
+      if (Date.now() > deadline) {
+        unresolved++;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  });
+  return unresolved;
 }
 
 export interface BareStart {

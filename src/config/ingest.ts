@@ -16,7 +16,7 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
-import { durationMs } from './duration';
+import { durationMs, optionalDurationMs } from './duration';
 import { secret } from './secret';
 
 /** Standard Webhooks secrets are `whsec_` followed by base64 of at least 24 bytes (the spec's minimum). */
@@ -75,9 +75,11 @@ export const ingestSection = z.strictObject({
    */
   maxInFlight: z.number().int().min(1).default(512),
   /**
-   * How long the webhook waits for the alert's case index to answer (duplicate, joined, or the new case's ID).
-   * Past it the alert is recorded by signal instead and answered 202 "recorded, case pending" (src/temporal/ingest.ts).
+   * How long the webhook waits for the alert's case index to decide (duplicate, joined, or the new case's ID) before
+   * it answers. 0 (the default): it does not wait: the alert is recorded by signal-with-start and answered 202
+   * "recorded, case pending" as soon as Temporal has written it, the case read later at the answer's `statusUrl`.
+   * Above 0: past it the alert is recorded by signal in the same way (src/temporal/ingest.ts).
    */
-  answerWithin: durationMs.default(2_000),
+  answerWithin: optionalDurationMs.default(0),
   sources: z.strictObject({ generic: source, splunk: source, elastic: source, sentinel: source }).prefault({}),
 });

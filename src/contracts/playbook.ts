@@ -520,6 +520,14 @@ export interface RouteAlertResult {
   joined: boolean;
 }
 
+/** Where a case index routed an alert, as its `alertRouting` query tells it (GET /alerts/...). */
+export interface AlertRouting {
+  /** The case (playbook run) that holds the alert. */
+  workflowId: string;
+  /** The alert joined a case another alert opened (false: the alert opened this case itself). */
+  joined: boolean;
+}
+
 export interface RouteAlertRequest {
   alert: NormalizedAlert;
   policy: PlaybookPolicy;

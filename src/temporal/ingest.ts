@@ -1,23 +1,26 @@
 /**
- * Recording an alert in Temporal: update-with-start on the alert's case index (USE_EXISTING), which answers with
- * the case's workflow ID once the case start or the evidence signal is in history. Update IDs are left random on
+ * Recording an alert in Temporal. By default (`ingest.answerWithin` 0) by signal-with-start on the alert's case
+ * index: one history write, like a bare workflow start, durable when the call returns, with no worker round trip.
+ * The index routes the signal later (a new case, a join, or a duplicate: routing an alert twice is harmless), and
+ * the caller answers "recorded, case pending"; where the alert went is read back with `alertRouting` (the
+ * webhook's `GET /alerts/...`).
+ *
+ * With `ingest.answerWithin` above 0 the webhook first tries update-with-start (USE_EXISTING), which answers with
+ * the case's workflow ID once the index has decided; the update needs a workflow task of the index, so under load
+ * its answer waits behind everything else the server does, and past `answerWithin` the alert is recorded by
+ * signal-with-start as above (a duplicate if the update got through as well). Update IDs are left random on
  * purpose: a fixed one would make Temporal answer a SIEM's retry with the first delivery's result ("accepted")
  * instead of the index's "duplicate".
- *
- * The update needs a workflow task of the index, so under a storm that saturates the server its answer waits
- * behind everything else the server does. After `ingest.answerWithin` the alert is recorded by signal-with-start
- * instead: one history write, like a bare workflow start, durable when the call returns. The index routes the
- * signal like the update (a duplicate if the update got through as well), and the caller answers "recorded, case
- * pending": the case is not known yet.
  */
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { TemporalAvailability } from './availability';
 import { MaybeRecorded, recordingFailure } from './recording-failure';
 import { alertCaseIndex } from '../../workflows';
-import { recordAlertSignal, routeAlertUpdate } from '../../workflows/messages';
+import { alertRoutingQuery, recordAlertSignal, routeAlertUpdate } from '../../workflows/messages';
 import type { Config } from '../config';
 import type { NormalizedAlert } from '../contracts/alert';
-import type { RouteAlertResult } from '../contracts/playbook';
+import type { AlertRouting, RouteAlertResult } from '../contracts/playbook';
+import { dedupKeyOf, workflowIdFor } from '../contracts/workflow-ids';
 import { caseIndexIdFor, type CaseKeys } from '../ingest/case-key';
 import { playbookInput } from './playbook-runs';
 
@@ -53,6 +56,24 @@ export async function recordAlert(
     staticSummary: `T1567.002 case index for ${key.user} and ${key.service}`,
   };
   const deadline = Date.now() + (options.deadlineMs ?? RECORD_DEADLINE_MS);
+  if (config.ingest.answerWithin === 0) {
+    // Nothing was tried before: a failure says what it says (refused or never sent: not recorded; else unknown).
+    try {
+      await client.connection.withDeadline(deadline, () =>
+        client.workflow.signalWithStart(alertCaseIndex, {
+          ...index,
+          args: [...index.args],
+          signal: recordAlertSignal,
+          signalArgs: [{ alert, policy }],
+        }),
+      );
+    } catch (err) {
+      if (recordingFailure(err) === 'not-recorded') availability?.failed();
+      throw err;
+    }
+    availability?.succeeded();
+    return { pending: true, caseIndexId: indexId };
+  }
   const answerBy = Math.min(deadline, Date.now() + config.ingest.answerWithin);
   try {
     const result = await client.connection.withDeadline(answerBy, () =>
@@ -105,4 +126,30 @@ export function caseOf(result: RecordResult): RouteAlertResult {
   if (isPending(result))
     throw new Error(`The case index ${result.caseIndexId} did not answer in time; the alert is recorded, its case pending`);
   return result;
+}
+
+/**
+ * Where the case index `caseIndexId` routed the alert `source:alertId`: its case, or null when the index has not
+ * routed it (not yet, or it never arrived) or does not exist (it was never written, or it ended after its dedup
+ * window). Then a case the alert opened itself is still found by its workflow ID.
+ */
+export async function alertRouting(
+  client: Client,
+  caseIndexId: string,
+  alert: { source: NormalizedAlert['source']; alertId: string },
+): Promise<AlertRouting | null> {
+  try {
+    const routed = await client.workflow.getHandle(caseIndexId).query(alertRoutingQuery, dedupKeyOf(alert));
+    if (routed) return routed;
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  const opened = workflowIdFor(alert);
+  try {
+    await client.workflow.getHandle(opened).describe();
+    return { workflowId: opened, joined: false };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
 }

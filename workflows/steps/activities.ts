@@ -1,5 +1,5 @@
 /** Activity proxies, grouped by the retry behaviour each kind of step needs. */
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
 import type { ContainmentPolicy } from '../../src/contracts/playbook';
 
@@ -7,6 +7,17 @@ export type Activities = ReturnType<typeof createActivities>;
 
 /** Enrichment reads: short, retried with backoff; a permanent failure becomes an `unknown` finding. */
 export const enrichmentActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '5m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+});
+
+/**
+ * Enrichment steps that compute over data the worker has loaded (no vendor call of their own): local activities,
+ * with the retries of `enrichmentActivities`. Retries past a minute wait on a workflow timer (the SDK's local retry
+ * threshold), so a slow retry does not hold the workflow task open.
+ */
+export const localEnrichmentActivities = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '5m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },

@@ -1,8 +1,16 @@
-/** Step 1: enrichment. Everything but business hours runs in parallel; business hours needs the HR time zone. */
+/**
+ * Step 1: enrichment. Everything but business hours runs in parallel; business hours needs the HR time zone.
+ *
+ * The two steps that only compute over what the worker has loaded (the domain check against the cloud-storage
+ * catalogue, business hours against the policy) run as local activities in runs that start with patch
+ * `cheaper-runs` (`local`): the same activity code, its result recorded in one marker, without a round trip through
+ * the server's task queue (business hours is the last step before the decision, so that round trip is on every
+ * run's critical path). Older runs keep scheduling them as ordinary activities.
+ */
 import { ActivityFailure, log } from '@temporalio/workflow';
 import type { NormalizedAlert } from '../../src/contracts/alert';
 import type { Enrichment, Finding } from '../../src/contracts/playbook';
-import { enrichmentActivities as act, failureReason } from './activities';
+import { enrichmentActivities as act, failureReason, localEnrichmentActivities as local } from './activities';
 
 async function toFinding<T>(step: string, run: () => Promise<{ source: string; value: T }>): Promise<Finding<T>> {
   try {
@@ -21,12 +29,17 @@ async function toFinding<T>(step: string, run: () => Promise<{ source: string; v
 /**
  * `dayTotals` (runs since the volume rule counts the day, patch `volume-day-total`): the baseline waits for HR's time
  * zone, like business hours, because the user's day (for the 30 days and for the day so far) is a local day.
+ * `local` (patch `cheaper-runs`): the domain check and business hours run as local activities.
  */
-export async function enrich(alert: NormalizedAlert, options: { dayTotals?: boolean } = {}): Promise<Enrichment> {
-  if (options.dayTotals) return enrichWithDay(alert);
+export async function enrich(
+  alert: NormalizedAlert,
+  { dayTotals = false, local: inWorker = false }: { dayTotals?: boolean; local?: boolean } = {},
+): Promise<Enrichment> {
+  const fast = inWorker ? local : act;
+  if (dayTotals) return enrichWithDay(alert, fast);
   const [domain, hr, policyChanges, device, baseline] = await Promise.all([
     toFinding('domain', () =>
-      act.checkDestinationDomain.executeWithOptions({ summary: `Is ${alert.destDomain} an approved cloud-storage domain?` }, [
+      fast.checkDestinationDomain.executeWithOptions({ summary: `Is ${alert.destDomain} an approved cloud-storage domain?` }, [
         { destDomain: alert.destDomain, destUrl: alert.destUrl ?? null },
       ]),
     ),
@@ -53,7 +66,7 @@ export async function enrich(alert: NormalizedAlert, options: { dayTotals?: bool
   ]);
   const timezone = hr.status === 'ok' ? hr.value.timezone : null;
   const businessHours = await toFinding('businessHours', () =>
-    act.evaluateBusinessHours.executeWithOptions(
+    fast.evaluateBusinessHours.executeWithOptions(
       { summary: `Business hours at ${alert.eventTime} in ${timezone ?? 'the organisation default time zone'}` },
       [{ eventTime: alert.eventTime, timezone }],
     ),
@@ -61,7 +74,7 @@ export async function enrich(alert: NormalizedAlert, options: { dayTotals?: bool
   return { domain, hr, policyChanges, device, baseline, businessHours };
 }
 
-async function enrichWithDay(alert: NormalizedAlert): Promise<Enrichment> {
+async function enrichWithDay(alert: NormalizedAlert, fast: typeof act | typeof local): Promise<Enrichment> {
   const hrFinding = toFinding('hr', () =>
     act.lookupHrAuthorization.executeWithOptions({ summary: `HR: is ${alert.user} authorized to use cloud storage?` }, [
       { user: alert.user },
@@ -78,7 +91,7 @@ async function enrichWithDay(alert: NormalizedAlert): Promise<Enrichment> {
   });
   const [domain, hr, policyChanges, device] = await Promise.all([
     toFinding('domain', () =>
-      act.checkDestinationDomain.executeWithOptions({ summary: `Is ${alert.destDomain} an approved cloud-storage domain?` }, [
+      fast.checkDestinationDomain.executeWithOptions({ summary: `Is ${alert.destDomain} an approved cloud-storage domain?` }, [
         { destDomain: alert.destDomain, destUrl: alert.destUrl ?? null },
       ]),
     ),
@@ -98,7 +111,7 @@ async function enrichWithDay(alert: NormalizedAlert): Promise<Enrichment> {
   const [baseline, businessHours] = await Promise.all([
     baselineFinding,
     toFinding('businessHours', () =>
-      act.evaluateBusinessHours.executeWithOptions(
+      fast.evaluateBusinessHours.executeWithOptions(
         { summary: `Business hours at ${alert.eventTime} in ${timezone ?? 'the organisation default time zone'}` },
         [{ eventTime: alert.eventTime, timezone }],
       ),

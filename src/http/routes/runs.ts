@@ -1,13 +1,22 @@
-/** The read API: a run's current state, and the server's health. */
+/** The read API: a run's current state, where an acknowledged alert went, and the server's health. */
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config';
 import { temporalReachable } from '../../temporal/connection';
+import { ALERT_SOURCES, type AlertSource } from '../../contracts/alert';
+import { alertRouting } from '../../temporal/ingest';
 import { getRunView } from '../../temporal/playbook-runs';
 import { requireBearer } from '../auth';
 import { HttpError } from '../errors';
 
 const WORKFLOW_ID = /^[A-Za-z0-9._:@-]{1,200}$/;
+/** The alert ID rule of the SIEM contract (src/contracts/alert.ts). */
+const ALERT_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/** The status link of an alert acknowledged before its case index routed it (the 202 "case pending" answer). */
+export function alertStatusPath(caseIndexId: string, source: AlertSource, alertId: string): string {
+  return `/alerts/${caseIndexId}/${source}/${encodeURIComponent(alertId)}`;
+}
 
 export interface RunRoutesDeps {
   config: Config;
@@ -31,6 +40,31 @@ export function runRoutes(deps: RunRoutesDeps) {
         const view = await getRunView(deps.client, workflowId);
         if (!view) throw new HttpError(404, `No playbook run with workflow ID ${workflowId}`);
         return view;
+      },
+    );
+
+    // Where an alert acknowledged "recorded, case pending" went: 200 with its case once the index has routed it,
+    // 404 while it has not (not yet, or never recorded). A resent alert (a duplicate) reads the same case.
+    app.get<{ Params: { caseIndexId: string; source: string; alertId: string } }>(
+      '/alerts/:caseIndexId/:source/:alertId',
+      { preHandler: requireBearer(deps.config.http.apiTokens, 'runs') },
+      async (request) => {
+        const { caseIndexId, source, alertId } = request.params;
+        const details = [
+          ...(WORKFLOW_ID.test(caseIndexId)
+            ? []
+            : [{ path: 'caseIndexId', message: 'may contain only letters, digits and . _ : @ - (at most 200)' }]),
+          ...((ALERT_SOURCES as readonly string[]).includes(source)
+            ? []
+            : [{ path: 'source', message: `must be one of ${ALERT_SOURCES.join(', ')}` }]),
+          ...(ALERT_ID.test(alertId) ? [] : [{ path: 'alertId', message: 'may contain only letters, digits and . _ : @ - (at most 128)' }]),
+        ];
+        if (details.length > 0) throw new HttpError(400, 'Invalid alert status request', details);
+        const routed = await alertRouting(deps.client, caseIndexId, { source: source as AlertSource, alertId });
+        if (!routed) {
+          throw new HttpError(404, `Case index ${caseIndexId} has not routed ${source} alert ${alertId} (not yet, or never recorded)`);
+        }
+        return { caseIndexId, source, alertId, routed: true, ...routed };
       },
     );
 

@@ -1,7 +1,10 @@
 /**
  * SIEM webhooks, one route per source. Each authenticates the request as configured for its source, normalizes the
- * SIEM's body into alerts, and records each alert in its case (src/temporal/ingest.ts) before answering: a 2xx is
- * sent only for alerts Temporal has durably recorded, and a 503 says `recorded: false` only when nothing reached
+ * SIEM's body into alerts, and records each alert in its case index (src/temporal/ingest.ts) before answering: a 2xx
+ * is sent only for alerts Temporal has durably recorded. By default the answer comes as soon as the record is written
+ * (202 "recorded, case pending", with a `statusUrl` that names the case once the index has routed the alert: new,
+ * joined, or a duplicate of an earlier delivery); with `ingest.answerWithin` the index's decision is awaited that long,
+ * and and a 503 says `recorded: false` only when nothing reached
  * Temporal. After a failure, alerts are refused at once while Temporal does not answer a probe
  * (src/temporal/availability.ts); Standard Webhooks deliveries are idempotent by `webhook-id`
  * (src/temporal/webhook-receipts.ts).
@@ -26,6 +29,7 @@ import { bodySha256, WebhookReceipts } from '../../temporal/webhook-receipts';
 import { RECORDING_FAILURE_MESSAGE, recordingFailure } from '../../temporal/recording-failure';
 import type { ErrorDetail } from '../../error-details';
 import { HttpError } from '../errors';
+import { alertStatusPath } from './runs';
 
 export interface SiemRouteDeps {
   config: Config;
@@ -82,6 +86,8 @@ export interface AlertOutcome {
   workflowId?: string;
   /** With `recorded`: the case index that will assign the alert to a case. */
   caseIndexId?: string;
+  /** With `recorded`: where the alert's case is read once the index has routed it (GET, the read API's token). */
+  statusUrl?: string;
   /** With `unavailable`: false when the alert was certainly not recorded, "unknown" when it may have been. */
   recorded?: false | 'unknown';
   error?: string;
@@ -147,7 +153,11 @@ export function siemRoutes(deps: SiemRouteDeps) {
     const result = await record(alert);
     if (isPending(result)) {
       request.log.info({ source: alert.source, alertId: alert.alertId, caseIndexId: result.caseIndexId }, 'Alert recorded; case pending');
-      return reply.code(202).send({ recorded: true, pending: true, caseIndexId: result.caseIndexId });
+      const statusUrl = alertStatusPath(result.caseIndexId, alert.source, alert.alertId);
+      return reply
+        .code(202)
+        .header('location', statusUrl)
+        .send({ recorded: true, pending: true, caseIndexId: result.caseIndexId, statusUrl });
     }
     request.log.info(
       { source: alert.source, alertId: alert.alertId, workflowId: result.workflowId, duplicate: result.duplicate, joined: result.joined },
@@ -164,7 +174,14 @@ export function siemRoutes(deps: SiemRouteDeps) {
       const { alert } = normalized;
       try {
         const result = await record(alert);
-        if (isPending(result)) return { index, alertId: alert.alertId, status: 'recorded', caseIndexId: result.caseIndexId };
+        if (isPending(result))
+          return {
+            index,
+            alertId: alert.alertId,
+            status: 'recorded',
+            caseIndexId: result.caseIndexId,
+            statusUrl: alertStatusPath(result.caseIndexId, alert.source, alert.alertId),
+          };
         const status: AlertStatus = result.duplicate ? 'duplicate' : result.joined ? 'joined' : 'accepted';
         return { index, alertId: alert.alertId, status, workflowId: result.workflowId };
       } catch (err) {
@@ -202,7 +219,7 @@ export function siemRoutes(deps: SiemRouteDeps) {
     const summary = {
       accepted: count('accepted'),
       joined: count('joined'),
-      // Only under load (the index did not answer in time), so only then in the body.
+      // Recorded, case pending (the default answer, or the index did not answer in time): only then in the body.
       ...(recorded > 0 ? { recorded } : {}),
       duplicate: count('duplicate'),
       rejected: count('rejected'),
