@@ -14,8 +14,8 @@ interface LocalParts {
   isoWeekday: number;
 }
 
-/** Throws RangeError for an unknown IANA time zone. */
-function localParts(instant: Date, timezone: string): LocalParts {
+/** The wall-clock parts of `instant` in `timezone`. Throws RangeError for an unknown IANA time zone. */
+export function localParts(instant: Date, timezone: string): LocalParts {
   const fmt = new Intl.DateTimeFormat('en-US', {
     timeZone: timezone,
     hourCycle: 'h23',

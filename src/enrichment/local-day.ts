@@ -3,6 +3,7 @@
  * 30 days and for "the event's day so far" (an evening upload in New York belongs to that New York day, although it
  * is the next UTC day).
  */
+import { localParts } from './business-hours';
 
 export interface LocalDay {
   /** IANA time zone. */
@@ -18,18 +19,8 @@ const DAY_MS = 86_400_000;
 
 /** Minutes the zone is ahead of UTC at `instant`. Throws RangeError for an unknown IANA time zone. */
 function offsetMinutes(instant: number, timezone: string): number {
-  const fmt = new Intl.DateTimeFormat('en-US', {
-    timeZone: timezone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  });
-  const p = Object.fromEntries(fmt.formatToParts(new Date(instant)).map((x) => [x.type, Number(x.value)]));
-  const asUtc = Date.UTC(p.year ?? 0, (p.month ?? 1) - 1, p.day ?? 1, p.hour ?? 0, p.minute ?? 0, p.second ?? 0);
+  const p = localParts(new Date(instant), timezone);
+  const asUtc = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), p.hour, p.minute, p.second);
   return Math.round((asUtc - Math.floor(instant / 1000) * 1000) / 60_000);
 }
 

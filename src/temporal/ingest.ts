@@ -56,17 +56,20 @@ export async function recordAlert(
     staticSummary: `T1567.002 case index for ${key.user} and ${key.service}`,
   };
   const deadline = Date.now() + (options.deadlineMs ?? RECORD_DEADLINE_MS);
+  // The record without the index's answer: one signal-with-start, durable when it returns.
+  const recordBySignal = () =>
+    client.connection.withDeadline(deadline, () =>
+      client.workflow.signalWithStart(alertCaseIndex, {
+        ...index,
+        args: [...index.args],
+        signal: recordAlertSignal,
+        signalArgs: [{ alert, policy }],
+      }),
+    );
   if (config.ingest.answerWithin === 0) {
     // Nothing was tried before: a failure says what it says (refused or never sent: not recorded; else unknown).
     try {
-      await client.connection.withDeadline(deadline, () =>
-        client.workflow.signalWithStart(alertCaseIndex, {
-          ...index,
-          args: [...index.args],
-          signal: recordAlertSignal,
-          signalArgs: [{ alert, policy }],
-        }),
-      );
+      await recordBySignal();
     } catch (err) {
       if (recordingFailure(err) === 'not-recorded') availability?.failed();
       throw err;
@@ -99,14 +102,7 @@ export async function recordAlert(
     if (availability && !(await availability.confirm())) throw new MaybeRecorded(err);
   }
   try {
-    await client.connection.withDeadline(deadline, () =>
-      client.workflow.signalWithStart(alertCaseIndex, {
-        ...index,
-        args: [...index.args],
-        signal: recordAlertSignal,
-        signalArgs: [{ alert, policy }],
-      }),
-    );
+    await recordBySignal();
   } catch (err) {
     if (recordingFailure(err)) availability?.failed();
     // The update may have been recorded after all: whatever this failure says, the alert may be in Temporal.
