@@ -31,6 +31,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../src/config';
+import { dataConverterFor } from '../src/temporal/payload-codec';
 import { setupTemporal } from '../src/temporal/setup';
 import { CaseKeyAllocator, eventTimes, prng, writeBenchDataDir } from './bench/data';
 import { formatCurve } from './bench/observe';
@@ -382,7 +383,12 @@ async function main(): Promise<number> {
       } finally {
         await setupConnection.close();
       }
-      const visibility = new Client({ connection: await Connection.connect({ address: c.address }), namespace: NAMESPACE });
+      // With the product's payload key: listings decode each run's memo.
+      const visibility = new Client({
+        connection: await Connection.connect({ address: c.address }),
+        namespace: NAMESPACE,
+        dataConverter: dataConverterFor(setupConfig.temporal.payloadCodec),
+      });
       teardown.push('the visibility connection', () => visibility.connection.close());
 
       for (const workers of workerCounts) {

@@ -19,6 +19,7 @@ import { parse, stringify } from 'yaml';
 import { loadConfig, parseConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { connectClient } from '../../src/temporal/connection';
+import { dataConverterFor } from '../../src/temporal/payload-codec';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { resolveTemporalCli } from '../../src/temporal/temporal-cli';
 import { writeBenchDataDir } from './data';
@@ -265,7 +266,8 @@ export async function startStack(options: StackOptions, teardown: Teardown, prog
 
   const connection = await Connection.connect({ address });
   teardown.push('the bench client connection', () => connection.close());
-  const bareClient = new Client({ connection, namespace: 'default' });
+  // With the product's payload key: listings decode each run's memo (the bare runs' plain payloads pass through).
+  const bareClient = new Client({ connection, namespace: 'default', dataConverter: dataConverterFor(config.temporal.payloadCodec) });
   const projectClient = await connectClient(config.temporal);
   teardown.push('the product client connection', () => projectClient.connection.close());
 

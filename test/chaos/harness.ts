@@ -13,7 +13,7 @@ import { searchAttributeCliArgs } from '../../src/contracts/search-attributes';
 import { resolveTemporalCli } from '../../src/temporal/temporal-cli';
 import { rawTestConfig, tempDir, unique } from '../helpers/fixtures';
 import { freePort } from '../helpers/net';
-import { eventually } from '../helpers/temporal';
+import { eventually, testDataConverter } from '../helpers/temporal';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'src/cli.ts');
@@ -238,7 +238,8 @@ export interface Figures {
 export async function runsByAlert(address: string): Promise<Map<string, string[]>> {
   const connection = await Connection.connect({ address });
   try {
-    const client = new Client({ connection, namespace: 'default' });
+    // With the test payload key: a listing decodes each run's memo (encrypted like every payload).
+    const client = new Client({ connection, namespace: 'default', dataConverter: testDataConverter });
     const byAlert = new Map<string, string[]>();
     for await (const wf of client.workflow.list({ query: `WorkflowType = 'exfilToCloudStorage'` })) {
       const alertId = wf.searchAttributes?.AlertId?.[0];
