@@ -201,7 +201,19 @@ describe('the Temporal UI as a case view', () => {
       assert.deepEqual(Object.keys(marker).sort(), ['deprecated', 'id'], `patch marker at ${at}: ${JSON.stringify(marker)}`);
       assert.match(String(marker.id), /^[a-z0-9-]+$/, `patch marker at ${at}`);
     }
-    const found = payloadsIn(history).filter((f) => !isPatchMarker(f.at));
+    // A local activity's marker (patch cheaper-runs) holds the SDK core's bookkeeping in `data` (sequence, attempt,
+    // activity ID and type, times), not the data converter's: checked to be exactly that, then left out. Its
+    // `result` is the activity's result, encrypted like every other payload (checked below).
+    const isLocalActivityData = (at: string) => /markerRecordedEventAttributes\.details\.data\./.test(at);
+    const coreKeys = ['seq', 'attempt', 'activity_id', 'activity_type', 'complete_time', 'backoff', 'original_schedule_time'];
+    const localData = payloadsIn(history).filter((f) => isLocalActivityData(f.at));
+    assert.ok(localData.length > 0, 'the run has local activity markers (patch cheaper-runs)');
+    for (const { at, payload } of localData) {
+      const marker = JSON.parse(Buffer.from(payload.data ?? []).toString()) as Record<string, unknown>;
+      for (const key of Object.keys(marker)) assert.ok(coreKeys.includes(key), `local activity marker at ${at}: key ${key}`);
+      assert.ok(['checkDestinationDomain', 'evaluateBusinessHours'].includes(String(marker.activity_type)), `at ${at}`);
+    }
+    const found = payloadsIn(history).filter((f) => !isPatchMarker(f.at) && !isLocalActivityData(f.at));
     const payloads = found.map((f) => f.payload);
     assert.ok(payloads.length > 20, `expected many payloads, found ${payloads.length}`);
     for (const { at, payload } of found) {
