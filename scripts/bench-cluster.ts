@@ -36,7 +36,8 @@ import { dataConverterFor } from '../src/temporal/payload-codec';
 import { setupTemporal } from '../src/temporal/setup';
 import { CaseKeyAllocator, eventTimes, prng, writeBenchDataDir } from './bench/data';
 import { formatCurve } from './bench/observe';
-import { runStorm, stormPlan, type BenchOptions, type StormProjectBlock } from './bench/scenarios';
+import { runStorm, stormPlan, type BenchOptions, type StormProjectBlock, type StormTarget } from './bench/scenarios';
+import type { StormItem } from './bench/storm-verdicts';
 import {
   removeWorkDir,
   shippedConfig,
@@ -340,6 +341,14 @@ async function main(): Promise<number> {
   };
   const random = prng(options.seed);
   const results: Result[] = [];
+  /** One deployment's storm: sent, drained and judged, its CPU read, its figures printed. */
+  const stormBlock = async (label: string, cpu: () => CpuUse, target: StormTarget, items: StormItem[]) => {
+    progress(`${label}: storm of ${alerts} alerts from ${senders} senders`);
+    const block = await runStorm({ ...target, log: progress }, items, senders, options);
+    const result = { label, block, cpu: cpu() };
+    results.push(result);
+    report(result, log);
+  };
   let ok = false;
   const started = performance.now();
   try {
@@ -444,22 +453,17 @@ async function main(): Promise<number> {
             postgres: () => postgresCpuSeconds(postmasterPid),
           },
         });
-        progress(`${label}: storm of ${alerts} alerts from ${senders} senders`);
-        const block = await runStorm(
+        await stormBlock(
+          label,
+          cpu,
           {
             urls,
             visibility,
             taskQueue,
             taskWarnings: () => [...https, ...workerChildren].reduce((s, ch) => s + ch.log.workflowTaskWarnings, 0),
-            log: progress,
           },
           items,
-          senders,
-          options,
         );
-        const result = { label, block, cpu: cpu() };
-        results.push(result);
-        report(result, log);
         await round.run();
       }
     }
@@ -477,22 +481,17 @@ async function main(): Promise<number> {
           server: () => devServerCpu(product.pid, stack.workDir),
         },
       });
-      progress(`${label}: storm of ${alerts} alerts from ${senders} senders`);
-      const block = await runStorm(
+      await stormBlock(
+        label,
+        cpu,
         {
           urls: [stack.baseUrl],
           visibility: stack.bareClient,
           taskQueue: stack.config.temporal.taskQueue,
           taskWarnings: () => product.log.workflowTaskWarnings,
-          log: progress,
         },
         items,
-        senders,
-        options,
       );
-      const result = { label, block, cpu: cpu() };
-      results.push(result);
-      report(result, log);
       await round.run();
       removeWorkDir(stack.workDir);
     }
