@@ -37,8 +37,16 @@ const workerTuning = z.strictObject({
   maxConcurrentWorkflowTasks: z.number().int().min(2).default(8),
   /** Activities one worker runs at once. */
   maxConcurrentActivities: z.number().int().min(1).default(100),
-  /** Runs kept in the worker's sticky cache (each is a few KiB); default: the SDK's, from the heap size. */
-  maxCachedWorkflows: z.number().int().min(0).optional(),
+  /**
+   * Runs kept in the worker's sticky cache (each is a few KiB); default: the SDK's, from the heap size. At least 1:
+   * with no cache the SDK can drop a run while its local activity is in flight, and that workflow task then waits
+   * out its timeout (10 s) before it is retried.
+   */
+  maxCachedWorkflows: z
+    .number()
+    .int()
+    .min(1, 'must be at least 1: with no cache, runs whose local activities are in flight stall for a workflow task timeout')
+    .optional(),
   /**
    * On a stop, how long the workers may finish the tasks they hold before running activities are cancelled (their
    * attempt fails and Temporal retries it on the next start). The stop waits for this at most, then closes.

@@ -89,6 +89,17 @@ describe('configuration', () => {
     );
   });
 
+  test('a worker cache of 0 runs is refused with the reason (runs with local activities would stall)', () => {
+    const raw = rawTestConfig();
+    const temporal = raw.temporal as Record<string, unknown>;
+    assert.throws(
+      () => parseConfig({ ...raw, temporal: { ...temporal, worker: { maxCachedWorkflows: 0 } } }, {}),
+      /temporal\.worker\.maxCachedWorkflows: must be at least 1/,
+    );
+    const ok = parseConfig({ ...raw, temporal: { ...temporal, worker: { maxCachedWorkflows: 1 } } }, {});
+    assert.equal(ok.temporal.worker.maxCachedWorkflows, 1);
+  });
+
   test('a config file that is not YAML is reported with its path', () => {
     const file = path.join(tempDir(), 'bad.yaml');
     writeFileSync(file, 'temporal: [unclosed');

@@ -95,7 +95,11 @@ describe('containment with real connectors (every task replays)', () => {
         const s = await handle.query(getStateQuery);
         return s.stage === 'awaiting-approval' && s.approval.notifiedVia !== null;
       },
-      30_000,
+      // 60 s, not 30: with maxCachedWorkflows 0 the SDK's core can evict a run while its local activity (the
+      // domain check) is in flight, and that first workflow task then waits out its 10 s timeout before it is
+      // retried (seen locally for a run started while another run of this worker was mid-task; sdk-rust #1482).
+      // A CI machine under load once needed more than 30 s for that. Workers in production keep a cache.
+      60_000,
       'the approval request',
     );
     await decideApproval(env.client, handle.workflowId, { decision: 'approve', approver: 'alice', via: 'cli' });
