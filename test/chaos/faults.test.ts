@@ -139,7 +139,13 @@ describe('chaos: the service under process faults', () => {
         );
         health.push(status);
         if (health.includes(503) && status === 200) break;
-        if (Date.now() > deadline) throw new Error(`Timed out waiting for health to go 503 and back to 200: ${health.join(',')}`);
+        if (Date.now() > deadline) {
+          const seen = [...new Set(health)].map((s) => `${health.filter((x) => x === s).length} x ${s}`).join(', ');
+          throw new Error(
+            `Timed out waiting for health to go 503 and back to 200 (saw ${seen}; killed pid ${server}); the app's log:\n` +
+              app.output().split('\n').filter((l) => /dev server|devServer|Temporal|error/i.test(l)).slice(-40).join('\n'),
+          );
+        }
         await new Promise((r) => setTimeout(r, 25));
       }
     })();

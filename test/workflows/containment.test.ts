@@ -71,13 +71,19 @@ describe('containment with real connectors (every task replays)', () => {
     return parseConfig(raw, { FALCON_SECRET: falcon.clientSecret, OKTA_TOKEN: okta.apiToken });
   }
 
-  async function startWorker(config: Config): Promise<{ worker: Worker; running: Promise<void> }> {
+  /**
+   * `cached`: a worker with a workflow cache, for tests that keep two runs in flight at once. With no cache, the
+   * SDK's core (1.24.0) can evict a run mid-task while another run's local activity resolves, strand the task's
+   * local-activity markers and time the task out, again and again (sdk-rust #1482: a CI run saw the second run
+   * stall for over 60 s). Workers in production keep a cache (config refuses 0).
+   */
+  async function startWorker(config: Config, cached = false): Promise<{ worker: Worker; running: Promise<void> }> {
     const worker = await createWorker({
       config,
       connection: env.nativeConnection,
       deps: createActivityDeps(config, silent),
       workflowBundle: await workflowBundle(),
-      maxCachedWorkflows: 0,
+      maxCachedWorkflows: cached ? 10 : 0,
     });
     const entry = { worker, running: worker.run() };
     workers.push(entry);
@@ -95,11 +101,7 @@ describe('containment with real connectors (every task replays)', () => {
         const s = await handle.query(getStateQuery);
         return s.stage === 'awaiting-approval' && s.approval.notifiedVia !== null;
       },
-      // 60 s, not 30: with maxCachedWorkflows 0 the SDK's core can evict a run while its local activity (the
-      // domain check) is in flight, and that first workflow task then waits out its 10 s timeout before it is
-      // retried (seen locally for a run started while another run of this worker was mid-task; sdk-rust #1482).
-      // A CI machine under load once needed more than 30 s for that. Workers in production keep a cache.
-      60_000,
+      30_000,
       'the approval request',
     );
     await decideApproval(env.client, handle.workflowId, { decision: 'approve', approver: 'alice', via: 'cli' });
@@ -374,7 +376,7 @@ describe('containment with real connectors (every task replays)', () => {
       isolation: { provider: 'dry-run' },
       access: { providers: ['dry-run'] },
     });
-    await startWorker(config);
+    await startWorker(config, true);
     const unconfirmed = await approvedRun(config, unique('L1'));
     const confirmed = await approvedRun(config, unique('L2'));
     await eventually(async () => (await confirmed.query(getStateQuery)).stage === 'contained', 30_000, 'holding');
