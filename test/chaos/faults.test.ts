@@ -126,28 +126,37 @@ describe('chaos: the service under process faults', () => {
 
     let acks = 0;
     let killedAt = 0;
+    // /healthz as a load balancer probes it: a probe every 25 ms from the kill, each on its own (a probe that began
+    // before the app saw the exit can take up to its 2 s reachability deadline, and the client retries through a
+    // restart that short, so one probe at a time could sleep through the whole 503 window). In probe order.
     const health: number[] = [];
+    const recovered = () => {
+      const down = health.indexOf(503);
+      return down >= 0 && health.slice(down + 1).includes(200);
+    };
     const watching = (async () => {
-      // Health as a load balancer sees it, every 25 ms from the kill until healthy again (on a quiet machine the
-      // restart can take well under a second, so a slower poll could miss the 503 window).
       while (killedAt === 0) await new Promise((r) => setTimeout(r, 10));
       const deadline = Date.now() + 120_000;
-      for (;;) {
-        const status = await fetch(`${setup.base}/healthz`).then(
-          (res) => res.status,
-          () => 0,
-        );
-        health.push(status);
-        if (health.includes(503) && status === 200) break;
+      const probes: Promise<void>[] = [];
+      while (!recovered()) {
         if (Date.now() > deadline) {
+          await Promise.all(probes);
           const seen = [...new Set(health)].map((s) => `${health.filter((x) => x === s).length} x ${s}`).join(', ');
           throw new Error(
-            `Timed out waiting for health to go 503 and back to 200 (saw ${seen}; killed pid ${server}); the app's log:\n` +
-              app.output().split('\n').filter((l) => /dev server|devServer|Temporal|error/i.test(l)).slice(-40).join('\n'),
+            `Timed out waiting for health to go 503 and back to 200 (saw ${seen}; killed pid ${server}, the PID file names ${devServerPid(setup)}); the app's log:\n` +
+              app.output().split('\n').filter((l) => !l.includes('"temporal-sdk"') && /dev.server|"msg":"Ready"|"pid"|error/i.test(l)).slice(-40).join('\n'),
           );
         }
+        const n = health.push(-1) - 1;
+        probes.push(
+          fetch(`${setup.base}/healthz`, { signal: AbortSignal.timeout(10_000) }).then(
+            (res) => void (health[n] = res.status),
+            () => void (health[n] = 0),
+          ),
+        );
         await new Promise((r) => setTimeout(r, 25));
       }
+      await Promise.all(probes);
     })();
     await burst(
       setup.base,
