@@ -173,7 +173,7 @@ async function ackBlock(ctx: BenchContext, side: Side, rate: number, seconds: nu
     const body = bodies[i] as GenericAlertBody;
     if (side === 'bare') {
       const r = await startBare(
-        ctx.stack.bareClient,
+        ctx.stack.bareStarter,
         ctx.stack.bareTaskQueue,
         `bench-bare-${tag}-${i}`,
         { alert: body },
@@ -341,9 +341,9 @@ async function throughputBlock(ctx: BenchContext, side: Side, runs: number, conc
       if (side === 'bare') {
         const workflowId = `bench-bare-${tag}-${i}`;
         const body = alertBody(`bench-${tag}-${i}`, { user: 'bare', host: 'bare', destDomain: 'bare' }, ctx.times.business);
-        const r = await startBare(ctx.stack.bareClient, ctx.stack.bareTaskQueue, workflowId, { alert: body }, ctx.options.requestTimeoutMs);
+        const r = await startBare(ctx.stack.bareStarter, ctx.stack.bareTaskQueue, workflowId, { alert: body }, ctx.options.requestTimeoutMs);
         if (!r.ok) throw new Error(r.error);
-        await waitClosed(ctx.stack.bareClient, workflowId, ctx.options.drainTimeoutMs);
+        await waitClosed(ctx.stack.bareStarter, workflowId, ctx.options.drainTimeoutMs);
         ids.push(workflowId);
       } else {
         const body = alertBody(`bench-${tag}-${i}`, ctx.keys.take(), ctx.times.business);
@@ -604,7 +604,7 @@ async function stormBareBlock(ctx: BenchContext, runs: number, senders: number, 
   await closedLoop(runs, senders, async (i) => {
     const body = alertBody(`bench-${tag}-${i}`, { user: 'bare', host: 'bare', destDomain: 'bare' }, ctx.times.business);
     const r = await startBare(
-      ctx.stack.bareClient,
+      ctx.stack.bareStarter,
       ctx.stack.bareTaskQueue,
       `bench-bare-${tag}-${i}`,
       { alert: body },
@@ -756,7 +756,7 @@ async function waitBlock(ctx: BenchContext, side: Side, n: number, senders: numb
     if (side === 'bare') {
       const body = alertBody(`bench-${tag}-${i}`, { user: 'bare', host: 'bare', destDomain: 'bare' }, ctx.times.offHours, true);
       const r = await startBare(
-        ctx.stack.bareClient,
+        ctx.stack.bareStarter,
         ctx.stack.bareTaskQueue,
         `bench-bare-${tag}-${i}`,
         { alert: body, waitForSignal: true },

@@ -81,7 +81,8 @@ const CONFIG_ENV = [
 export function spawnChild(name: string, args: string[], env: Record<string, string>, workDir: string, teardown: Teardown): Child {
   const childEnv: Record<string, string | undefined> = { ...process.env };
   for (const key of CONFIG_ENV) delete childEnv[key];
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', ...args], {
     cwd: ROOT,
     env: { ...childEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -199,8 +200,13 @@ export interface Stack {
   /** The product's configuration, as its process parses it. */
   config: Config;
   baseUrl: string;
-  /** Plain client (SDK default data converter) for the bare baseline and visibility. */
+  /**
+   * Visibility and histories of both sides: with the product's payload codec, since listings decode each run's memo
+   * (the product's are encrypted; the bare runs' plain payloads pass through).
+   */
   bareClient: Client;
+  /** Starts and awaits the bare runs: the SDK's default data converter, like the bare worker (no codec). */
+  bareStarter: Client;
   bareTaskQueue: string;
   /** The product's client (payload codec), to wait for its runs and read their histories. */
   projectClient: Client;
@@ -268,6 +274,8 @@ export async function startStack(options: StackOptions, teardown: Teardown, prog
   teardown.push('the bench client connection', () => connection.close());
   // With the product's payload key: listings decode each run's memo (the bare runs' plain payloads pass through).
   const bareClient = new Client({ connection, namespace: 'default', dataConverter: dataConverterFor(config.temporal.payloadCodec) });
+  // The bare runs are started and awaited without the product's codec: their worker has none (a bare baseline).
+  const bareStarter = new Client({ connection, namespace: 'default' });
   const projectClient = await connectClient(config.temporal);
   teardown.push('the product client connection', () => projectClient.connection.close());
 
@@ -289,7 +297,7 @@ export async function startStack(options: StackOptions, teardown: Teardown, prog
   await waitFor('product process', product, 180_000, async () => (await fetch(`${baseUrl}/healthz`)).status === 200);
   await waitFor('bare worker process', bare, 180_000, () => Promise.resolve(bareReady));
   progress(`product listening on ${baseUrl} (task queue ${config.temporal.taskQueue}); bare worker on ${bareTaskQueue}`);
-  return { workDir, config, baseUrl, bareClient, bareTaskQueue, projectClient, product, bare };
+  return { workDir, config, baseUrl, bareClient, bareStarter, bareTaskQueue, projectClient, product, bare };
 }
 
 /** Removes the work directory (after the children stopped). */
