@@ -22,7 +22,7 @@ import { ensureKeyFile } from './temporal/payload-codec';
 import { assertNamespaceReady } from './temporal/setup';
 import { resolveTemporalCli } from './temporal/temporal-cli';
 import { bundleWorkflows, createIngestWorker, createWorker, installSdkLogger } from './worker';
-import { createActivityDeps } from './wiring';
+import { createActivityDeps, warmDataFiles } from './wiring';
 
 export interface Roles {
   worker: boolean;
@@ -105,8 +105,16 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
       logger.info('Bundling workflows and starting the workers');
       // One bundle for both workers: bundling is seconds of CPU at start-up.
       const workflowBundle = await bundleWorkflows(logger);
+      const deps = createActivityDeps(config, logger, metrics);
+      const warmed = await warmDataFiles(deps);
+      if (warmed.length > 0) {
+        const failed = warmed.filter((w) => !w.ok);
+        const files = warmed.map((w) => ({ file: w.file, ms: w.ms, ...(w.ok ? {} : { error: w.error }) }));
+        if (failed.length === 0) logger.info({ files }, 'Data files of the file-backed sources read ahead');
+        else logger.warn({ files }, 'Some data files of the file-backed sources cannot be read: their lookups will fail (fail closed)');
+      }
       const workers = [
-        await createWorker({ config, connection, workflowBundle, deps: createActivityDeps(config, logger, metrics) }),
+        await createWorker({ config, connection, workflowBundle, deps }),
         ...[await createIngestWorker({ config, connection, workflowBundle })].filter((w) => w !== null),
       ];
       const runs = workers.map((w) => w.run());

@@ -24,6 +24,7 @@ import {
   FileDeviceInventory,
   FileHrDirectory,
   FileUploadBaselines,
+  type WarmedFile,
 } from './connectors/local-files/client';
 import { LogApprovalNotifier } from './connectors/log-notifier/client';
 import { LogEscalationNotifier } from './connectors/log-notifier/escalations';
@@ -266,6 +267,17 @@ export function createCloudStorageCatalog(config: Config): FileCloudStorageCatal
 }
 
 /** Every dependency of the activities, as the configuration selects them. */
+/**
+ * Reads the data files of the file-backed sources ahead, in parallel (a source backed by a vendor has nothing to
+ * warm). A worker calls it at start-up: the first lookups of a burst would otherwise parse the YAML on the event
+ * loop the webhook shares (a directory of 1,000 users is about a second of CPU), while acknowledgements wait.
+ */
+export async function warmDataFiles(deps: Pick<ActivityDeps, 'cloudStorage' | 'hr' | 'changes' | 'devices' | 'baselines'>): Promise<WarmedFile[]> {
+  const sources = [deps.cloudStorage, deps.hr, deps.changes, deps.devices, deps.baselines];
+  const warmable = sources.filter((s): s is typeof s & { warm(): Promise<WarmedFile> } => typeof (s as { warm?: unknown }).warm === 'function');
+  return Promise.all(warmable.map((s) => s.warm()));
+}
+
 export function createActivityDeps(config: Config, logger: Logger, metrics: PlaybookMetrics | null = null): ActivityDeps {
   const entra = new EntraApps();
   const notifier = createNotifier(config, logger);

@@ -81,7 +81,8 @@ const CONFIG_ENV = [
 export function spawnChild(name: string, args: string[], env: Record<string, string>, workDir: string, teardown: Teardown): Child {
   const childEnv: Record<string, string | undefined> = { ...process.env };
   for (const key of CONFIG_ENV) delete childEnv[key];
-  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  // One directory per process: each of its threads (the main one, the workflow threads, tsx's loader) writes its own.
+  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROF_DIR, name)}`] : [];
   const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', ...args], {
     cwd: ROOT,
     env: { ...childEnv, ...env },

@@ -70,11 +70,35 @@ async function readDataFile<S extends z.ZodType>(dir: string, file: string, sche
   return data;
 }
 
+/** How reading one data file ahead went (`warm()`): it is then cached until it changes. */
+export interface WarmedFile {
+  file: string;
+  ok: boolean;
+  ms: number;
+  /** Why it could not be read; the lookups that need it report the same. */
+  error?: string;
+}
+
+async function warmDataFile(dir: string, file: string, schema: z.ZodType): Promise<WarmedFile> {
+  const t0 = performance.now();
+  try {
+    await readDataFile(dir, file, schema);
+    return { file: path.join(dir, file), ok: true, ms: Math.round(performance.now() - t0) };
+  } catch (err) {
+    return { file: path.join(dir, file), ok: false, ms: Math.round(performance.now() - t0), error: (err as Error).message };
+  }
+}
+
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 export class FileCloudStorageCatalog implements CloudStorageCatalog {
   readonly name = `${PROVIDER}:cloud-storage.yaml`;
   constructor(private readonly dir: string) {}
+
+  /** Reads and validates the file now (at start-up), so the first lookups of a burst find it parsed. */
+  warm(): Promise<WarmedFile> {
+    return warmDataFile(this.dir, 'cloud-storage.yaml', cloudStorageFileSchema);
+  }
 
   private async load() {
     const data = await readDataFile(this.dir, 'cloud-storage.yaml', cloudStorageFileSchema);
@@ -105,6 +129,11 @@ export class FileHrDirectory implements HrDirectory {
     private readonly identity: OrgIdentity = NO_ORG,
   ) {}
 
+  /** Reads and validates the file now (at start-up), so the first lookups of a burst find it parsed. */
+  warm(): Promise<WarmedFile> {
+    return warmDataFile(this.dir, 'hr-directory.yaml', hrDirectoryFileSchema);
+  }
+
   async lookupUser(user: string): Promise<HrFinding | null> {
     const data = await readDataFile(this.dir, 'hr-directory.yaml', hrDirectoryFileSchema);
     const wanted = canonicalName(user, this.identity);
@@ -116,6 +145,11 @@ export class FileHrDirectory implements HrDirectory {
 export class FileDeviceInventory implements DeviceInventory {
   readonly name = `${PROVIDER}:devices.yaml`;
   constructor(private readonly dir: string) {}
+
+  /** Reads and validates the file now (at start-up), so the first lookups of a burst find it parsed. */
+  warm(): Promise<WarmedFile> {
+    return warmDataFile(this.dir, 'devices.yaml', devicesFileSchema);
+  }
 
   async lookupDevice(host: string): Promise<DeviceFinding | null> {
     const data = await readDataFile(this.dir, 'devices.yaml', devicesFileSchema);
@@ -132,6 +166,11 @@ export class FileUploadBaselines implements UploadBaselines {
    * uploads of the alerts the playbook has recorded for the user that day before the event (the file knows nothing
    * newer than its last edit, the recorded alerts fill in the day).
    */
+  /** Reads and validates the file now (at start-up), so the first lookups of a burst find it parsed. */
+  warm(): Promise<WarmedFile> {
+    return warmDataFile(this.dir, 'upload-baselines.yaml', uploadBaselinesFileSchema);
+  }
+
   async baselineFor(user: string, asOf?: string, day?: DayQuery): Promise<BaselineFinding | null> {
     const data = await readDataFile(this.dir, 'upload-baselines.yaml', uploadBaselinesFileSchema);
     const entry = data.baselines.find((b) => same(b.user, user));
@@ -164,6 +203,11 @@ export class FileUploadBaselines implements UploadBaselines {
 export class FileChangeRecords implements ChangeRecords {
   readonly name = `${PROVIDER}:policy-changes.yaml`;
   constructor(private readonly dir: string) {}
+
+  /** Reads and validates the file now (at start-up), so the first lookups of a burst find it parsed. */
+  warm(): Promise<WarmedFile> {
+    return warmDataFile(this.dir, 'policy-changes.yaml', policyChangesFileSchema);
+  }
 
   async listCloudStorageChanges(window: { since: string; until: string }): Promise<PolicyChangeRecord[]> {
     const data = await readDataFile(this.dir, 'policy-changes.yaml', policyChangesFileSchema);
