@@ -161,16 +161,16 @@ export class FileUploadBaselines implements UploadBaselines {
   readonly name = `${PROVIDER}:upload-baselines.yaml`;
   constructor(private readonly dir: string) {}
 
-  /**
-   * The file's 30 days; with `day`, the event's local day so far: the file's `uploadsByDate` for that date plus the
-   * uploads of the alerts the playbook has recorded for the user that day before the event (the file knows nothing
-   * newer than its last edit, the recorded alerts fill in the day).
-   */
   /** Reads and validates the file now (at start-up), so the first lookups of a burst find it parsed. */
   warm(): Promise<WarmedFile> {
     return warmDataFile(this.dir, 'upload-baselines.yaml', uploadBaselinesFileSchema);
   }
 
+  /**
+   * The file's 30 days; with `day`, the event's local day so far: the file's `uploadsByDate` for that date plus the
+   * uploads of the alerts the playbook has recorded for the user that day before the event (the file knows nothing
+   * newer than its last edit, the recorded alerts fill in the day).
+   */
   async baselineFor(user: string, asOf?: string, day?: DayQuery): Promise<BaselineFinding | null> {
     const data = await readDataFile(this.dir, 'upload-baselines.yaml', uploadBaselinesFileSchema);
     const entry = data.baselines.find((b) => same(b.user, user));
