@@ -26,6 +26,43 @@ async function toFinding<T>(step: string, run: () => Promise<{ source: string; v
   }
 }
 
+type Fast = typeof act | typeof local;
+
+/** Each step as both enrichment paths schedule it (calling one schedules its activity at once). */
+const steps = {
+  domain: (alert: NormalizedAlert, fast: Fast) =>
+    toFinding('domain', () =>
+      fast.checkDestinationDomain.executeWithOptions({ summary: `Is ${alert.destDomain} an approved cloud-storage domain?` }, [
+        { destDomain: alert.destDomain, destUrl: alert.destUrl ?? null },
+      ]),
+    ),
+  hr: (alert: NormalizedAlert) =>
+    toFinding('hr', () =>
+      act.lookupHrAuthorization.executeWithOptions({ summary: `HR: is ${alert.user} authorized to use cloud storage?` }, [
+        { user: alert.user },
+      ]),
+    ),
+  policyChanges: (alert: NormalizedAlert) =>
+    toFinding('policyChanges', () =>
+      act.findCloudStoragePolicyChanges.executeWithOptions({ summary: 'Recent cloud-storage policy changes, exceptions and pilots' }, [
+        { user: alert.user, eventTime: alert.eventTime },
+      ]),
+    ),
+  device: (alert: NormalizedAlert) =>
+    toFinding('device', () =>
+      act.checkDeviceAuthorization.executeWithOptions({ summary: `Is ${alert.host} authorized to use cloud storage?` }, [
+        { host: alert.host },
+      ]),
+    ),
+  businessHours: (alert: NormalizedAlert, fast: Fast, timezone: string | null) =>
+    toFinding('businessHours', () =>
+      fast.evaluateBusinessHours.executeWithOptions(
+        { summary: `Business hours at ${alert.eventTime} in ${timezone ?? 'the organisation default time zone'}` },
+        [{ eventTime: alert.eventTime, timezone }],
+      ),
+    ),
+};
+
 /**
  * `dayTotals` (runs since the volume rule counts the day, patch `volume-day-total`): the baseline waits for HR's time
  * zone, like business hours, because the user's day (for the 30 days and for the day so far) is a local day.
@@ -38,26 +75,10 @@ export async function enrich(
   const fast = inWorker ? local : act;
   if (dayTotals) return enrichWithDay(alert, fast);
   const [domain, hr, policyChanges, device, baseline] = await Promise.all([
-    toFinding('domain', () =>
-      fast.checkDestinationDomain.executeWithOptions({ summary: `Is ${alert.destDomain} an approved cloud-storage domain?` }, [
-        { destDomain: alert.destDomain, destUrl: alert.destUrl ?? null },
-      ]),
-    ),
-    toFinding('hr', () =>
-      act.lookupHrAuthorization.executeWithOptions({ summary: `HR: is ${alert.user} authorized to use cloud storage?` }, [
-        { user: alert.user },
-      ]),
-    ),
-    toFinding('policyChanges', () =>
-      act.findCloudStoragePolicyChanges.executeWithOptions({ summary: 'Recent cloud-storage policy changes, exceptions and pilots' }, [
-        { user: alert.user, eventTime: alert.eventTime },
-      ]),
-    ),
-    toFinding('device', () =>
-      act.checkDeviceAuthorization.executeWithOptions({ summary: `Is ${alert.host} authorized to use cloud storage?` }, [
-        { host: alert.host },
-      ]),
-    ),
+    steps.domain(alert, fast),
+    steps.hr(alert),
+    steps.policyChanges(alert),
+    steps.device(alert),
     toFinding('baseline', () =>
       act.getUploadBaseline.executeWithOptions({ summary: `Normal upload volume of ${alert.user}` }, [
         { user: alert.user, eventTime: alert.eventTime },
@@ -65,21 +86,12 @@ export async function enrich(
     ),
   ]);
   const timezone = hr.status === 'ok' ? hr.value.timezone : null;
-  const businessHours = await toFinding('businessHours', () =>
-    fast.evaluateBusinessHours.executeWithOptions(
-      { summary: `Business hours at ${alert.eventTime} in ${timezone ?? 'the organisation default time zone'}` },
-      [{ eventTime: alert.eventTime, timezone }],
-    ),
-  );
+  const businessHours = await steps.businessHours(alert, fast, timezone);
   return { domain, hr, policyChanges, device, baseline, businessHours };
 }
 
-async function enrichWithDay(alert: NormalizedAlert, fast: typeof act | typeof local): Promise<Enrichment> {
-  const hrFinding = toFinding('hr', () =>
-    act.lookupHrAuthorization.executeWithOptions({ summary: `HR: is ${alert.user} authorized to use cloud storage?` }, [
-      { user: alert.user },
-    ]),
-  );
+async function enrichWithDay(alert: NormalizedAlert, fast: Fast): Promise<Enrichment> {
+  const hrFinding = steps.hr(alert);
   const baselineFinding = hrFinding.then((hr) => {
     const timezone = hr.status === 'ok' ? hr.value.timezone : null;
     return toFinding('baseline', () =>
@@ -90,32 +102,12 @@ async function enrichWithDay(alert: NormalizedAlert, fast: typeof act | typeof l
     );
   });
   const [domain, hr, policyChanges, device] = await Promise.all([
-    toFinding('domain', () =>
-      fast.checkDestinationDomain.executeWithOptions({ summary: `Is ${alert.destDomain} an approved cloud-storage domain?` }, [
-        { destDomain: alert.destDomain, destUrl: alert.destUrl ?? null },
-      ]),
-    ),
+    steps.domain(alert, fast),
     hrFinding,
-    toFinding('policyChanges', () =>
-      act.findCloudStoragePolicyChanges.executeWithOptions({ summary: 'Recent cloud-storage policy changes, exceptions and pilots' }, [
-        { user: alert.user, eventTime: alert.eventTime },
-      ]),
-    ),
-    toFinding('device', () =>
-      act.checkDeviceAuthorization.executeWithOptions({ summary: `Is ${alert.host} authorized to use cloud storage?` }, [
-        { host: alert.host },
-      ]),
-    ),
+    steps.policyChanges(alert),
+    steps.device(alert),
   ]);
   const timezone = hr.status === 'ok' ? hr.value.timezone : null;
-  const [baseline, businessHours] = await Promise.all([
-    baselineFinding,
-    toFinding('businessHours', () =>
-      fast.evaluateBusinessHours.executeWithOptions(
-        { summary: `Business hours at ${alert.eventTime} in ${timezone ?? 'the organisation default time zone'}` },
-        [{ eventTime: alert.eventTime, timezone }],
-      ),
-    ),
-  ]);
+  const [baseline, businessHours] = await Promise.all([baselineFinding, steps.businessHours(alert, fast, timezone)]);
   return { domain, hr, policyChanges, device, baseline, businessHours };
 }

@@ -67,32 +67,7 @@ export class ElasticsearchUploadBaselines implements UploadBaselines {
   searchBody(user: string, asOf: Date): Record<string, unknown> {
     const end = Math.floor(asOf.getTime() / DAY_MS) * DAY_MS;
     const start = end - BASELINE_DAYS * DAY_MS;
-    const o = this.options;
-    return {
-      size: 0,
-      track_total_hits: false,
-      query: {
-        bool: {
-          filter: [
-            { term: { [o.userField]: user } },
-            { range: { [o.timeField]: { gte: new Date(start).toISOString(), lt: new Date(end).toISOString() } } },
-            ...o.filter,
-          ],
-        },
-      },
-      aggs: {
-        daily: {
-          date_histogram: {
-            field: o.timeField,
-            calendar_interval: '1d',
-            time_zone: 'UTC',
-            min_doc_count: 0,
-            extended_bounds: { min: start, max: end - DAY_MS },
-          },
-          aggs: { uploaded_bytes: { sum: { field: o.bytesField } } },
-        },
-      },
-    };
+    return this.dailyBytesSearch(user, { from: start, to: end, timezone: 'UTC', lastBucket: end - DAY_MS });
   }
 
   /**
@@ -102,6 +77,14 @@ export class ElasticsearchUploadBaselines implements UploadBaselines {
   daySearchBody(user: string, asOf: Date, timezone: string): Record<string, unknown> {
     const [start = 0] = localDaysBefore(asOf, timezone, BASELINE_DAYS);
     const today = Date.parse(localDayOf(asOf, timezone).start);
+    return this.dailyBytesSearch(user, { from: start, to: asOf.getTime(), timezone, lastBucket: today });
+  }
+
+  /** The user's uploaded bytes per day in [from, to), one bucket per day of `timezone` up to `lastBucket`, empty days included. */
+  private dailyBytesSearch(
+    user: string,
+    range: { from: number; to: number; timezone: string; lastBucket: number },
+  ): Record<string, unknown> {
     const o = this.options;
     return {
       size: 0,
@@ -110,7 +93,7 @@ export class ElasticsearchUploadBaselines implements UploadBaselines {
         bool: {
           filter: [
             { term: { [o.userField]: user } },
-            { range: { [o.timeField]: { gte: new Date(start).toISOString(), lt: asOf.toISOString() } } },
+            { range: { [o.timeField]: { gte: new Date(range.from).toISOString(), lt: new Date(range.to).toISOString() } } },
             ...o.filter,
           ],
         },
@@ -120,9 +103,9 @@ export class ElasticsearchUploadBaselines implements UploadBaselines {
           date_histogram: {
             field: o.timeField,
             calendar_interval: '1d',
-            time_zone: timezone,
+            time_zone: range.timezone,
             min_doc_count: 0,
-            extended_bounds: { min: start, max: today },
+            extended_bounds: { min: range.from, max: range.lastBucket },
           },
           aggs: { uploaded_bytes: { sum: { field: o.bytesField } } },
         },
