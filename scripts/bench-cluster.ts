@@ -24,7 +24,7 @@
  *               work, where wall-clock throughput does not).
  * Loopback only; every loop bounded in count and time.
  */
-import { readdirSync, readFileSync, chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { readFileSync, chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -52,6 +52,7 @@ import {
 import { ms, num, secs, summarize } from './bench/stats';
 import { randomClusterBasePort, startCluster, type RunningCluster } from './lib/cluster';
 import { freePort } from './lib/net';
+import { cpuSeconds, findProcess, postgresCpuSeconds } from './lib/proc';
 
 /** The approval window of the storm's runs: an escalated case expires after it (see where it is used). */
 const STORM_APPROVAL_TIMEOUT = '30s';
@@ -84,38 +85,6 @@ function positive(name: string, value: string | undefined, fallback: number): nu
 
 // ---------------------------------------------------------------------------------------------------------------
 // CPU accounting from /proc (Linux; NaN elsewhere).
-
-const TICKS_PER_S = 100; // USER_HZ on Linux
-
-function procStat(pid: number): string[] | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
-}
-
-/** CPU seconds of a process; with `children`, also of its exited, waited-for children (PostgreSQL's backends). */
-function cpuSeconds(pid: number, children = false): number {
-  const f = procStat(pid);
-  if (!f) return NaN;
-  // After the name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14).
-  const n = (i: number) => Number(f[i] ?? NaN);
-  return (n(11) + n(12) + (children ? n(13) + n(14) : 0)) / TICKS_PER_S;
-}
-
-/** PostgreSQL: the postmaster (with its exited backends) plus its live backends. */
-function postgresCpuSeconds(postmasterPid: number): number {
-  let total = cpuSeconds(postmasterPid, true);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const f = procStat(Number(entry));
-    if (f && Number(f[1]) === postmasterPid) total += cpuSeconds(Number(entry));
-  }
-  return total;
-}
 
 /** The whole machine: busy and total jiffies from /proc/stat. */
 function machineTicks(): { busy: number; total: number } {
@@ -511,16 +480,8 @@ async function main(): Promise<number> {
 
 /** The dev server runs in its own process (a `temporal` child of the bench): found by its SQLite file in the work dir. */
 function devServerCpu(_productPid: number, workDir: string): number {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes('start-dev') && cmdline.includes(workDir)) return cpuSeconds(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return NaN;
+  const pid = findProcess('start-dev', workDir);
+  return pid === null ? NaN : cpuSeconds(pid);
 }
 
 main().then(

@@ -31,6 +31,7 @@ import {
   type Answer,
   type Delivery,
 } from './send';
+import { blockCost, costSnapshot, formatCost, type BlockCost } from './server-cost';
 import type { Stack } from './stack';
 import { mib, ms, num, ratio, secs, summarize, verdict, type Row } from './stats';
 import { judgeStorm, type StormItem, type StormVerdicts } from './storm-verdicts';
@@ -312,6 +313,7 @@ interface ThroughputBlock {
   failed: number;
   seconds: number;
   history: HistorySample;
+  cost: BlockCost;
 }
 
 /** Waits for the run to close; a run of a "case pending" answer may not exist yet, so a missing run is waited for. */
@@ -334,6 +336,7 @@ async function throughputBlock(ctx: BenchContext, side: Side, runs: number, conc
   const ids: string[] = [];
   let failed = 0;
   const since = new Date();
+  const costBefore = await costSnapshot(ctx.stack.cost);
   const started = performance.now();
   await closedLoop(runs, concurrency, async (i) => {
     const t0 = performance.now();
@@ -341,7 +344,13 @@ async function throughputBlock(ctx: BenchContext, side: Side, runs: number, conc
       if (side === 'bare') {
         const workflowId = `bench-bare-${tag}-${i}`;
         const body = alertBody(`bench-${tag}-${i}`, { user: 'bare', host: 'bare', destDomain: 'bare' }, ctx.times.business);
-        const r = await startBare(ctx.stack.bareStarter, ctx.stack.bareTaskQueue, workflowId, { alert: body }, ctx.options.requestTimeoutMs);
+        const r = await startBare(
+          ctx.stack.bareStarter,
+          ctx.stack.bareTaskQueue,
+          workflowId,
+          { alert: body },
+          ctx.options.requestTimeoutMs,
+        );
         if (!r.ok) throw new Error(r.error);
         await waitClosed(ctx.stack.bareStarter, workflowId, ctx.options.drainTimeoutMs);
         ids.push(workflowId);
@@ -359,12 +368,13 @@ async function throughputBlock(ctx: BenchContext, side: Side, runs: number, conc
     }
   });
   const seconds = (performance.now() - started) / 1000;
+  const cost = blockCost(costBefore, await costSnapshot(ctx.stack.cost), latencies.length, side);
   const history = await sampleHistories(ctx.stack.bareClient, ids, Math.min(5, ctx.options.historySample));
   if (failed > 0) {
     const n = await terminateOpen(ctx.stack.bareClient, sideQuery(ctx, side, since), `bench: ${label} run not closed in time`);
     ctx.log(`  ${label}: ${failed} runs failed or did not close; terminated ${n} still open`);
   }
-  return { latencies, failed, seconds, history };
+  return { latencies, failed, seconds, history, cost };
 }
 
 export async function throughputScenario(ctx: BenchContext, runs: number, concurrency: number): Promise<Row[]> {
@@ -381,6 +391,7 @@ export async function throughputScenario(ctx: BenchContext, runs: number, concur
           `${num(block.latencies.length / block.seconds)} runs/s; end to end p50 ${ms(s.p50)} p99 ${ms(s.p99)}; ` +
           `history ${num(block.history.eventsAvg, 0)} events / ${num(block.history.bytesAvg / 1024)} KiB per run`,
       );
+      ctx.log(`  ${formatCost(block.cost, Number(process.env.BENCH_COST_TOP ?? 12))}`);
     }
   }
   const rate = (side: Side) => {

@@ -21,6 +21,8 @@ import { createLogger } from '../../src/logger';
 import { connectClient } from '../../src/temporal/connection';
 import { dataConverterFor } from '../../src/temporal/payload-codec';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import { findProcess } from '../lib/proc';
+import type { CostSources } from './server-cost';
 import { resolveTemporalCli } from '../../src/temporal/temporal-cli';
 import { writeBenchDataDir } from './data';
 import { LogTap } from './observe';
@@ -213,6 +215,8 @@ export interface Stack {
   projectClient: Client;
   product: Child;
   bare: Child;
+  /** Where a block's CPU and server request counts are read (scripts/bench/server-cost.ts). */
+  cost: CostSources;
 }
 
 export async function startStack(options: StackOptions, teardown: Teardown, progress: (line: string) => void): Promise<Stack> {
@@ -227,7 +231,13 @@ export async function startStack(options: StackOptions, teardown: Teardown, prog
   writeBenchDataDir(dataDir, shippedDataDir(shipped), options.users, options.domains, options.seed);
   progress(`generated ${options.users} users and ${options.domains} approved bench domains in ${dataDir}`);
 
-  const [grpcPort, uiPort, httpPort, sdkMetricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [grpcPort, uiPort, httpPort, sdkMetricsPort, serverMetricsPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const address = `127.0.0.1:${grpcPort}`;
   const run = Date.now().toString(36);
   const temporalConfig = parseConfig(
@@ -252,7 +262,7 @@ export async function startStack(options: StackOptions, teardown: Teardown, prog
   if (!cli) throw new Error('No Temporal CLI: run `npm run temporal:cli` first (or set TEMPORAL_CLI_PATH)');
   progress(`starting the Temporal dev server (${cli.path}) on ${address}`);
   // Registered before awaiting, so a signal during start-up still stops the server once it is up.
-  const starting = startDevServer(temporalConfig, cli.path, logger);
+  const starting = startDevServer(temporalConfig, cli.path, logger, { extraArgs: ['--metrics-port', String(serverMetricsPort)] });
   teardown.push('the Temporal dev server', async () => (await starting.catch(() => null))?.stop());
   const devServer: DevServer = await starting;
 
@@ -298,7 +308,13 @@ export async function startStack(options: StackOptions, teardown: Teardown, prog
   await waitFor('product process', product, 180_000, async () => (await fetch(`${baseUrl}/healthz`)).status === 200);
   await waitFor('bare worker process', bare, 180_000, () => Promise.resolve(bareReady));
   progress(`product listening on ${baseUrl} (task queue ${config.temporal.taskQueue}); bare worker on ${bareTaskQueue}`);
-  return { workDir, config, baseUrl, bareClient, bareStarter, bareTaskQueue, projectClient, product, bare };
+  const cost: CostSources = {
+    serverPid: findProcess('start-dev', workDir),
+    serverMetricsUrl: `http://127.0.0.1:${serverMetricsPort}/metrics`,
+    productPid: product.pid,
+    barePid: bare.pid,
+  };
+  return { workDir, config, baseUrl, bareClient, bareStarter, bareTaskQueue, projectClient, product, bare, cost };
 }
 
 /** Removes the work directory (after the children stopped). */

@@ -30,6 +30,18 @@ const devServer = z.strictObject({
   dbFile: z.string().default('.data/temporal.db'),
   uiPort: z.number().int().min(1).max(65535).default(8233),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('warn'),
+  /**
+   * SQLite settings of its file (the only two the dev server accepts). WAL with a sync on every commit: a commit is
+   * on disk before Temporal answers, as with SQLite's default rollback journal, for about half the server CPU per
+   * run (docs/performance.md). `synchronous: normal` is faster still but a power cut can lose the last commits
+   * (alerts already acknowledged): only for a machine where that is acceptable.
+   */
+  sqlite: z
+    .strictObject({
+      journalMode: z.enum(['wal', 'delete', 'truncate', 'persist']).default('wal'),
+      synchronous: z.enum(['full', 'extra', 'normal']).default('full'),
+    })
+    .prefault({}),
 });
 
 const workerTuning = z.strictObject({

@@ -36,6 +36,8 @@ export interface DevServerOptions {
   metrics?: PlaybookMetrics;
   /** Restart delays in ms, the last repeated (default 1 s, 2 s, 4 s, 8 s, 16 s, 30 s). */
   restartBackoffMs?: number[];
+  /** More `temporal server start-dev` flags (the benchmark's `--metrics-port`). */
+  extraArgs?: string[];
 }
 
 /** The embedded dev server cannot be the one that answers: refused at start, with what to do about it. */
@@ -195,9 +197,14 @@ export async function startDevServer(
     // An activity a workflow task schedules goes straight back to the worker that completed the task, instead of a
     // round trip through the task queue: fewer server writes per playbook step. Off by default in the dev server;
     // a cluster sets it in its own dynamic config (docs/operations).
+    '--sqlite-pragma',
+    `journal_mode=${dev.sqlite.journalMode}`,
+    '--sqlite-pragma',
+    `synchronous=${dev.sqlite.synchronous}`,
     '--dynamic-config-value',
     'system.enableActivityEagerExecution=true',
     ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
+    ...(options.extraArgs ?? []),
   ];
   const log = logger.child({ component: 'temporal-dev-server' });
   const metrics = options.metrics;

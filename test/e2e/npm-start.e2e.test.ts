@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -71,6 +71,8 @@ describe('npm start', () => {
     assert.match(first.output(), new RegExp(`SIEM webhooks     POST ${base}/webhooks/siem/\\{generic,splunk,elastic,sentinel\\}`));
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${uiPort}/`)).status, 200, 'the Temporal Web UI answers');
+    // temporal.devServer.sqlite: the SQLite file is in WAL mode (its write-ahead log sits beside it while open).
+    assert.ok(existsSync(path.join(stateDir, 'temporal.db-wal')), 'the dev server writes its SQLite file in WAL mode');
 
     const alertId = unique('start');
     const res = await fetch(`${base}/webhooks/siem/generic`, {

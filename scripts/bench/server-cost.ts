@@ -1,0 +1,96 @@
+/**
+ * What a block cost the machine, per closed run: CPU seconds of the dev server, the product process and the bare
+ * worker (from /proc), and the dev server's own request counts by operation (its Prometheus `/metrics`, served with
+ * `--metrics-port`): persistence requests (database reads and writes) and frontend requests. Printed per block, so
+ * the bare and the project side of the same run can be compared operation by operation.
+ */
+import { cpuSeconds } from '../lib/proc';
+
+export interface CostSnapshot {
+  cpu: { server: number; product: number; bare: number };
+  /** `persistence:<service>.<operation>` and `frontend:<operation>` counters, summed over every other label. */
+  counts: Map<string, number>;
+}
+
+export interface CostSources {
+  serverPid: number | null;
+  serverMetricsUrl: string | null;
+  productPid: number;
+  barePid: number;
+}
+
+const COUNTERS: [metric: string, prefix: string][] = [
+  ['persistence_requests', 'persistence'],
+  ['service_requests', 'frontend'],
+];
+
+async function scrape(url: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  try {
+    const text = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
+    for (const line of text.split('\n')) {
+      for (const [metric, prefix] of COUNTERS) {
+        if (!line.startsWith(`${metric}{`)) continue;
+        if (prefix === 'frontend' && !line.includes('service_name="frontend"')) continue;
+        const op = /operation="([^"]+)"/.exec(line)?.[1];
+        const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+        if (!op || !Number.isFinite(value)) continue;
+        const service = prefix === 'persistence' ? `${/service_name="([^"]+)"/.exec(line)?.[1] ?? '?'}.` : '';
+        const key = `${prefix}:${service}${op}`;
+        counts.set(key, (counts.get(key) ?? 0) + value);
+      }
+    }
+  } catch {
+    // No metrics: CPU figures only.
+  }
+  return counts;
+}
+
+export async function costSnapshot(sources: CostSources): Promise<CostSnapshot> {
+  return {
+    cpu: {
+      server: sources.serverPid === null ? NaN : cpuSeconds(sources.serverPid),
+      product: cpuSeconds(sources.productPid),
+      bare: cpuSeconds(sources.barePid),
+    },
+    counts: sources.serverMetricsUrl ? await scrape(sources.serverMetricsUrl) : new Map<string, number>(),
+  };
+}
+
+export interface BlockCost {
+  runs: number;
+  /** CPU seconds per closed run: the dev server, and the side's own process (product or bare worker). */
+  serverCpu: number;
+  sideCpu: number;
+  /** Requests per closed run by `persistence:<op>` / `frontend:<op>`, largest first. */
+  perRun: [string, number][];
+  persistencePerRun: number;
+}
+
+export function blockCost(before: CostSnapshot, after: CostSnapshot, runs: number, side: 'bare' | 'project'): BlockCost {
+  const perRun: [string, number][] = [];
+  for (const [key, value] of after.counts) {
+    const d = value - (before.counts.get(key) ?? 0);
+    if (d > 0) perRun.push([key, d / Math.max(runs, 1)]);
+  }
+  perRun.sort((a, b) => b[1] - a[1]);
+  const n = Math.max(runs, 1);
+  return {
+    runs,
+    serverCpu: (after.cpu.server - before.cpu.server) / n,
+    sideCpu: side === 'bare' ? (after.cpu.bare - before.cpu.bare) / n : (after.cpu.product - before.cpu.product) / n,
+    perRun,
+    persistencePerRun: perRun.filter(([k]) => k.startsWith('persistence:')).reduce((s, [, v]) => s + v, 0),
+  };
+}
+
+export function formatCost(c: BlockCost, top = 12): string {
+  const ops = c.perRun
+    .slice(0, top)
+    .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+    .join(', ');
+  return (
+    `CPU per run: server ${c.serverCpu.toFixed(3)} s, own process ${c.sideCpu.toFixed(3)} s; ` +
+    `persistence requests per run ${c.persistencePerRun.toFixed(1)}${ops ? `; top: ${ops}` : ''}`
+  );
+}
