@@ -26,6 +26,7 @@ const REDACT_PATHS = [
   '*.secret',
 ];
 
+/** `value` with every secret replaced; the same reference when nothing in it changed (most log lines). */
 function scrub(value: unknown, secrets: string[], depth = 0): unknown {
   if (typeof value === 'string') {
     let out = value;
@@ -33,9 +34,19 @@ function scrub(value: unknown, secrets: string[], depth = 0): unknown {
     return out;
   }
   if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => scrub(v, secrets, depth + 1));
   if (value instanceof Error) return scrub({ type: value.name, message: value.message, stack: value.stack }, secrets, depth + 1);
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, secrets, depth + 1)]));
+  if (Array.isArray(value)) {
+    const out = value.map((v) => scrub(v, secrets, depth + 1));
+    return out.some((v, i) => v !== value[i]) ? out : value;
+  }
+  const entries = Object.entries(value);
+  let changed = false;
+  const out = entries.map(([k, v]) => {
+    const s = scrub(v, secrets, depth + 1);
+    if (s !== v) changed = true;
+    return [k, s] as const;
+  });
+  return changed ? Object.fromEntries(out) : value;
 }
 
 export function createLogger(options: { level?: string; secrets?: string[]; destination?: pino.DestinationStream } = {}): Logger {
@@ -48,9 +59,9 @@ export function createLogger(options: { level?: string; secrets?: string[]; dest
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: {
         level: (label) => ({ level: label }),
-        log: (object) => (secrets.length ? (scrub(object, secrets) as Record<string, unknown>) : object),
       },
       hooks: {
+        // Every argument of every log call, once: the merged object pino formats comes from these arguments.
         logMethod(args, method) {
           if (secrets.length) {
             const scrubbed = args.map((a) => scrub(a, secrets)) as Parameters<typeof method>;

@@ -1,0 +1,54 @@
+/** The logger replaces every configured secret wherever it appears in a line, and redacts credential fields by path. */
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, test } from 'node:test';
+import { createLogger } from '../../src/logger';
+
+const SECRET = 'xoxb-very-secret-token';
+
+function capture(secrets = [SECRET]) {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { logger: createLogger({ level: 'debug', secrets, destination }), lines };
+}
+
+describe('createLogger', () => {
+  test('replaces a secret in the message, in nested fields, in arrays and in an Error', () => {
+    const { logger, lines } = capture();
+    logger.info({ call: { url: `https://x/?t=${SECRET}`, list: ['a', `b ${SECRET}`] }, n: 3 }, `sent ${SECRET}`);
+    logger.error(new Error(`refused ${SECRET}`), 'failed');
+    logger.child({ component: 'slack' }).warn({ deep: { a: { b: { c: SECRET } } } }, 'deep');
+    const text = lines.join('');
+    assert.equal(text.includes(SECRET), false, text);
+    const [first, second, third] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(first?.call, { url: 'https://x/?t=[redacted]', list: ['a', 'b [redacted]'] });
+    assert.equal(first?.msg, 'sent [redacted]');
+    assert.equal(first?.n, 3);
+    assert.match(JSON.stringify(second), /refused \[redacted\]/);
+    assert.deepEqual(third?.deep, { a: { b: { c: '[redacted]' } } });
+    assert.equal(third?.component, 'slack');
+  });
+
+  test('does not change a caller object, and leaves lines without a secret as they are', () => {
+    const { logger, lines } = capture();
+    const fields = { request: { token: 'tok-1234', note: `has ${SECRET}` }, ok: 'plain' };
+    logger.info(fields, 'plain message');
+    assert.equal(fields.request.note, `has ${SECRET}`, 'the caller keeps its own object');
+    const line = JSON.parse(lines[0] ?? '{}') as { request: { token: string; note: string }; ok: string; msg: string };
+    assert.equal(line.request.token, '[redacted]', 'token fields are redacted by path');
+    assert.equal(line.request.note, 'has [redacted]');
+    assert.equal(line.ok, 'plain');
+    assert.equal(line.msg, 'plain message');
+  });
+
+  test('ignores secrets shorter than 4 characters (they would blank out ordinary words)', () => {
+    const { logger, lines } = capture(['abc']);
+    logger.info('abc stays');
+    assert.match(lines[0] ?? '', /abc stays/);
+  });
+});
