@@ -9,7 +9,8 @@
  * answer, `ingest.answerWithin` 0), a benign run with the local enrichment steps and fewer stage upserts
  * (patch cheaper-runs), one Standard Webhooks receipt, one escalated run on the day's total (patch volume-day-total)
  * that a second alert joins while it waits for approval, re-binding the request before it is denied, and one approved
- * run whose audit records form the run's own chain (patch audit-run-chain). Names given on the command line
+ * run whose audit records form the run's own chain (patch audit-run-chain), and three runs under the patch set
+ * (workflows/patches.ts: benign, two-approver release, failed containment). Names given on the command line
  * record only those (`npm run record:histories -- escalated-released`).
  * Run after a release of the playbook (`npm run record:histories`) and commit the files, so every later change to
  * workflow code must still replay the runs that may be in flight (or use patched()).
@@ -139,14 +140,15 @@ async function main() {
   });
   // The subject unknown to HR: every decision needs two approvers (patched: unknown-manager-needs-two-approvers,
   // unknown-manager-review-needs-two), so the approval, the confirmation and the release each take two people.
-  await record('unknown-manager-released', escalatingAlert({ user: 'nohr.user' }), 'approve', async (handle) => {
+  const twoApproversRelease = async (handle: WorkflowHandle) => {
     await decideApproval(env.client, handle.workflowId, { decision: 'approve', approver: 'bob', via: 'cli' });
     await eventually(async () => (await handle.query(getStateQuery)).stage === 'contained', 30_000, 'the hold');
     await confirmContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli' });
     await confirmContainment(env.client, handle.workflowId, { approver: 'alice', via: 'cli' });
     await releaseContainment(env.client, handle.workflowId, { approver: 'alice', via: 'cli' });
     await releaseContainment(env.client, handle.workflowId, { approver: 'bob', via: 'cli', comment: 'false positive' });
-  });
+  };
+  await record('unknown-manager-released', escalatingAlert({ user: 'nohr.user' }), 'approve', twoApproversRelease);
   // Volume rule /2 (patch volume-day-total): the baseline after HR's time zone, the uploads memo, and a join that
   // re-binds the pending request (a new digest) before the denial.
   await record('day-total-rebound', escalatingAlert(), undefined, async (handle) => {
@@ -166,6 +168,12 @@ async function main() {
   // Each audit record carries the run's previous record's hash (patch audit-run-chain): one chain per run across hosts.
   await record('audit-run-chain', escalatingAlert(), 'approve');
   await record('benign-local-enrichment', benignAlert());
+  // The patch set (workflows/patches.ts, patch playbook-2026-12): one marker for every earlier patch. A benign run,
+  // the two-approver hold and release (day totals, pre-state, both unknown-manager patches, the run's audit chain),
+  // and a failed containment escalated to Tier 2.
+  await record('patch-set-benign', benignAlert());
+  await record('patch-set-unknown-manager-released', escalatingAlert({ user: 'nohr.user' }), 'approve', twoApproversRelease);
+  await record('patch-set-containment-failed', escalatingAlert(), 'approve', undefined, { isolationProvider: 'crowdstrike' });
   await recordCaseIndex('case-index');
   await recordSignalledCaseIndex('case-index-signalled');
   await recordWebhookReceipt('webhook-receipt');

@@ -4,7 +4,8 @@
  * lives in workflows/steps/ and writes its own audit record; this file only orders them and keeps the run state.
  * Deterministic code only.
  */
-import { condition, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { inPatchSet, patchedInSet } from './patches';
 import type { PlaybookInput, PlaybookStage, RunOutcome, RunState } from '../src/contracts/playbook';
 import { SA } from '../src/contracts/search-attributes';
 import { currentDetails } from './case-summary';
@@ -59,7 +60,8 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   // Since rule version /2 the volume rule counts the user's day so far (local days): the baseline waits for HR's time
   // zone, the alerts that joined before the decision count, and one that joins a waiting approval re-binds it to the
   // new total. Runs started before it keep the single-upload rule.
-  const dayTotals = patched(DAY_TOTALS_PATCH);
+  // The run's first patch question: it also decides whether the run took the patch set (workflows/patches.ts).
+  const dayTotals = patchedInSet(DAY_TOTALS_PATCH);
   registerEvidenceHandlers(
     state,
     dayTotals
@@ -76,7 +78,7 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   // PlaybookStage search attribute for the two passing stages (deciding: the Decision attribute is written in the
   // same task; reporting: closed follows the report). The state, the query and the UI's current details still show
   // every stage.
-  const cheaper = patched(CHEAPER_RUNS_PATCH);
+  const cheaper = patchedInSet(CHEAPER_RUNS_PATCH);
   const passing = (stage: PlaybookStage) => cheaper && (stage === 'deciding' || stage === 'reporting');
   const setStage = (stage: PlaybookStage) => {
     state.stage = stage;
@@ -91,7 +93,9 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
 
   // 2. The escalation decision: pure and deterministic.
   setStage('deciding');
-  const decision = await decideAndRecord(input, state, enrichment, dayTotals);
+  // Runs of the patch set: a benign decision's audit record is written while the report is published (one workflow
+  // task fewer); the close's record still follows it in the run's chain.
+  const { decision, recorded } = await decideAndRecord(input, state, enrichment, dayTotals, inPatchSet());
 
   if (decision.outcome === 'escalate') {
     // 3. Approval.
@@ -125,7 +129,7 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   // 5. The report.
   setStage('reporting');
   state.outcome = outcomeOf(state);
-  await reportAndClose(state);
+  await reportAndClose(state, recorded);
   setStage('closed');
   return state;
 }

@@ -8,7 +8,6 @@ import {
   ActivityFailure,
   condition,
   log,
-  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -16,6 +15,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import { patchedInSet } from '../patches';
 import {
   CONTAINMENT_ACTIONS,
   type ApprovalDecisionInput,
@@ -217,7 +217,7 @@ export function registerApprovalHandlers(input: PlaybookInput, state: RunState):
         approval.approvedActions = approved;
       };
       const unknown = unknownRelation(input, state);
-      if (unknown !== null && patched(UNKNOWN_MANAGER_PATCH)) {
+      if (unknown !== null && patchedInSet(UNKNOWN_MANAGER_PATCH)) {
         // Nobody decides alone: a decision stands once two different approvers made it; until then it waits.
         const by = (kind: ApprovalDecisionInput['decision'], action?: ContainmentActionName) =>
           new Set(

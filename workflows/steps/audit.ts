@@ -7,7 +7,8 @@
  * the run's records form one verifiable chain whichever worker host's file each lands in (docs/operations/audit.md).
  * The workflow keeps the head of that chain; records are appended one after the other so the chain never forks.
  */
-import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patchedInSet } from '../patches';
 import type { createActivities } from '../../activities';
 import type { AuditEventType } from '../../src/audit/audit-log';
 
@@ -34,7 +35,7 @@ export async function audit(
 ): Promise<void> {
   const { workflowId, runId } = workflowInfo();
   const event = { type, eventKey: `${workflowId}/${runId}/${key}`, workflowId, runId, actor, at: new Date().toISOString(), data };
-  if (!patched(AUDIT_RUN_CHAIN_PATCH)) {
+  if (!patchedInSet(AUDIT_RUN_CHAIN_PATCH)) {
     await recordAuditEvent.executeWithOptions({ summary: `Audit: ${summary}` }, [event]);
     return;
   }

@@ -7,11 +7,15 @@ import { buildReport } from '../report';
 import { notificationActivities } from './activities';
 import { audit } from './audit';
 
-/** Publishes the final report and records the close; `state.outcome` is already final. */
-export async function reportAndClose(state: RunState): Promise<void> {
+/**
+ * Publishes the final report and records the close; `state.outcome` is already final. `alongside`: an audit record
+ * still being written (a benign decision's, runs of the patch set), awaited with the report, before the close.
+ */
+export async function reportAndClose(state: RunState, alongside?: Promise<void>): Promise<void> {
   const report = buildReport(state);
   state.report = report;
-  await notificationActivities.publishReport.executeWithOptions({ summary: 'Publish the case report' }, [state]);
+  const published = notificationActivities.publishReport.executeWithOptions({ summary: 'Publish the case report' }, [state]);
+  await (alongside ? Promise.all([published, alongside]) : published);
   await audit(
     'run-closed',
     'playbook',

@@ -4,7 +4,8 @@
  * device is refused (nothing is called) and the case is escalated to Tier 2 instead; a failed action is escalated to
  * Tier 2 as well (patch `tier2-on-containment-failure`).
  */
-import { ActivityFailure, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { patchedInSet } from '../patches';
 import type {
   ContainmentActionName,
   ContainmentActionResult,
@@ -102,7 +103,7 @@ export async function contain(input: PlaybookInput, state: RunState, approved: r
         const request: ContainmentRequest = { ...base, provider, maxDevices: policy.maxDevicesPerRun };
         const summary = `Revoke cloud-storage access of ${alert.user} at ${provider}`;
         return attempt('revoke-cloud-storage-access', alert.user, provider, async () => {
-          if (!patched(PRE_STATE_PATCH)) return accessActivities.revokeCloudStorageAccess.executeWithOptions({ summary }, [request]);
+          if (!patchedInSet(PRE_STATE_PATCH)) return accessActivities.revokeCloudStorageAccess.executeWithOptions({ summary }, [request]);
           // Recorded before the change: whose change a retry finds is decided by this, not by a heartbeat.
           const { before } = await access.observeCloudStorageAccess.executeWithOptions(
             { summary: `Record what ${provider} holds for ${alert.user} before revoking` },
@@ -120,7 +121,7 @@ export async function contain(input: PlaybookInput, state: RunState, approved: r
       const summary = `Isolate endpoint ${alert.host} via ${provider}`;
       return [
         attempt('isolate-endpoint', alert.host, provider, async () => {
-          if (!patched(PRE_STATE_PATCH)) return isolation.isolateEndpoint.executeWithOptions({ summary }, [request]);
+          if (!patchedInSet(PRE_STATE_PATCH)) return isolation.isolateEndpoint.executeWithOptions({ summary }, [request]);
           // The devices and their state, recorded before anything is asked (see PRE_STATE_PATCH).
           const prepared = await isolation.prepareEndpointIsolation.executeWithOptions(
             { summary: `Record the state of ${alert.host} at ${provider} before isolating` },
@@ -156,7 +157,7 @@ export async function contain(input: PlaybookInput, state: RunState, approved: r
     ]);
   }
   const failures = results.filter((r) => r.status === 'failed');
-  if (failures.length > 0 && patched(TIER2_ON_FAILURE_PATCH)) {
+  if (failures.length > 0 && patchedInSet(TIER2_ON_FAILURE_PATCH)) {
     await notificationActivities.escalateToTier2.executeWithOptions({ summary: 'Escalate failed containment to Tier 2' }, [
       {
         workflowId: base.workflowId,

@@ -13,13 +13,18 @@ import { audit } from './audit';
 /**
  * `dayTotals` (patch `volume-day-total`): the volume rule counts the day so far, with the case's alerts recorded by
  * now (those that joined while it was enriching are counted before the decision).
+ *
+ * `recordAlongside` (runs of the patch set, workflows/patches.ts): a benign decision does not wait for its audit
+ * record here; `recorded` is awaited with the report (steps/closing.ts), and the run's next audit record follows it
+ * in the chain. Any other decision is recorded before the run goes on, as before.
  */
 export async function decideAndRecord(
   input: PlaybookInput,
   state: RunState,
   enrichment: Enrichment,
   dayTotals = false,
-): Promise<DecisionRecord> {
+  recordAlongside = false,
+): Promise<{ decision: DecisionRecord; recorded: Promise<void> }> {
   const decision = dayTotals
     ? decide(input.alert, enrichment, input.policy.decision, state.alerts)
     : decide(input.alert, enrichment, input.policy.decision);
@@ -28,11 +33,12 @@ export async function decideAndRecord(
   upsertSearchAttributes([{ key: SA.decision, value: decision.outcome }]);
   log.info('Escalation decision', { outcome: decision.outcome, reasons: decision.reasons });
   setCurrentDetails(currentDetails(state));
-  await audit(
+  const recorded = audit(
     'decision',
     'playbook',
     { outcome: decision.outcome, ruleVersion: decision.ruleVersion, triggeredBy: decision.triggeredBy, reasons: decision.reasons },
     `decision ${decision.outcome}`,
   );
-  return decision;
+  if (!(recordAlongside && decision.outcome === 'benign')) await recorded;
+  return { decision, recorded };
 }

@@ -6,7 +6,8 @@
  * undone: a device that was already isolated, a member someone else suspended, a refused or failed action are left
  * as they are.
  */
-import { condition, log, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, log, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { patchedInSet } from '../patches';
 import type {
   ContainmentActionResult,
   ContainmentRequest,
@@ -86,7 +87,7 @@ export const UNKNOWN_MANAGER_REVIEW_PATCH = 'unknown-manager-review-needs-two';
  * this review is that first one (the caller records it and does nothing else).
  */
 function firstOfTwo(input: PlaybookInput, state: RunState, firstBy: string | null | undefined): boolean {
-  if (unknownRelation(input, state) === null || !patched(UNKNOWN_MANAGER_REVIEW_PATCH)) return false;
+  if (unknownRelation(input, state) === null || !patchedInSet(UNKNOWN_MANAGER_REVIEW_PATCH)) return false;
   return firstBy === null || firstBy === undefined;
 }
 
@@ -190,7 +191,7 @@ async function release(input: PlaybookInput, state: RunState): Promise<void> {
     if (r.action === 'isolate-endpoint') {
       const summary = `Lift isolation of ${r.target} via ${r.provider}`;
       return attempt(undo, r.target, r.provider, async () => {
-        if (!patched(PRE_STATE_PATCH)) return isolation.liftEndpointIsolation.executeWithOptions({ summary }, [request]);
+        if (!patchedInSet(PRE_STATE_PATCH)) return isolation.liftEndpointIsolation.executeWithOptions({ summary }, [request]);
         // The devices' state before the lift, recorded first: a lift whose answer was lost is still this run's.
         const prepared = await isolation.prepareEndpointIsolation.executeWithOptions(
           { summary: `Record the state of ${r.target} at ${r.provider} before lifting` },
@@ -204,7 +205,7 @@ async function release(input: PlaybookInput, state: RunState): Promise<void> {
     }
     const summary = `Restore access of ${r.target} at ${r.provider}`;
     return attempt(undo, r.target, r.provider, async () => {
-      if (!patched(PRE_STATE_PATCH)) return accessActivities.restoreCloudStorageAccess.executeWithOptions({ summary }, [request]);
+      if (!patchedInSet(PRE_STATE_PATCH)) return accessActivities.restoreCloudStorageAccess.executeWithOptions({ summary }, [request]);
       const { before } = await access.observeCloudStorageAccess.executeWithOptions(
         { summary: `Record what ${r.provider} holds for ${r.target} before restoring` },
         [{ ...request, direction: 'restore' }],

@@ -1,0 +1,49 @@
+/**
+ * The patches of earlier releases, taken as one by every run started from this release on (patch `playbook-2026-12`).
+ *
+ * Each `patched()` that returns true in a new run costs that run a marker event and an upsert of the
+ * TemporalChangeVersion search attribute (a visibility write on the server). A benign run paid three of each at its
+ * start and decision, an escalated run up to six. A run started now records one marker and one upsert for the set
+ * at its first step, and every patch of the set then holds without a marker of its own.
+ *
+ * Runs in flight keep what their histories say: on replay, `patched(PATCH_SET)` is false in a run that began before
+ * the set (its marker is not in the history), and each patch is asked on its own, as before. Code outside the
+ * replayed part of such a run gets true from `patched(id)` just as it did. A patch added later is a plain
+ * `patched(id)` (or joins a later set). One change came with the set itself and needs no patch of its own: a benign
+ * run's decision record and its report go out in the same workflow task (`inPatchSet()`).
+ */
+import { patched } from '@temporalio/workflow';
+
+export const PATCH_SET = 'playbook-2026-12';
+
+/** Module state is per workflow run (the SDK gives every run its own module instances). */
+let inSet: boolean | undefined;
+
+/**
+ * `patched(id)` for a patch of the set. The first call of a run decides whether the run took the set: call it from
+ * the run's first workflow task (exfilToCloudStorage does), so the set's marker sits at the same place in every run.
+ */
+export function patchedInSet(id: (typeof SET_MEMBERS)[number]): boolean {
+  inSet ??= patched(PATCH_SET);
+  return inSet || patched(id);
+}
+
+/**
+ * Whether this run took the set, for what came with the set itself: a benign decision's audit record is written
+ * while the report is published (steps/decision.ts).
+ */
+export function inPatchSet(): boolean {
+  inSet ??= patched(PATCH_SET);
+  return inSet;
+}
+
+/** The patch IDs the set holds (each still asked on its own by runs that began before the set). */
+export const SET_MEMBERS = [
+  'volume-day-total',
+  'cheaper-runs',
+  'audit-run-chain',
+  'containment-pre-state',
+  'tier2-on-containment-failure',
+  'unknown-manager-needs-two-approvers',
+  'unknown-manager-review-needs-two',
+] as const;
