@@ -14,19 +14,36 @@ interface LocalParts {
   isoWeekday: number;
 }
 
+/**
+ * One formatter per time zone, made once: building an Intl.DateTimeFormat costs far more than using it, and every
+ * business-hours step, local day and directory check asks. Bounded (there are some 600 IANA names, plus aliases).
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const MAX_FORMATTERS = 1000;
+
+function formatterFor(timezone: string): Intl.DateTimeFormat {
+  let fmt = formatters.get(timezone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      weekday: 'long',
+    });
+    if (formatters.size >= MAX_FORMATTERS) formatters.clear();
+    formatters.set(timezone, fmt);
+  }
+  return fmt;
+}
+
 /** The wall-clock parts of `instant` in `timezone`. Throws RangeError for an unknown IANA time zone. */
 export function localParts(instant: Date, timezone: string): LocalParts {
-  const fmt = new Intl.DateTimeFormat('en-US', {
-    timeZone: timezone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    weekday: 'long',
-  });
+  const fmt = formatterFor(timezone);
   const parts = Object.fromEntries(fmt.formatToParts(instant).map((p) => [p.type, p.value]));
   return {
     year: parts.year ?? '',
@@ -55,7 +72,7 @@ const toMinutes = (hhmm: string): number => {
 
 export function isValidTimezone(timezone: string): boolean {
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+    formatterFor(timezone);
     return true;
   } catch {
     return false;
