@@ -103,11 +103,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
     maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
     shutdownGraceTime: tuning.shutdownGraceTime,
-    ...(options.maxCachedWorkflows !== undefined
-      ? { maxCachedWorkflows: options.maxCachedWorkflows }
-      : tuning.maxCachedWorkflows !== undefined
-        ? { maxCachedWorkflows: tuning.maxCachedWorkflows }
-        : {}),
+    maxCachedWorkflows: options.maxCachedWorkflows ?? tuning.maxCachedWorkflows,
   });
 }
 
@@ -128,6 +124,6 @@ export function createIngestWorker(options: Omit<CreateWorkerOptions, 'deps' | '
     dataConverter: dataConverterFor(config.temporal.payloadCodec),
     maxConcurrentWorkflowTaskExecutions: config.temporal.worker.maxConcurrentWorkflowTasks,
     shutdownGraceTime: config.temporal.worker.shutdownGraceTime,
-    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+    maxCachedWorkflows: options.maxCachedWorkflows ?? config.temporal.worker.maxCachedWorkflows,
   });
 }

@@ -50,15 +50,18 @@ const workerTuning = z.strictObject({
   /** Activities one worker runs at once. */
   maxConcurrentActivities: z.number().int().min(1).default(100),
   /**
-   * Runs kept in the worker's sticky cache (each is a few KiB); default: the SDK's, from the heap size. At least 1:
-   * with no cache the SDK can drop a run while its local activity is in flight, and that workflow task then waits
+   * Runs each worker keeps in its sticky cache (the playbook worker and the ingest worker, each this many). A cached
+   * run costs the process about 1 MiB (measured: 1,000 runs waiting for approval, 1.2 GiB with the SDK's default,
+   * which sizes the cache from the heap limit and so grows with every waiting run). A run out of the cache is
+   * replayed from its history when it next has work (an approval, a join): tens of events, milliseconds. At least
+   * 1: with no cache the SDK can drop a run while its local activity is in flight, and that workflow task then waits
    * out its timeout (10 s) before it is retried.
    */
   maxCachedWorkflows: z
     .number()
     .int()
     .min(1, 'must be at least 1: with no cache, runs whose local activities are in flight stall for a workflow task timeout')
-    .optional(),
+    .default(300),
   /**
    * On a stop, how long the workers may finish the tasks they hold before running activities are cancelled (their
    * attempt fails and Temporal retries it on the next start). The stop waits for this at most, then closes.
