@@ -10,7 +10,8 @@
  * (patch cheaper-runs), one Standard Webhooks receipt, one escalated run on the day's total (patch volume-day-total)
  * that a second alert joins while it waits for approval, re-binding the request before it is denied, and one approved
  * run whose audit records form the run's own chain (patch audit-run-chain), and three runs under the patch set
- * (workflows/patches.ts: benign, two-approver release, failed containment). Names given on the command line
+ * (workflows/patches.ts: benign, two-approver release, failed containment; a benign and a joined run started with the
+ * first stage and uploads memo, as a case index starts them). Names given on the command line
  * record only those (`npm run record:histories -- escalated-released`).
  * Run after a release of the playbook (`npm run record:histories`) and commit the files, so every later change to
  * workflow code must still replay the runs that may be in flight (or use patched()).
@@ -19,6 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import path from 'node:path';
 import { exfilToCloudStorage, webhookReceipt } from '../workflows';
+import { caseStartOptions } from '../workflows/case-summary';
 import type { WorkflowHandle } from '@temporalio/client';
 import { addEvidenceSignal, getStateQuery } from '../workflows/messages';
 import { confirmContainment, decideApproval, playbookInput, releaseContainment } from '../src/temporal/playbook-runs';
@@ -47,12 +49,15 @@ async function main() {
     decide?: 'approve' | 'deny',
     hold?: (handle: WorkflowHandle) => Promise<void>,
     containment: Partial<ReturnType<typeof playbookInput>['policy']['containment']> = {},
+    /** Started as every path that opens a case starts a run (caseStartOptions: first stage and uploads memo). */
+    caseStart = false,
   ) => {
     if (only.length > 0 && !only.includes(name)) return;
     const input = playbookInput(config, alert);
     if (hold) input.policy.containment = { ...input.policy.containment, releaseWindowMs: 3_600_000, leaseMs: 1_800_000 };
     input.policy.containment = { ...input.policy.containment, ...containment };
     const handle = await env.client.workflow.start(exfilToCloudStorage, {
+      ...(caseStart ? caseStartOptions(input.alert) : {}),
       taskQueue: config.temporal.taskQueue,
       workflowId: `${name}-${version}`,
       args: [input],
@@ -174,6 +179,26 @@ async function main() {
   await record('patch-set-benign', benignAlert());
   await record('patch-set-unknown-manager-released', escalatingAlert({ user: 'nohr.user' }), 'approve', twoApproversRelease);
   await record('patch-set-containment-failed', escalatingAlert(), 'approve', undefined, { isolationProvider: 'crowdstrike' });
+  // Started with caseStartOptions, as a case index starts a run: the first stage and the uploads memo come with the
+  // start, and the run does not write them again (a benign run, and an escalated one that a second alert joins).
+  await record('patch-set-benign-case-start', benignAlert(), undefined, undefined, {}, true);
+  await record(
+    'patch-set-joined-case-start',
+    escalatingAlert(),
+    undefined,
+    async (handle) => {
+      await eventually(
+        async () => ((await handle.query(getStateQuery)).approval.notifiedVia !== null ? true : null),
+        30_000,
+        'the request',
+      );
+      await handle.signal(addEvidenceSignal, escalatingAlert({ alertId: `patch-set-joined-case-start-${version}-joined` }));
+      await eventually(async () => ((await handle.query(getStateQuery)).alerts.length === 2 ? true : null), 30_000, 'the join');
+      await decideApproval(env.client, handle.workflowId, { decision: 'deny', approver: 'alice', via: 'cli' });
+    },
+    {},
+    true,
+  );
   await recordCaseIndex('case-index');
   await recordSignalledCaseIndex('case-index-signalled');
   await recordWebhookReceipt('webhook-receipt');

@@ -11,6 +11,7 @@ import type { NormalizedAlert } from '../src/contracts/alert';
 import type { RunState } from '../src/contracts/playbook';
 import { SA } from '../src/contracts/search-attributes';
 import { workflowIdFor } from '../src/contracts/workflow-ids';
+import { uploadsMemo } from './case-volume';
 import { formatBytes } from './decide';
 
 const OUTCOME_WORD = { escalate: 'escalated', review: 'for Tier 1 review', benign: 'benign' } as const;
@@ -32,14 +33,18 @@ export function startDetails(alert: NormalizedAlert): string {
 
 /**
  * What a run of the playbook starts with, whichever path starts it: its workflow ID (named after the alert that
- * opened the case), the static summary and details, and the search attributes the IR team filters on.
+ * opened the case), the static summary and details, and the search attributes the IR team filters on. Also the
+ * first stage and the uploads memo, which a run of the patch set then need not write in a visibility update of its
+ * own (exfil-to-cloud-storage.ts).
  */
 export function caseStartOptions(alert: NormalizedAlert) {
   return {
     workflowId: workflowIdFor(alert),
     staticSummary: startSummary(alert),
     staticDetails: startDetails(alert),
+    memo: uploadsMemo([alert]),
     typedSearchAttributes: [
+      { key: SA.playbookStage, value: 'enriching' },
       { key: SA.alertSource, value: alert.source },
       { key: SA.alertId, value: alert.alertId },
       { key: SA.alertUser, value: alert.user },

@@ -8,15 +8,16 @@ import type { CaseVolume, RunState } from '../src/contracts/playbook';
 import type { RecordedUpload } from '../src/contracts/ports';
 import { UPLOADS_MEMO } from '../src/contracts/search-attributes';
 
-/** Keeps the case's uploads in its memo, where other cases of the user read them (only what the day total needs). */
+/** The uploads memo: only what the day total needs (no name, host or URL). Also set at start (case-summary.ts). */
+export function uploadsMemo(alerts: readonly RecordedUpload[]): Record<string, RecordedUpload[]> {
+  return {
+    [UPLOADS_MEMO]: alerts.map((a) => ({ source: a.source, alertId: a.alertId, eventTime: a.eventTime, bytesOut: a.bytesOut })),
+  };
+}
+
+/** Keeps the case's uploads in its memo, where other cases of the user read them. */
 export function recordUploadsInMemo(state: Pick<RunState, 'alerts'>): void {
-  const uploads: RecordedUpload[] = state.alerts.map((a) => ({
-    source: a.source,
-    alertId: a.alertId,
-    eventTime: a.eventTime,
-    bytesOut: a.bytesOut,
-  }));
-  upsertMemo({ [UPLOADS_MEMO]: uploads });
+  upsertMemo(uploadsMemo(state.alerts));
 }
 
 export function caseVolumeOf(state: Pick<RunState, 'alerts' | 'enrichment'>): CaseVolume {

@@ -7,7 +7,7 @@
 import { condition, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { inPatchSet, patchedInSet } from './patches';
 import type { PlaybookInput, PlaybookStage, RunOutcome, RunState } from '../src/contracts/playbook';
-import { SA } from '../src/contracts/search-attributes';
+import { SA, UPLOADS_MEMO } from '../src/contracts/search-attributes';
 import { currentDetails } from './case-summary';
 import { getStateQuery } from './messages';
 import { recordUploadsInMemo } from './case-volume';
@@ -71,7 +71,14 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
         }
       : undefined,
   );
-  if (dayTotals) recordUploadsInMemo(state);
+  // Runs of the patch set started with the first stage and the uploads memo (case-summary.ts caseStartOptions, every
+  // path that opens a case) do not write them again: two visibility updates fewer. What the start carried is in the
+  // start event, so replay sees the same.
+  const { memo, typedSearchAttributes } = workflowInfo();
+  const fromStart = inPatchSet()
+    ? { uploads: memo !== undefined && UPLOADS_MEMO in memo, enriching: typedSearchAttributes.get(SA.playbookStage) === 'enriching' }
+    : { uploads: false, enriching: false };
+  if (dayTotals && !fromStart.uploads) recordUploadsInMemo(state);
 
   // Runs with patch `cheaper-runs` (one patch for both changes: each patch ID costs a marker and a search-attribute
   // upsert of its own) run the pure enrichment steps as local activities (steps/enrichment.ts), and do not write the
@@ -80,10 +87,11 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   // every stage.
   const cheaper = patchedInSet(CHEAPER_RUNS_PATCH);
   const passing = (stage: PlaybookStage) => cheaper && (stage === 'deciding' || stage === 'reporting');
+  const written = (stage: PlaybookStage) => stage === 'enriching' && fromStart.enriching;
   const setStage = (stage: PlaybookStage) => {
     state.stage = stage;
     setCurrentDetails(currentDetails(state));
-    if (!passing(stage)) upsertSearchAttributes([{ key: SA.playbookStage, value: stage }]);
+    if (!passing(stage) && !written(stage)) upsertSearchAttributes([{ key: SA.playbookStage, value: stage }]);
   };
 
   // 1. Enrichment.

@@ -91,6 +91,20 @@ describe('generic webhook to containment, end to end', () => {
 
     const shown = await e2e.cli('show', workflowId);
     assert.match(shown.stdout, /## Containment\n- revoke-cloud-storage-access on jdoe via dry-run: \*\*simulated\*\*/);
+
+    // The case index started the run with its first stage and its uploads memo, so the run (patch set) wrote neither
+    // again: no memo update and no PlaybookStage "enriching" upsert (visibility writes a storm pays per case).
+    const events = (await e2e.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const started = events[0]?.workflowExecutionStartedEventAttributes;
+    assert.ok(started?.memo?.fields?.uploads, 'the start carries the uploads memo');
+    assert.ok(started?.searchAttributes?.indexedFields?.PlaybookStage, 'the start carries the first stage');
+    assert.equal(events.filter((e) => e.workflowPropertiesModifiedEventAttributes).length, 0, 'no memo update (no alert joined this case)');
+    const stagesUpserted = events.flatMap((e) => {
+      const field = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.PlaybookStage;
+      return field?.data ? [JSON.parse(Buffer.from(field.data).toString()) as string] : [];
+    });
+    assert.equal(stagesUpserted.includes('enriching'), false, `stages upserted: ${stagesUpserted.join(', ')}`);
+    assert.ok(stagesUpserted.includes('awaiting-approval'), 'later stages are still written');
   });
 
   test('GET /runs for an unknown ID is a 404, and /healthz is a 200', async () => {
