@@ -441,7 +441,7 @@ async function main(): Promise<number> {
       const label = 'dev server, 1 process (HTTP + worker)';
       const round = new Teardown();
       teardown.push('the dev-server stack', () => round.run());
-      const stack = await startStack({ users, domains, seed: options.seed, approvalTimeout: STORM_APPROVAL_TIMEOUT }, round, progress);
+      const stack = await startStack({ users, domains, seed: options.seed, approvalTimeout: STORM_APPROVAL_TIMEOUT, roles: 'one' }, round, progress);
       const items = stormPlan(planCtx, alerts, `${run}-dev`, random);
       const product = stack.product;
       const cpu = measureCpu({

@@ -15,6 +15,8 @@
  *   - project: the product as `npm start` runs it (src/cli.ts start, one process: HTTP app and worker), the shipped
  *     configuration and file sources with a generated directory of --users users, alerts POSTed to
  *     /webhooks/siem/generic over real HTTP. Alerts are benign (they close without approval) except in approval-wait.
+ *     With --roles split the product runs as two processes (start --worker-only and start --http-only); its CPU per
+ *     run is then the sum of both, its RSS the worker's.
  *
  * Scenarios (--scenario, comma-separated; they always run in this order):
  *   ack20, ack100  open loop: alert i is sent at t0 + i/rate whatever the earlier answers; every alert a new case.
@@ -86,6 +88,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --sample-ms <n>       visibility sampling interval (default 500)
   --history-sample <n>  histories fetched per block (default 20)
   --log-level <level>   the product's log level (default: the shipped configuration's)
+  --roles <one|split>   the product as \`npm start\` runs it, one process (default), or as two: the worker
+                        (start --worker-only) and the HTTP app (start --http-only), each with its own event loop
   --curves              print every block's drain curve
   --keep                keep the work directory (logs, data, SQLite) after a successful run
   --seed <n>            storm mix and generated baselines (default 10)`;
@@ -121,6 +125,7 @@ async function main(): Promise<number> {
         'sample-ms': { type: 'string' },
         'history-sample': { type: 'string' },
         'log-level': { type: 'string' },
+        roles: { type: 'string' },
         curves: { type: 'boolean', default: false },
         keep: { type: 'boolean', default: false },
         seed: { type: 'string' },
@@ -163,6 +168,8 @@ async function main(): Promise<number> {
     seed: positive('seed', values.seed, 10),
   };
   const has = (s: Scenario) => selected.has(s);
+  const roles = values.roles ?? 'one';
+  if (roles !== 'one' && roles !== 'split') throw new UsageError('--roles must be one or split');
 
   // Every project alert that must open its own case takes a fresh case key; size the catalogue for all of them.
   const keysNeeded =
@@ -189,7 +196,7 @@ async function main(): Promise<number> {
   try {
     const started = performance.now();
     stack = await startStack(
-      { users, domains, seed: options.seed, approvalTimeout: '24h', ...(values['log-level'] ? { logLevel: values['log-level'] } : {}) },
+      { users, domains, seed: options.seed, approvalTimeout: '24h', roles, ...(values['log-level'] ? { logLevel: values['log-level'] } : {}) },
       teardown,
       (line) => console.log(`bench: ${line}`),
     );

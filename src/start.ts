@@ -30,7 +30,10 @@ export interface Roles {
 }
 
 export async function start(config: Config, logger: Logger, roles: Roles = { worker: true, http: true }): Promise<void> {
-  installSdkLogger(logger, config.metrics.sdkPrometheusAddress);
+  // The SDK's exporter serves worker metrics, so only a process with workers binds it: an `--http-only` process beside a
+  // `--worker-only` one on the same host, with the same configuration, would otherwise fail to start (the address is
+  // taken). Its GET /metrics still appends what that address serves: on one host, the worker's.
+  installSdkLogger(logger, roles.worker ? config.metrics.sdkPrometheusAddress : undefined);
   const metrics = new PlaybookMetrics();
   logger.info({ config: sanitizeConfig(config) }, 'Starting');
   if (roles.worker && config.audit.keys.length === 0) {

@@ -745,6 +745,8 @@ interface WaitBlock {
   seconds: number;
   rss: number;
   peak: number;
+  /** The product's HTTP app's RSS when it runs apart (`--roles split`). */
+  httpRss: number | null;
   history: HistorySample;
 }
 
@@ -789,9 +791,10 @@ async function waitBlock(ctx: BenchContext, side: Side, n: number, senders: numb
   // A moment for the worker to settle (activities done, caches filled) before memory is read.
   await new Promise((r) => setTimeout(r, 3000));
   const memory = processMemory((side === 'bare' ? ctx.stack.bare : ctx.stack.product).pid);
+  const httpApp = side === 'project' && ctx.stack.productHttp ? processMemory(ctx.stack.productHttp.pid) : null;
   const ids = (await listRuns(ctx.stack.bareClient, query)).map((r) => r.workflowId);
   const history = await sampleHistories(ctx.stack.bareClient, ids, ctx.options.historySample);
-  return { started: expected(), waiting, seconds, rss: memory.rss, peak: memory.peak, history };
+  return { started: expected(), waiting, seconds, rss: memory.rss, peak: memory.peak, httpRss: httpApp?.rss ?? null, history };
 }
 
 export async function approvalWaitScenario(ctx: BenchContext, n: number, senders: number): Promise<Row[]> {
@@ -802,8 +805,9 @@ export async function approvalWaitScenario(ctx: BenchContext, n: number, senders
     const block = await waitBlock(ctx, side, n, senders);
     blocks.push({ side, value: block });
     ctx.log(
-      `${name} ${side.padEnd(7)}: ${block.waiting} of ${block.started} waiting after ${secs(block.seconds)}; ${side === 'bare' ? 'bare worker' : 'product (worker + HTTP app)'} ` +
-        `process RSS ${mib(block.rss)} (peak ${mib(block.peak)}); history ${num(block.history.eventsAvg, 0)} events (max ${num(block.history.eventsMax, 0)}), ` +
+      `${name} ${side.padEnd(7)}: ${block.waiting} of ${block.started} waiting after ${secs(block.seconds)}; ` +
+        `${side === 'bare' ? 'bare worker' : block.httpRss === null ? 'product (worker + HTTP app)' : 'product worker'} ` +
+        `process RSS ${mib(block.rss)} (peak ${mib(block.peak)})${block.httpRss === null ? '' : `, HTTP app ${mib(block.httpRss)}`}; history ${num(block.history.eventsAvg, 0)} events (max ${num(block.history.eventsMax, 0)}), ` +
         `${num(block.history.bytesAvg / 1024)} KiB (max ${num(block.history.bytesMax / 1024)}) per waiting run (${block.history.sampled} sampled)`,
     );
   }

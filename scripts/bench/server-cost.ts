@@ -1,5 +1,5 @@
 /**
- * What a block cost the machine, per closed run: CPU seconds of the dev server, the product process and the bare
+ * What a block cost the machine, per closed run: CPU seconds of the dev server, the product's process(es) and the bare
  * worker (from /proc), and the dev server's own request counts by operation (its Prometheus `/metrics`, served with
  * `--metrics-port`): persistence requests (database reads and writes) and frontend requests. Printed per block, so
  * the bare and the project side of the same run can be compared operation by operation.
@@ -15,7 +15,8 @@ export interface CostSnapshot {
 export interface CostSources {
   serverPid: number | null;
   serverMetricsUrl: string | null;
-  productPid: number;
+  /** The product's processes: one (`start`), or the worker and the HTTP app (`--roles split`); their CPU is summed. */
+  productPids: number[];
   barePid: number;
 }
 
@@ -50,7 +51,7 @@ export async function costSnapshot(sources: CostSources): Promise<CostSnapshot> 
   return {
     cpu: {
       server: sources.serverPid === null ? NaN : cpuSeconds(sources.serverPid),
-      product: cpuSeconds(sources.productPid),
+      product: sources.productPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
       bare: cpuSeconds(sources.barePid),
     },
     counts: sources.serverMetricsUrl ? await scrape(sources.serverMetricsUrl) : new Map<string, number>(),

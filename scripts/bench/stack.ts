@@ -3,7 +3,8 @@
  *   - one embedded Temporal dev server (src/temporal/dev-server.ts, the CLI from the same resolver `npm start` uses),
  *     SQLite file in a temporary folder, on free 127.0.0.1 ports;
  *   - the product exactly as `npm start` runs it (`src/cli.ts start`: HTTP app + worker in one process), in a child
- *     process, with the shipped configuration (config/soar.yaml) pointed at that server, a fresh payload key, a free
+ *     process (or, with `--roles split`, as two: `start --worker-only` and `start --http-only`, the deployment
+ *     docs/operations describes for bigger machines), with the shipped configuration (config/soar.yaml) pointed at that server, a fresh payload key, a free
  *     HTTP port and the generated data directory;
  *   - the bare baseline's worker (scripts/bench/bare-worker.ts) in another child process, on its own task queue.
  * The bench process itself only offers load and measures, so its own event loop does not sit in either side's way.
@@ -196,6 +197,8 @@ export interface StackOptions {
   logLevel?: string;
   /** How long the product's approval requests stay open: long enough for the approval-wait scenario. */
   approvalTimeout: string;
+  /** One product process (`npm start`), or the worker and the HTTP app apart (`start --worker-only`, `--http-only`). */
+  roles: 'one' | 'split';
 }
 
 export interface Stack {
@@ -213,7 +216,10 @@ export interface Stack {
   bareTaskQueue: string;
   /** The product's client (payload codec), to wait for its runs and read their histories. */
   projectClient: Client;
+  /** The product's worker process (with `--roles one`, also its HTTP app): RSS and task-timeout log lines are read here. */
   product: Child;
+  /** The product's HTTP app, when it runs apart (`--roles split`). */
+  productHttp: Child | null;
   bare: Child;
   /** Where a block's CPU and server request counts are read (scripts/bench/server-cost.ts). */
   cost: CostSources;
@@ -290,8 +296,22 @@ export async function startStack(options: StackOptions, teardown: Teardown, prog
   const projectClient = await connectClient(config.temporal);
   teardown.push('the product client connection', () => projectClient.connection.close());
 
-  progress('starting the product (src/cli.ts start: HTTP app and worker) and the bare worker');
-  const product = spawnChild('product', [path.join(ROOT, 'src/cli.ts'), 'start'], { SOAR_CONFIG: configFile }, workDir, teardown);
+  const split = options.roles === 'split';
+  progress(
+    split
+      ? 'starting the product as two processes (src/cli.ts start --worker-only, start --http-only) and the bare worker'
+      : 'starting the product (src/cli.ts start: HTTP app and worker) and the bare worker',
+  );
+  const cliPath = path.join(ROOT, 'src/cli.ts');
+  const product = spawnChild('product', [cliPath, 'start', ...(split ? ['--worker-only'] : [])], { SOAR_CONFIG: configFile }, workDir, teardown);
+  let productReady = !split;
+  if (split)
+    product.log.onLine = (line) => {
+      if (line.includes('"msg":"Ready"')) productReady = true;
+    };
+  const productHttp = split
+    ? spawnChild('product-http', [cliPath, 'start', '--http-only'], { SOAR_CONFIG: configFile }, workDir, teardown)
+    : null;
   const bareTaskQueue = `bench-bare-${run}`;
   const bare = spawnChild(
     'bare-worker',
@@ -305,16 +325,17 @@ export async function startStack(options: StackOptions, teardown: Teardown, prog
   bare.log.onLine = (line) => {
     if (line.trim() === 'READY') bareReady = true;
   };
-  await waitFor('product process', product, 180_000, async () => (await fetch(`${baseUrl}/healthz`)).status === 200);
+  await waitFor(split ? 'product HTTP process' : 'product process', productHttp ?? product, 180_000, async () => (await fetch(`${baseUrl}/healthz`)).status === 200);
+  if (split) await waitFor('product worker process', product, 180_000, () => Promise.resolve(productReady));
   await waitFor('bare worker process', bare, 180_000, () => Promise.resolve(bareReady));
   progress(`product listening on ${baseUrl} (task queue ${config.temporal.taskQueue}); bare worker on ${bareTaskQueue}`);
   const cost: CostSources = {
     serverPid: findProcess('start-dev', workDir),
     serverMetricsUrl: `http://127.0.0.1:${serverMetricsPort}/metrics`,
-    productPid: product.pid,
+    productPids: productHttp ? [product.pid, productHttp.pid] : [product.pid],
     barePid: bare.pid,
   };
-  return { workDir, config, baseUrl, bareClient, bareStarter, bareTaskQueue, projectClient, product, bare, cost };
+  return { workDir, config, baseUrl, bareClient, bareStarter, bareTaskQueue, projectClient, product, productHttp, bare, cost };
 }
 
 /** Removes the work directory (after the children stopped). */

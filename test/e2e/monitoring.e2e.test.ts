@@ -7,6 +7,8 @@
  * rules name is served by GET /metrics.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runUrl } from '../../src/connectors/slack/blocks';
 import { decideApproval } from '../../src/temporal/playbook-runs';
@@ -17,6 +19,7 @@ import { dashboardExpressions, metricNamesIn, ruleExpressions } from '../helpers
 import { freePort } from '../helpers/net';
 import { eventually } from '../helpers/temporal';
 
+const ROOT = path.resolve(__dirname, '../..');
 const SOC = 'C0SOC0001';
 const ESC = 'C0ESC0001';
 
@@ -35,6 +38,7 @@ const sampleNames = (text: string) => new Set([...samples(text).keys()].map((ser
 describe('monitoring: the dashboard and alert rules against the running service; Tier 2 in Slack; the case list', () => {
   const slack = new SlackStandIn();
   let e2e: E2e;
+  const secrets = { TEST_SLACK_BOT_TOKEN: slack.token, TEST_SLACK_SIGNING_SECRET: slack.signingSecret };
 
   before(async () => {
     slack.users = { U0ALICE01: { name: 'alice', email: 'alice@acme.example' } };
@@ -62,7 +66,7 @@ describe('monitoring: the dashboard and alert rules against the running service;
         metrics: { sdkPrometheusAddress: sdkMetricsAddress },
         log: { level: 'info' },
       }),
-      env: { TEST_SLACK_BOT_TOKEN: slack.token, TEST_SLACK_SIGNING_SECRET: slack.signingSecret },
+      env: secrets,
       childProcess: true,
     });
   });
@@ -172,5 +176,38 @@ describe('monitoring: the dashboard and alert rules against the running service;
     assert.equal(s.get('soar_decisions_total{outcome="escalate"}'), 1);
     assert.equal(s.get('soar_alert_ack_duration_seconds_count{source="generic",status="202"}'), 1);
     assert.equal(s.get('soar_alert_ack_duration_seconds_count{source="generic",status="400"}'), 1);
+  });
+
+  test('an --http-only process starts beside the worker on one host, same configuration; its /metrics has the worker’s SDK metrics', { timeout: 120_000 }, async () => {
+    // The first process (`soar start`) holds metrics.sdkPrometheusAddress; only a process with workers binds it.
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'start', '--http-only'], {
+      cwd: ROOT,
+      env: { ...process.env, ...secrets, SOAR_CONFIG: e2e.configFile, SOAR_HTTP_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await eventually(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`start --http-only exited (${child.exitCode}):\n${output}`);
+          return (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.status === 200;
+        },
+        60_000,
+        'the HTTP-only process to answer',
+      );
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      assert.equal(res.status, 200);
+      const served = sampleNames(await res.text());
+      assert.ok(served.has('soar_process_cpu_seconds_total'), 'its own metrics');
+      assert.ok(served.has('temporal_workflow_completed_total'), 'the worker’s SDK metrics, from the address it serves');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, output);
+    assert.doesNotMatch(output, /Address already in use/);
   });
 });
