@@ -7,7 +7,8 @@
 import { cpuSeconds } from '../lib/proc';
 
 export interface CostSnapshot {
-  cpu: { server: number; product: number; bare: number };
+  /** `product` is the sum over its processes; `productParts` each one's, in the order of `CostSources.productPids`. */
+  cpu: { server: number; product: number; productParts: number[]; bare: number };
   /** `persistence:<service>.<operation>` and `frontend:<operation>` counters, summed over every other label. */
   counts: Map<string, number>;
 }
@@ -48,10 +49,12 @@ async function scrape(url: string): Promise<Map<string, number>> {
 }
 
 export async function costSnapshot(sources: CostSources): Promise<CostSnapshot> {
+  const productParts = sources.productPids.map((pid) => cpuSeconds(pid));
   return {
     cpu: {
       server: sources.serverPid === null ? NaN : cpuSeconds(sources.serverPid),
-      product: sources.productPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+      product: productParts.reduce((sum, cpu) => sum + cpu, 0),
+      productParts,
       bare: cpuSeconds(sources.barePid),
     },
     counts: sources.serverMetricsUrl ? await scrape(sources.serverMetricsUrl) : new Map<string, number>(),
@@ -63,6 +66,8 @@ export interface BlockCost {
   /** CPU seconds per closed run: the dev server, and the side's own process (product or bare worker). */
   serverCpu: number;
   sideCpu: number;
+  /** The project's CPU per run by process when it runs as two (`--roles split`): worker, HTTP app. */
+  sideParts: number[];
   /** Requests per closed run by `persistence:<op>` / `frontend:<op>`, largest first. */
   perRun: [string, number][];
   persistencePerRun: number;
@@ -80,6 +85,7 @@ export function blockCost(before: CostSnapshot, after: CostSnapshot, runs: numbe
     runs,
     serverCpu: (after.cpu.server - before.cpu.server) / n,
     sideCpu: side === 'bare' ? (after.cpu.bare - before.cpu.bare) / n : (after.cpu.product - before.cpu.product) / n,
+    sideParts: side === 'bare' ? [] : after.cpu.productParts.map((cpu, i) => (cpu - (before.cpu.productParts[i] ?? 0)) / n),
     perRun,
     persistencePerRun: perRun.filter(([k]) => k.startsWith('persistence:')).reduce((s, [, v]) => s + v, 0),
   };
@@ -91,7 +97,8 @@ export function formatCost(c: BlockCost, top = 12): string {
     .map(([k, v]) => `${k} ${v.toFixed(1)}`)
     .join(', ');
   return (
-    `CPU per run: server ${c.serverCpu.toFixed(3)} s, own process ${c.sideCpu.toFixed(3)} s; ` +
+    `CPU per run: server ${c.serverCpu.toFixed(3)} s, own process ${c.sideCpu.toFixed(3)} s` +
+    `${c.sideParts.length === 2 ? ` (worker ${c.sideParts[0]?.toFixed(3)} s, HTTP app ${c.sideParts[1]?.toFixed(3)} s)` : ''}; ` +
     `persistence requests per run ${c.persistencePerRun.toFixed(1)}${ops ? `; top: ${ops}` : ''}`
   );
 }
