@@ -4,8 +4,8 @@
  *     SQLite file in a temporary folder, on free 127.0.0.1 ports;
  *   - the product exactly as `npm start` runs it (`src/cli.ts start`: HTTP app + worker in one process), in a child
  *     process (or, with `--roles split`, as two: `start --worker-only` and `start --http-only`, the deployment
- *     docs/operations describes for bigger machines), with the shipped configuration (config/soar.yaml) pointed at that server, a fresh payload key, a free
- *     HTTP port and the generated data directory;
+ *     docs/operations describes for bigger machines), with the shipped configuration (config/soar.yaml) pointed at
+ *     that server, a fresh payload key, a free HTTP port and the generated data directory;
  *   - the bare baseline's worker (scripts/bench/bare-worker.ts) in another child process, on its own task queue.
  * The bench process itself only offers load and measures, so its own event loop does not sit in either side's way.
  */
