@@ -7,8 +7,8 @@
 import { cpuSeconds } from '../lib/proc';
 
 export interface CostSnapshot {
-  /** `product` is the sum over its processes; `productParts` each one's, in the order of `CostSources.productPids`. */
-  cpu: { server: number; product: number; productParts: number[]; bare: number };
+  /** `product`: each of the product's processes, in the order of `CostSources.productPids`. */
+  cpu: { server: number; product: number[]; bare: number };
   /** `persistence:<service>.<operation>` and `frontend:<operation>` counters, summed over every other label. */
   counts: Map<string, number>;
 }
@@ -49,12 +49,10 @@ async function scrape(url: string): Promise<Map<string, number>> {
 }
 
 export async function costSnapshot(sources: CostSources): Promise<CostSnapshot> {
-  const productParts = sources.productPids.map((pid) => cpuSeconds(pid));
   return {
     cpu: {
       server: sources.serverPid === null ? NaN : cpuSeconds(sources.serverPid),
-      product: productParts.reduce((sum, cpu) => sum + cpu, 0),
-      productParts,
+      product: sources.productPids.map((pid) => cpuSeconds(pid)),
       bare: cpuSeconds(sources.barePid),
     },
     counts: sources.serverMetricsUrl ? await scrape(sources.serverMetricsUrl) : new Map<string, number>(),
@@ -81,11 +79,12 @@ export function blockCost(before: CostSnapshot, after: CostSnapshot, runs: numbe
   }
   perRun.sort((a, b) => b[1] - a[1]);
   const n = Math.max(runs, 1);
+  const sideParts = side === 'bare' ? [] : after.cpu.product.map((cpu, i) => (cpu - (before.cpu.product[i] ?? 0)) / n);
   return {
     runs,
     serverCpu: (after.cpu.server - before.cpu.server) / n,
-    sideCpu: side === 'bare' ? (after.cpu.bare - before.cpu.bare) / n : (after.cpu.product - before.cpu.product) / n,
-    sideParts: side === 'bare' ? [] : after.cpu.productParts.map((cpu, i) => (cpu - (before.cpu.productParts[i] ?? 0)) / n),
+    sideCpu: side === 'bare' ? (after.cpu.bare - before.cpu.bare) / n : sideParts.reduce((sum, cpu) => sum + cpu, 0),
+    sideParts,
     perRun,
     persistencePerRun: perRun.filter(([k]) => k.startsWith('persistence:')).reduce((s, [, v]) => s + v, 0),
   };
