@@ -37,17 +37,29 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     runtimeInstalled = true;
   }
   const cli = await resolveTemporalCli();
-  return TestWorkflowEnvironment.createLocal({
-    server: {
-      ...(cli ? { executable: { type: 'existing-path', path: cli.path } } : {}),
-      ip: '127.0.0.1',
-      searchAttributes: ALL_SEARCH_ATTRIBUTES,
-      ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
-      ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
-    },
-    // env.client encrypts and decrypts like the workers the test configuration builds.
-    client: { dataConverter: testDataConverter },
-  });
+  const start = () =>
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        ...(cli ? { executable: { type: 'existing-path', path: cli.path } } : {}),
+        ip: '127.0.0.1',
+        searchAttributes: ALL_SEARCH_ATTRIBUTES,
+        ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
+        ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
+      },
+      // env.client encrypts and decrypts like the workers the test configuration builds.
+      client: { dataConverter: testDataConverter },
+    });
+  // The CLI picks some of its ports itself (HTTP API, metrics, internal services) and binds them a moment later; on a
+  // busy test machine another process can take one in between and the server exits. Start it again, twice at most,
+  // as the app's own dev server start does (src/temporal/dev-server.ts).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      console.warn(`The test dev server did not start (attempt ${attempt} of 3): ${(err as Error).message}; starting it again`);
+    }
+  }
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | null = null;

@@ -45,6 +45,18 @@ export class DevServerConflictError extends Error {
   override name = 'DevServerConflictError';
 }
 
+/**
+ * The dev server exited during start-up because a port it picked for itself (its HTTP API, metrics and internal
+ * service ports are chosen free by the CLI, then bound moments later) was taken in between. Not the configured
+ * ports: those are checked before every launch. Such a start is tried again, a bounded number of times.
+ */
+class DevServerPortRaceError extends Error {
+  override name = 'DevServerPortRaceError';
+}
+
+/** Launches of one start (or restart) when the dev server loses a port it picked itself to another process. */
+const PORT_RACE_ATTEMPTS = 3;
+
 const DEFAULT_BACKOFF_MS = [1000, 2000, 4000, 8000, 16_000, 30_000];
 /** A dev server that ran this long before dying starts the backoff from the beginning again. */
 const STABLE_MS = 60_000;
@@ -232,6 +244,12 @@ export async function startDevServer(
     };
     child.stdout?.on('data', forward('info'));
     child.stderr?.on('data', forward('warn'));
+    // The end of what it printed, to tell a lost port race (a bind that failed) from any other failed start.
+    let tail = '';
+    for (const stream of [child.stdout, child.stderr])
+      stream?.on('data', (chunk: Buffer) => {
+        tail = (tail + chunk.toString()).slice(-16_384);
+      });
     const status: { exited: string | null } = { exited: null };
     child.once('exit', (code, signal) => {
       status.exited = `exited with ${signal ?? `code ${code}`}`;
@@ -252,7 +270,10 @@ export async function startDevServer(
 
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (status.exited) return fail(new Error(`The Temporal dev server ${status.exited} during start-up (see its log lines above)`));
+      if (status.exited) {
+        const message = `The Temporal dev server ${status.exited} during start-up (see its log lines above)`;
+        return fail(/address already in use/i.test(tail) ? new DevServerPortRaceError(message) : new Error(message));
+      }
       if (Date.now() > deadline) return fail(new Error('The Temporal dev server did not answer within 60s'));
       try {
         const connection = await Connection.connect({ address: config.address, connectTimeout: '1s' });
@@ -271,6 +292,18 @@ export async function startDevServer(
       }
     }
     return child;
+  };
+
+  /** `launch`, again when the server lost a port it picked itself (the configured ports are re-checked each time). */
+  const launchUntilBound = async (): Promise<ChildProcess> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await launch();
+      } catch (err) {
+        if (!(err instanceof DevServerPortRaceError) || attempt >= PORT_RACE_ATTEMPTS) throw err;
+        log.warn({ attempt, of: PORT_RACE_ATTEMPTS }, 'A port the dev server picked for itself was taken meanwhile; starting it again');
+      }
+    }
   };
 
   const verifyOwnServer = async (
@@ -299,7 +332,7 @@ export async function startDevServer(
     return null;
   };
 
-  let child = await launch();
+  let child = await launchUntilBound();
   let up = true;
   let stopping = false;
   let attempt = 0;
@@ -327,7 +360,7 @@ export async function startDevServer(
       restartTimer = null;
       if (stopping) return;
       metrics?.devServerRestarts.inc();
-      const launched = launch();
+      const launched = launchUntilBound();
       launching = launched;
       launched.then(
         (c) => {
