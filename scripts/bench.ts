@@ -220,9 +220,12 @@ async function main(): Promise<number> {
     if (has('approval-wait')) rows.push(...(await approvalWaitScenario(ctx, waiting, senders)));
 
     const misses = rows.filter((r) => r.verdict === 'MISS').length;
-    console.log(
-      `\n## Results (${((performance.now() - started) / 1000).toFixed(0)} s, ${blocks} block pair(s), scale ${scale}, ${users} users)\n`,
-    );
+    // approval-wait always runs one pair, whatever --blocks says.
+    const pairs =
+      selected.size === 1 && has('approval-wait')
+        ? '1 block pair'
+        : `${blocks} block pair(s)${has('approval-wait') ? ' (approval-wait: 1)' : ''}`;
+    console.log(`\n## Results (${((performance.now() - started) / 1000).toFixed(0)} s, ${pairs}, scale ${scale}, ${users} users)\n`);
     console.log(markdownTable(rows));
     console.log(
       `\n${rows.filter((r) => r.verdict === 'PASS').length} PASS, ${misses} MISS.${values.keep ? ` Logs: ${stack.product.logFile}, ${stack.bare.logFile}` : ' (--keep keeps the logs)'}`,

@@ -64,7 +64,7 @@ export interface BlockCost {
   /** CPU seconds per closed run: the dev server, and the side's own process (product or bare worker). */
   serverCpu: number;
   sideCpu: number;
-  /** The project's CPU per run by process when it runs as two (`--roles split`): worker, HTTP app. */
+  /** The project's CPU per run by process: one entry in one process; worker, HTTP app with `--roles split`. */
   sideParts: number[];
   /** Requests per closed run by `persistence:<op>` / `frontend:<op>`, largest first. */
   perRun: [string, number][];
