@@ -32,6 +32,8 @@ export interface DrainResult {
   samples: DrainSample[];
   /** The longest time (s) with runs open and none closing, counted from the first close or the end of sending. */
   longestStall: number;
+  /** Open runs that were waiting for a human at the last sample (counted as done: see `DrainOptions.waitingQuery`). */
+  waiting: number;
 }
 
 export interface DrainOptions {
@@ -46,19 +48,30 @@ export interface DrainOptions {
   expectedClosed: () => number;
   /** Measured from the end of sending. */
   timeoutMs: number;
+  /**
+   * A condition (ANDed to the query) for open runs whose automated work is done: a run the playbook escalated waits
+   * for a human, which no backlog drain includes. Such runs count as closed; none when absent.
+   */
+  waitingQuery?: string;
 }
 
 /** Samples open and closed runs until the backlog has drained (after sending ended) or the timeout passes. */
 export async function watchDrain(options: DrainOptions): Promise<DrainResult> {
   const samples: DrainSample[] = [];
   let sentAt: number | null = null;
+  let waitingNow = 0;
   for (;;) {
     let counts: [number, number] | null = null;
     try {
-      counts = await Promise.all([
+      const [running, done, waiting] = await Promise.all([
         countRuns(options.client, `${options.query} AND ExecutionStatus = 'Running'`),
         countRuns(options.client, `${options.query} AND ExecutionStatus != 'Running'`),
+        options.waitingQuery
+          ? countRuns(options.client, `${options.query} AND ExecutionStatus = 'Running' AND ${options.waitingQuery}`)
+          : 0,
       ]);
+      counts = [running - waiting, done + waiting];
+      waitingNow = waiting;
     } catch {
       // An overloaded server may miss a visibility deadline: no sample this time.
     }
@@ -67,11 +80,11 @@ export async function watchDrain(options: DrainOptions): Promise<DrainResult> {
     if (counts) samples.push({ t: (now - options.t0) / 1000, open, closed });
     if (options.sendingDone()) {
       sentAt ??= now;
+      const stall = () => longestStall(samples, ((sentAt as number) - options.t0) / 1000);
       if (counts && open === 0 && closed >= options.expectedClosed()) {
-        return { drainedAt: (now - options.t0) / 1000, samples, longestStall: longestStall(samples, (sentAt - options.t0) / 1000) };
+        return { drainedAt: (now - options.t0) / 1000, samples, longestStall: stall(), waiting: waitingNow };
       }
-      if (now - sentAt > options.timeoutMs)
-        return { drainedAt: null, samples, longestStall: longestStall(samples, (sentAt - options.t0) / 1000) };
+      if (now - sentAt > options.timeoutMs) return { drainedAt: null, samples, longestStall: stall(), waiting: waitingNow };
     }
     await sleep(Math.max(0, options.sampleMs - (performance.now() - now)));
   }
