@@ -239,17 +239,15 @@ export async function startDevServer(
     log.info({ cli: cliPath, args }, 'Starting the Temporal dev server');
     // Its own process group (detached): the terminal's Ctrl-C reaches the app only, which stops this server last.
     const child = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // The end of what it printed is kept, to tell a lost port race (a bind that failed) from any other failed start.
+    let tail = '';
     const forward = (level: 'info' | 'warn') => (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) if (line.trim()) log[level](line.trim());
+      const text = chunk.toString();
+      tail = (tail + text).slice(-16_384);
+      for (const line of text.split('\n')) if (line.trim()) log[level](line.trim());
     };
     child.stdout?.on('data', forward('info'));
     child.stderr?.on('data', forward('warn'));
-    // The end of what it printed, to tell a lost port race (a bind that failed) from any other failed start.
-    let tail = '';
-    for (const stream of [child.stdout, child.stderr])
-      stream?.on('data', (chunk: Buffer) => {
-        tail = (tail + chunk.toString()).slice(-16_384);
-      });
     const status: { exited: string | null } = { exited: null };
     child.once('exit', (code, signal) => {
       status.exited = `exited with ${signal ?? `code ${code}`}`;

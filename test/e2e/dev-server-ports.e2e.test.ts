@@ -9,14 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { Connection } from '@temporalio/client';
 import type { Config } from '../../src/config';
-import { createLogger } from '../../src/logger';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { resolveTemporalCli } from '../../src/temporal/temporal-cli';
 import { testConfig } from '../helpers/fixtures';
+import { captureLogs } from '../helpers/logs';
 import { freePort } from '../helpers/net';
 
 async function hold(port: number): Promise<Server> {
@@ -26,21 +25,6 @@ async function hold(port: number): Promise<Server> {
     server.listen(port, '127.0.0.1', resolve);
   });
   return server;
-}
-
-/** A logger whose lines are kept, and passed to `onLine` as they come. */
-function capturingLogger(onLine: (line: string) => void) {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) {
-        lines.push(line);
-        onLine(line);
-      }
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ level: 'info', destination }) };
 }
 
 async function temporalConfig(dir: string): Promise<Config['temporal']> {
@@ -60,12 +44,14 @@ describe('the embedded dev server and the ports it picks itself', () => {
     // The HTTP API port is the one CI lost. Named here so the test can hold it during the first launch only.
     const httpPort = await freePort();
     let holder: Server | null = await hold(httpPort);
-    const { lines, logger } = capturingLogger((line) => {
-      if (holder && /address already in use/i.test(line)) {
-        const h = holder;
-        holder = null;
-        h.close();
-      }
+    const { lines, logger } = captureLogs({
+      onLine: (line) => {
+        if (holder && /address already in use/i.test(line)) {
+          const h = holder;
+          holder = null;
+          h.close();
+        }
+      },
     });
     const config = await temporalConfig(dir);
     try {
@@ -98,7 +84,7 @@ describe('the embedded dev server and the ports it picks itself', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'soar-devserver-race-'));
     const httpPort = await freePort();
     const holder = await hold(httpPort);
-    const { lines, logger } = capturingLogger(() => {});
+    const { lines, logger } = captureLogs();
     try {
       await assert.rejects(
         startDevServer(await temporalConfig(dir), cli.path, logger, { extraArgs: ['--http-port', String(httpPort)] }),

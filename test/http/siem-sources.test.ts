@@ -9,14 +9,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
 import { parseConfig, sanitizeConfig, secretsOf } from '../../src/config';
 import { buildApp } from '../../src/http/app';
-import { createLogger } from '../../src/logger';
 import { rawTestConfig } from '../helpers/fixtures';
+import { captureLogs } from '../helpers/logs';
 
 const NOW = new Date('2026-11-28T08:00:00Z');
 const EXAMPLES = path.resolve(__dirname, '../../examples');
@@ -33,13 +32,6 @@ const KIBANA_TOKEN = 'kibana-bearer-token-0123456789';
 const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '300ms' }) });
 
 function setup(extra: Record<string, unknown> = {}) {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, callback) {
-      lines.push(String(chunk));
-      callback();
-    },
-  });
   const raw = rawTestConfig();
   const config = parseConfig(
     {
@@ -55,7 +47,7 @@ function setup(extra: Record<string, unknown> = {}) {
     },
     {},
   );
-  const logger = createLogger({ level: 'info', destination, secrets: [] });
+  const { logger, lines } = captureLogs();
   const app = buildApp({ config, client: unreachable, logger, now: () => NOW, recordDeadlineMs: 1_500 });
   return { app, lines };
 }

@@ -1,20 +1,12 @@
 /** The logger replaces every configured secret wherever it appears in a line, and redacts credential fields by path. */
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { createLogger } from '../../src/logger';
+import { captureLogs } from '../helpers/logs';
 
 const SECRET = 'xoxb-very-secret-token';
 
 function capture(secrets = [SECRET]) {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', secrets, destination }), lines };
+  return captureLogs({ level: 'debug', secrets });
 }
 
 describe('createLogger', () => {
