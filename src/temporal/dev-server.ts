@@ -206,15 +206,22 @@ export async function startDevServer(
     '--log-level',
     dev.logLevel,
     ...searchAttributeCliArgs(),
-    // An activity a workflow task schedules goes straight back to the worker that completed the task, instead of a
-    // round trip through the task queue: fewer server writes per playbook step. Off by default in the dev server;
-    // a cluster sets it in its own dynamic config (docs/operations).
     '--sqlite-pragma',
     `journal_mode=${dev.sqlite.journalMode}`,
     '--sqlite-pragma',
     `synchronous=${dev.sqlite.synchronous}`,
+    // An activity a workflow task schedules goes straight back to the worker that completed the task, instead of a
+    // round trip through the task queue: fewer server writes per playbook step. Off by default in the dev server;
+    // a cluster sets it in its own dynamic config (docs/operations).
     '--dynamic-config-value',
     'system.enableActivityEagerExecution=true',
+    // The dev server re-reads the search-attribute definitions and the namespace from its database on every
+    // search-attribute use (each start with attributes, each upsert, each visibility write), under one lock, so that
+    // attributes added while it runs apply at once. This worker's attributes are registered when the namespace is
+    // created (the flags above), so it reads them from its cache as a cluster does; one added later (`soar setup`)
+    // applies after the namespace cache's refresh, 2 s by default, as on a cluster.
+    '--dynamic-config-value',
+    'system.forceSearchAttributesCacheRefreshOnRead=false',
     ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
     ...(options.extraArgs ?? []),
   ];
