@@ -11,7 +11,8 @@
  * that a second alert joins while it waits for approval, re-binding the request before it is denied, and one approved
  * run whose audit records form the run's own chain (patch audit-run-chain), and three runs under the patch set
  * (workflows/patches.ts: benign, two-approver release, failed containment; a benign and a joined run started with the
- * first stage and uploads memo, as a case index starts them). Names given on the command line
+ * first stage and uploads memo, as a case index starts them), and three under the second set (benign, joined and
+ * denied, approved and contained: the close in one activity). Names given on the command line
  * record only those (`npm run record:histories -- escalated-released`).
  * Run after a release of the playbook (`npm run record:histories`) and commit the files, so every later change to
  * workflow code must still replay the runs that may be in flight (or use patched()).
@@ -199,6 +200,28 @@ async function main() {
     {},
     true,
   );
+  // The second patch set (patch playbook-2026-12b): the close in one activity, the report then the run's last audit
+  // records. A benign run (its decision's record goes with the close), an escalated one a second alert joins and
+  // that is denied, and an approved one that contains, each started as a case index starts them.
+  await record('patch-set-2-benign-case-start', benignAlert(), undefined, undefined, {}, true);
+  await record(
+    'patch-set-2-joined-case-start',
+    escalatingAlert(),
+    undefined,
+    async (handle) => {
+      await eventually(
+        async () => ((await handle.query(getStateQuery)).approval.notifiedVia !== null ? true : null),
+        30_000,
+        'the request',
+      );
+      await handle.signal(addEvidenceSignal, escalatingAlert({ alertId: `patch-set-2-joined-case-start-${version}-joined` }));
+      await eventually(async () => ((await handle.query(getStateQuery)).alerts.length === 2 ? true : null), 30_000, 'the join');
+      await decideApproval(env.client, handle.workflowId, { decision: 'deny', approver: 'alice', via: 'cli' });
+    },
+    {},
+    true,
+  );
+  await record('patch-set-2-approved-case-start', escalatingAlert(), 'approve', undefined, {}, true);
   await recordCaseIndex('case-index');
   await recordSignalledCaseIndex('case-index-signalled');
   await recordWebhookReceipt('webhook-receipt');

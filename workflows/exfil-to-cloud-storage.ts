@@ -5,7 +5,7 @@
  * Deterministic code only.
  */
 import { condition, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { inPatchSet, patchedInSet } from './patches';
+import { inPatchSet, inPatchSet2, patchedInSet } from './patches';
 import type { PlaybookInput, PlaybookStage, RunOutcome, RunState } from '../src/contracts/playbook';
 import { SA, UPLOADS_MEMO } from '../src/contracts/search-attributes';
 import { currentDetails } from './case-summary';
@@ -103,7 +103,14 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   setStage('deciding');
   // Runs of the patch set: a benign decision's audit record is written while the report is published (one workflow
   // task fewer); the close's record still follows it in the run's chain.
-  const { decision, recorded } = await decideAndRecord(input, state, enrichment, dayTotals, inPatchSet());
+  // Runs of the second set: that record is written by the close, in the report's activity (steps/closing.ts).
+  const { decision, recorded, pending } = await decideAndRecord(
+    input,
+    state,
+    enrichment,
+    dayTotals,
+    inPatchSet2() ? 'with-report' : inPatchSet(),
+  );
 
   if (decision.outcome === 'escalate') {
     // 3. Approval.
@@ -137,7 +144,7 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
   // 5. The report.
   setStage('reporting');
   state.outcome = outcomeOf(state);
-  await reportAndClose(state, recorded);
+  await reportAndClose(state, recorded, pending);
   setStage('closed');
   return state;
 }

@@ -10,31 +10,46 @@
  * the set (its marker is not in the history), and each patch is asked on its own, as before. Code outside the
  * replayed part of such a run gets true from `patched(id)` just as it did. A patch added later is a plain
  * `patched(id)` (or joins a later set). One change came with the set itself and needs no patch of its own: a benign
- * run's decision record and its report go out in the same workflow task (`inPatchSet()`).
+ * run's decision record and its report go out in the same workflow task (`inPatchSet()`). The second set
+ * (`PATCH_SET_2`) holds the first and one change of its own.
  */
 import { patched } from '@temporalio/workflow';
 
 export const PATCH_SET = 'playbook-2026-12';
 
+/**
+ * The next set (patch `playbook-2026-12b`): everything of `playbook-2026-12`, and the close in one activity (the report,
+ * then the run's last audit records: steps/closing.ts). A run started from this release records this one marker
+ * instead of the first set's; runs of the first set, and older ones, replay as before (their histories hold no
+ * marker of this set, so it is false for them, and they ask for the first set as they did).
+ */
+export const PATCH_SET_2 = 'playbook-2026-12b';
+
 /** Module state is per workflow run (the SDK gives every run its own module instances). */
 let inSet: boolean | undefined;
+let inSet2: boolean | undefined;
 
 /**
  * `patched(id)` for a patch of the set. The first call of a run decides whether the run took the set: call it from
  * the run's first workflow task (exfilToCloudStorage does), so the set's marker sits at the same place in every run.
  */
 export function patchedInSet(id: (typeof SET_MEMBERS)[number]): boolean {
-  inSet ??= patched(PATCH_SET);
-  return inSet || patched(id);
+  return inPatchSet() || patched(id);
 }
 
 /**
- * Whether this run took the set, for what came with the set itself: a benign decision's audit record is written
- * while the report is published (steps/decision.ts).
+ * Whether this run took the set (either set), for what came with the set itself: a benign decision's audit record
+ * is written while the report is published (steps/decision.ts).
  */
 export function inPatchSet(): boolean {
-  inSet ??= patched(PATCH_SET);
+  inSet ??= inPatchSet2() || patched(PATCH_SET);
   return inSet;
+}
+
+/** Whether this run took the second set: its close is one activity (steps/closing.ts). */
+export function inPatchSet2(): boolean {
+  inSet2 ??= patched(PATCH_SET_2);
+  return inSet2;
 }
 
 /** The patch IDs the set holds (each still asked on its own by runs that began before the set). */

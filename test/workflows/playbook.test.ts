@@ -10,7 +10,9 @@ import type { Worker } from '@temporalio/worker';
 import { exfilToCloudStorage } from '../../workflows';
 import { getStateQuery } from '../../workflows/messages';
 import type { Config } from '../../src/config';
+import { readFileSync } from 'node:fs';
 import { DryRunContainment } from '../../src/connectors/dry-run/client';
+import { GENESIS_HASH, verifyRunChains, type AuditRecord } from '../../src/audit/audit-log';
 import type { RunState } from '../../src/contracts/playbook';
 import { decideApproval, playbookInput } from '../../src/temporal/playbook-runs';
 import { createWorker } from '../../src/worker';
@@ -95,6 +97,31 @@ describe('T1567.002 playbook workflow (every task replays)', () => {
     assert.ok(!activities.includes('requestApproval'));
     assert.ok(!activities.includes('isolateEndpoint'));
     assert.deepEqual(await ledger.entries(), []);
+    // The close is one activity (patch set 2): the report, then the decision's record and the close's, in that order.
+    assert.deepEqual(
+      activities.filter((a) => ['publishReport', 'recordAuditEvent', 'publishReportAndRecord'].includes(a)),
+      ['publishReportAndRecord'],
+    );
+    const records = readFileSync(config.audit.file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as AuditRecord)
+      .filter((r) => r.workflowId === handle.workflowId);
+    assert.deepEqual(
+      records.map((r) => r.type),
+      ['decision', 'run-closed'],
+    );
+    const [decision, closed] = records;
+    assert.equal(decision?.runPrevHash, GENESIS_HASH, "the decision's record starts the run's chain");
+    assert.equal(closed?.runPrevHash, decision?.runHash, "the close's record follows it");
+    assert.equal(verifyRunChains(records).ok, true);
+    assert.deepEqual(decision?.data, {
+      outcome: 'benign',
+      ruleVersion: result.decision?.ruleVersion,
+      triggeredBy: result.decision?.triggeredBy,
+      reasons: result.decision?.reasons,
+    });
+    assert.equal(closed?.data.summary, result.report?.summary);
   });
 
   test('an escalated run waits for approval, then runs each containment step exactly once', async () => {

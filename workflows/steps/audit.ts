@@ -10,9 +10,10 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { patchedInSet } from '../patches';
 import type { createActivities } from '../../activities';
-import type { AuditEventType } from '../../src/audit/audit-log';
+import type { AuditEvent, AuditEventType } from '../../src/audit/audit-log';
+import type { RunState } from '../../src/contracts/playbook';
 
-const { recordAuditEvent } = proxyActivities<ReturnType<typeof createActivities>>({
+const { recordAuditEvent, publishReportAndRecord } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
@@ -25,6 +26,12 @@ const RUN_GENESIS = '0'.repeat(64);
 let runHead = RUN_GENESIS;
 let previous: Promise<unknown> = Promise.resolve();
 
+/** An audit record of this run, as of now (workflow time); `key` makes it unique within the run. */
+export function auditEvent(type: AuditEventType, actor: string, data: Record<string, unknown>, key: string = type): AuditEvent {
+  const { workflowId, runId } = workflowInfo();
+  return { type, eventKey: `${workflowId}/${runId}/${key}`, workflowId, runId, actor, at: new Date().toISOString(), data };
+}
+
 /** Writes one audit record; `key` makes it unique within the run (a retried activity does not write twice). */
 export async function audit(
   type: AuditEventType,
@@ -33,8 +40,7 @@ export async function audit(
   summary: string,
   key: string = type,
 ): Promise<void> {
-  const { workflowId, runId } = workflowInfo();
-  const event = { type, eventKey: `${workflowId}/${runId}/${key}`, workflowId, runId, actor, at: new Date().toISOString(), data };
+  const event = auditEvent(type, actor, data, key);
   if (!patchedInSet(AUDIT_RUN_CHAIN_PATCH)) {
     await recordAuditEvent.executeWithOptions({ summary: `Audit: ${summary}` }, [event]);
     return;
@@ -45,4 +51,18 @@ export async function audit(
   });
   previous = append.catch(() => undefined);
   await append;
+}
+
+/**
+ * Publishes the report, then appends `events` to the audit trail in their order, in one activity (runs of the second
+ * patch set): each record follows the run's previous one in its chain, as records appended one by one do, and none
+ * is written before the report is out. With the run's audit chain only (every run of the set has it).
+ */
+export async function publishThenRecord(state: RunState, events: AuditEvent[], summary: string): Promise<void> {
+  const step = previous.then(async () => {
+    const { runHash } = await publishReportAndRecord.executeWithOptions({ summary }, [{ state, events, runPrevHash: runHead }]);
+    if (runHash) runHead = runHash;
+  });
+  previous = step.catch(() => undefined);
+  await step;
 }
