@@ -363,25 +363,32 @@ export function createActivities(deps: ActivityDeps) {
     }),
 
     /**
-     * The close in one activity: publishes the final report, then appends the run's last audit records in their order,
-     * each linked to the one before it in the run's chain (`runPrevHash`: the run's head before the first). A retry
-     * publishes the same report again (the sink overwrites it) and does not write a record twice (event keys). The
-     * report's failures are translated as `publishReport`'s are; the audit trail's are retried, as `recordAuditEvent`'s.
+     * The close in one activity: appends `before` to the audit trail (facts the report does not wait for: a benign
+     * decision), publishes the final report, then appends `after` (the close), every record linked to the one before
+     * it in the run's chain (`runPrevHash`: the run's head before the first). So a report that cannot be published
+     * never leaves the decision unrecorded, and the close is never recorded before the report is out. A retry writes
+     * no record twice (event keys) and publishes the same report again (the sink overwrites it). The report's failures
+     * are translated as `publishReport`'s are; the audit trail's are retried, as `recordAuditEvent`'s.
      */
     publishReportAndRecord: async (input: {
       state: RunState;
-      events: AuditEvent[];
+      before: AuditEvent[];
+      after: AuditEvent[];
       runPrevHash: string;
     }): Promise<{ location: string; runHash: string | null }> => {
-      const result = await translated(() => deps.reports.publish(input.state))();
-      log.info('Case report published', { location: result.location, outcome: input.state.outcome });
       let runPrevHash = input.runPrevHash;
       let runHash: string | null = null;
-      for (const event of input.events) {
-        const receipt = await deps.audit.record({ ...event, runPrevHash });
-        log.info('Audit record', { type: event.type, seq: receipt.seq, appended: receipt.appended, forwardedTo: deps.audit.forwardsTo });
-        if (receipt.runHash) runPrevHash = runHash = receipt.runHash;
-      }
+      const append = async (events: AuditEvent[]) => {
+        for (const event of events) {
+          const receipt = await deps.audit.record({ ...event, runPrevHash });
+          log.info('Audit record', { type: event.type, seq: receipt.seq, appended: receipt.appended, forwardedTo: deps.audit.forwardsTo });
+          if (receipt.runHash) runPrevHash = runHash = receipt.runHash;
+        }
+      };
+      await append(input.before);
+      const result = await translated(() => deps.reports.publish(input.state))();
+      log.info('Case report published', { location: result.location, outcome: input.state.outcome });
+      await append(input.after);
       return { location: result.location, runHash };
     },
   };

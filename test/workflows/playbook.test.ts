@@ -97,7 +97,7 @@ describe('T1567.002 playbook workflow (every task replays)', () => {
     assert.ok(!activities.includes('requestApproval'));
     assert.ok(!activities.includes('isolateEndpoint'));
     assert.deepEqual(await ledger.entries(), []);
-    // The close is one activity (patch set 2): the report, then the decision's record and the close's, in that order.
+    // The close is one activity (patch set 2): the decision's record, the report, then the close's record.
     assert.deepEqual(
       activities.filter((a) => ['publishReport', 'recordAuditEvent', 'publishReportAndRecord'].includes(a)),
       ['publishReportAndRecord'],

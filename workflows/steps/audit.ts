@@ -54,13 +54,17 @@ export async function audit(
 }
 
 /**
- * Publishes the report, then appends `events` to the audit trail in their order, in one activity (runs of the second
- * patch set): each record follows the run's previous one in its chain, as records appended one by one do, and none
- * is written before the report is out. With the run's audit chain only (every run of the set has it).
+ * The close in one activity (runs of the second patch set): appends `before` (a benign decision's record), publishes
+ * the report, then appends `after` (the close's record). Each record follows the run's previous one in its chain, as
+ * records appended one by one do. With the run's audit chain only (every run of the set has it).
  */
-export async function publishThenRecord(state: RunState, events: AuditEvent[], summary: string): Promise<void> {
+export async function recordAndPublish(
+  state: RunState,
+  records: { before: AuditEvent[]; after: AuditEvent[] },
+  summary: string,
+): Promise<void> {
   const step = previous.then(async () => {
-    const { runHash } = await publishReportAndRecord.executeWithOptions({ summary }, [{ state, events, runPrevHash: runHead }]);
+    const { runHash } = await publishReportAndRecord.executeWithOptions({ summary }, [{ state, ...records, runPrevHash: runHead }]);
     if (runHash) runHead = runHash;
   });
   previous = step.catch(() => undefined);
