@@ -69,6 +69,26 @@ async function main() {
     await save(name, handle);
   };
 
+  /** An escalated run started as a case index starts it, that a second alert joins while it waits; then denied. */
+  const recordJoinedCaseStart = (name: string) =>
+    record(
+      name,
+      escalatingAlert(),
+      undefined,
+      async (handle) => {
+        await eventually(
+          async () => ((await handle.query(getStateQuery)).approval.notifiedVia !== null ? true : null),
+          30_000,
+          'the request',
+        );
+        await handle.signal(addEvidenceSignal, escalatingAlert({ alertId: `${name}-${version}-joined` }));
+        await eventually(async () => ((await handle.query(getStateQuery)).alerts.length === 2 ? true : null), 30_000, 'the join');
+        await decideApproval(env.client, handle.workflowId, { decision: 'deny', approver: 'alice', via: 'cli' });
+      },
+      {},
+      true,
+    );
+
   /** A case index, with a dedup window short enough for it to end while we wait. */
   const recordCaseIndex = async (name: string) => {
     if (only.length > 0 && !only.includes(name)) return;
@@ -183,44 +203,12 @@ async function main() {
   // Started with caseStartOptions, as a case index starts a run: the first stage and the uploads memo come with the
   // start, and the run does not write them again (a benign run, and an escalated one that a second alert joins).
   await record('patch-set-benign-case-start', benignAlert(), undefined, undefined, {}, true);
-  await record(
-    'patch-set-joined-case-start',
-    escalatingAlert(),
-    undefined,
-    async (handle) => {
-      await eventually(
-        async () => ((await handle.query(getStateQuery)).approval.notifiedVia !== null ? true : null),
-        30_000,
-        'the request',
-      );
-      await handle.signal(addEvidenceSignal, escalatingAlert({ alertId: `patch-set-joined-case-start-${version}-joined` }));
-      await eventually(async () => ((await handle.query(getStateQuery)).alerts.length === 2 ? true : null), 30_000, 'the join');
-      await decideApproval(env.client, handle.workflowId, { decision: 'deny', approver: 'alice', via: 'cli' });
-    },
-    {},
-    true,
-  );
-  // The second patch set (patch playbook-2026-12b): the close in one activity, the report then the run's last audit
-  // records. A benign run (its decision's record goes with the close), an escalated one a second alert joins and
+  await recordJoinedCaseStart('patch-set-joined-case-start');
+  // The second patch set (patch playbook-2026-12b): the close in one activity (the decision's record, the report, the
+  // close's record). A benign run (its decision's record goes with the close), an escalated one a second alert joins and
   // that is denied, and an approved one that contains, each started as a case index starts them.
   await record('patch-set-2-benign-case-start', benignAlert(), undefined, undefined, {}, true);
-  await record(
-    'patch-set-2-joined-case-start',
-    escalatingAlert(),
-    undefined,
-    async (handle) => {
-      await eventually(
-        async () => ((await handle.query(getStateQuery)).approval.notifiedVia !== null ? true : null),
-        30_000,
-        'the request',
-      );
-      await handle.signal(addEvidenceSignal, escalatingAlert({ alertId: `patch-set-2-joined-case-start-${version}-joined` }));
-      await eventually(async () => ((await handle.query(getStateQuery)).alerts.length === 2 ? true : null), 30_000, 'the join');
-      await decideApproval(env.client, handle.workflowId, { decision: 'deny', approver: 'alice', via: 'cli' });
-    },
-    {},
-    true,
-  );
+  await recordJoinedCaseStart('patch-set-2-joined-case-start');
   await record('patch-set-2-approved-case-start', escalatingAlert(), 'approve', undefined, {}, true);
   await recordCaseIndex('case-index');
   await recordSignalledCaseIndex('case-index-signalled');
