@@ -18,8 +18,8 @@ import { patched } from '@temporalio/workflow';
 export const PATCH_SET = 'playbook-2026-12';
 
 /**
- * The next set (patch `playbook-2026-12b`): everything of `playbook-2026-12`, and the close in one activity (the report,
- * then the run's last audit records: steps/closing.ts). A run started from this release records this one marker
+ * The next set (patch `playbook-2026-12b`): everything of `playbook-2026-12`, and the close in one activity (a benign
+ * decision's record, the report, the close's record: steps/closing.ts). A run started from this release records this one marker
  * instead of the first set's; runs of the first set, and older ones, replay as before (their histories hold no
  * marker of this set, so it is false for them, and they ask for the first set as they did).
  */

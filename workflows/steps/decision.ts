@@ -18,7 +18,7 @@ import { audit, auditEvent } from './audit';
  * `recordAlongside` (runs of the patch set, workflows/patches.ts): a benign decision does not wait for its audit
  * record here; `recorded` is awaited with the report (steps/closing.ts), and the run's next audit record follows it
  * in the chain. `recordAlongside: 'with-report'` (runs of the second set): a benign decision's record is not written
- * here at all but handed back in `pending`, for the close to write after the report, in the same activity. Any other
+ * here at all but handed back in `pending`, for the close's one activity to write before the report. Any other
  * decision is recorded before the run goes on, as before.
  */
 export async function decideAndRecord(
@@ -43,7 +43,7 @@ export async function decideAndRecord(
     reasons: decision.reasons,
   };
   if (recordAlongside === 'with-report' && decision.outcome === 'benign') {
-    // Stamped now (the decision's time), written by the close after the report.
+    // Stamped now (the decision's time), written by the close's activity before the report.
     return { decision, recorded: Promise.resolve(), pending: [auditEvent('decision', 'playbook', data)] };
   }
   const recorded = audit('decision', 'playbook', data, `decision ${decision.outcome}`);
