@@ -4,16 +4,16 @@
  * published leaves the decision recorded and the close unrecorded; a retry writes nothing twice.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
-import { GENESIS_HASH, verifyRunChains, type AuditEvent, type AuditRecord } from '../../src/audit/audit-log';
+import { GENESIS_HASH, verifyRunChains, type AuditEvent } from '../../src/audit/audit-log';
 import { ConnectorConfigurationError } from '../../src/connectors/errors';
 import type { RunState } from '../../src/contracts/playbook';
 import { createLogger } from '../../src/logger';
 import { createActivityDeps } from '../../src/wiring';
+import { auditRecords } from '../helpers/audit';
 import { testConfig, unique } from '../helpers/fixtures';
 
 const silent = createLogger({ level: 'silent' });
@@ -28,14 +28,6 @@ function event(workflowId: string, type: AuditEvent['type']): AuditEvent {
     at: '2026-12-01T10:00:00.000Z',
     data: {},
   };
-}
-
-function recordsOf(file: string, workflowId: string): AuditRecord[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as AuditRecord)
-    .filter((r) => r.workflowId === workflowId);
 }
 
 describe('publishReportAndRecord', () => {
@@ -65,7 +57,7 @@ describe('publishReportAndRecord', () => {
       activities.publishReportAndRecord,
       input,
     );
-    const records = recordsOf(config.audit.file, workflowId);
+    const records = auditRecords(config.audit.file, workflowId);
     assert.deepEqual(
       records.map((r) => r.type),
       ['decision', 'run-closed'],
@@ -78,7 +70,7 @@ describe('publishReportAndRecord', () => {
       activities.publishReportAndRecord,
       input,
     );
-    assert.equal(recordsOf(config.audit.file, workflowId).length, 2, 'a retry appends nothing');
+    assert.equal(auditRecords(config.audit.file, workflowId).length, 2, 'a retry appends nothing');
     assert.equal(retried.runHash, first.runHash);
     assert.deepEqual(published, [workflowId, workflowId], 'the report is published again (the sink overwrites it)');
   });
@@ -103,7 +95,7 @@ describe('publishReportAndRecord', () => {
       (err: unknown) => err instanceof ApplicationFailure && err.nonRetryable && /cannot write the report folder/.test(err.message),
     );
     assert.deepEqual(
-      recordsOf(config.audit.file, workflowId).map((r) => r.type),
+      auditRecords(config.audit.file, workflowId).map((r) => r.type),
       ['decision'],
     );
   });

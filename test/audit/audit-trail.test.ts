@@ -15,6 +15,7 @@ import { parseConfig } from '../../src/config';
 import { createAuditForwarder } from '../../src/wiring';
 import { PlaybookMetrics } from '../../src/metrics';
 import { StandIn } from '../fakes/stand-in';
+import { auditRecords } from '../helpers/audit';
 import { rawTestConfig, tempDir } from '../helpers/fixtures';
 
 const execFileAsync = promisify(execFile);
@@ -23,12 +24,6 @@ const ROOT = path.resolve(__dirname, '../..');
 function event(key: string, type: AuditEvent['type'] = 'decision', data: Record<string, unknown> = { outcome: 'escalate' }): AuditEvent {
   return { type, eventKey: key, workflowId: 'wf-1', runId: 'run-1', actor: 'playbook', at: '2026-11-28T01:15:00.000Z', data };
 }
-
-const readRecords = (file: string) =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as AuditRecord);
 
 async function cli(file: string, ...args: string[]) {
   const dir = tempDir('soar-audit-cli-');
@@ -51,7 +46,7 @@ describe('audit trail', () => {
     const file = path.join(tempDir('soar-audit-'), 'audit.jsonl');
     const log = new FileAuditLog(file);
     for (let i = 0; i < 5; i++) await log.append(event(`k${i}`));
-    const records = readRecords(file);
+    const records = auditRecords(file);
     assert.equal(records.length, 5);
     assert.equal(records[0]?.prevHash, GENESIS_HASH);
     for (let i = 1; i < records.length; i++) assert.equal(records[i]?.prevHash, records[i - 1]?.hash);
@@ -79,7 +74,7 @@ describe('audit trail', () => {
     assert.equal((await log.append(event('same'))).appended, false);
     // A second process (a retry on another worker) sees the key in the file too.
     assert.equal((await new FileAuditLog(file).append(event('same'))).appended, false);
-    assert.equal(readRecords(file).length, 1);
+    assert.equal(auditRecords(file).length, 1);
   });
 
   test('audit verify reports the first edited record and exits 5', async () => {
@@ -144,7 +139,7 @@ describe('audit trail', () => {
     ]);
     const result = await verifyAuditFile(file);
     assert.deepEqual(result.ok ? result.records : result, 140);
-    assert.equal(new Set(readRecords(file).map((r) => r.eventKey)).size, 140);
+    assert.equal(new Set(auditRecords(file).map((r) => r.eventKey)).size, 140);
   });
 
   describe('forwarding to the SIEM', () => {
@@ -171,7 +166,7 @@ describe('audit trail', () => {
       const trail = new AuditTrail(new FileAuditLog(file), createAuditForwarder(config), metrics);
       const ev = event('fwd-1', 'run-closed', { outcome: 'denied' });
       await assert.rejects(trail.record(ev), /splunk-hec: forward audit record 1: HTTP 503/);
-      assert.equal(readRecords(file).length, 1, 'the local chain is written before forwarding');
+      assert.equal(auditRecords(file).length, 1, 'the local chain is written before forwarding');
       refuse = false;
       const receipt = await trail.record(ev);
       assert.equal(receipt.appended, false, 'the retry does not write the record twice');
@@ -180,7 +175,7 @@ describe('audit trail', () => {
       const last = calls[1];
       assert.equal(last?.headers.authorization, 'Splunk hec-token-123');
       assert.equal((last?.json as { index: string }).index, 'soar');
-      assert.deepEqual((last?.json as { event: AuditRecord }).event, readRecords(file)[0]);
+      assert.deepEqual((last?.json as { event: AuditRecord }).event, auditRecords(file)[0]);
       assert.match(await metrics.registry.metrics(), /soar_runs_closed_total\{outcome="denied"\} 1/);
     });
 
@@ -202,7 +197,7 @@ describe('audit trail', () => {
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l) as unknown);
-      const record = readRecords(file)[0];
+      const record = auditRecords(file)[0];
       assert.deepEqual(action, { index: { _index: 'soar-audit', _id: record?.hash } });
       assert.deepEqual(doc, record);
     });

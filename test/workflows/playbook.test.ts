@@ -10,9 +10,8 @@ import type { Worker } from '@temporalio/worker';
 import { exfilToCloudStorage } from '../../workflows';
 import { getStateQuery } from '../../workflows/messages';
 import type { Config } from '../../src/config';
-import { readFileSync } from 'node:fs';
 import { DryRunContainment } from '../../src/connectors/dry-run/client';
-import { GENESIS_HASH, verifyRunChains, type AuditRecord } from '../../src/audit/audit-log';
+import { GENESIS_HASH, verifyRunChains } from '../../src/audit/audit-log';
 import type { RunState } from '../../src/contracts/playbook';
 import { decideApproval, playbookInput } from '../../src/temporal/playbook-runs';
 import { createWorker } from '../../src/worker';
@@ -20,6 +19,7 @@ import { createActivityDeps } from '../../src/wiring';
 import { createLogger } from '../../src/logger';
 import { benignAlert, escalatingAlert, rawTestConfig, unique, writeDataDir } from '../helpers/fixtures';
 import { parseConfig } from '../../src/config';
+import { auditRecords } from '../helpers/audit';
 import { eventually, startTestServer, workflowBundle } from '../helpers/temporal';
 
 const silent = createLogger({ level: 'silent' });
@@ -102,11 +102,7 @@ describe('T1567.002 playbook workflow (every task replays)', () => {
       activities.filter((a) => ['publishReport', 'recordAuditEvent', 'publishReportAndRecord'].includes(a)),
       ['publishReportAndRecord'],
     );
-    const records = readFileSync(config.audit.file, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as AuditRecord)
-      .filter((r) => r.workflowId === handle.workflowId);
+    const records = auditRecords(config.audit.file, handle.workflowId);
     assert.deepEqual(
       records.map((r) => r.type),
       ['decision', 'run-closed'],
