@@ -47,6 +47,7 @@ import type {
 import { ConnectorConfigurationError, ConnectorNotFoundError } from '../src/connectors/errors';
 import { evaluateBusinessHours as evaluateHours, isValidTimezone } from '../src/enrichment/business-hours';
 import { checkDomain } from '../src/enrichment/domain';
+import { createCaseIndexActivities } from './case-start';
 import { translated } from './failures';
 import type { AuditEvent } from '../src/audit/audit-log';
 import type { AuditReceipt, AuditTrail } from '../src/audit/trail';
@@ -155,6 +156,9 @@ function accessTarget(request: ContainmentRequest): AccessTarget {
 
 export function createActivities(deps: ActivityDeps) {
   return {
+    /** The case index's: start the case an alert opens (run as a local activity in the index's workflow task). */
+    ...createCaseIndexActivities(),
+
     /** Is the destination an approved cloud-storage domain? Which known service is it? */
     checkDestinationDomain: translated(async (input: { destDomain: string; destUrl: string | null }): Promise<Sourced<DomainFinding>> => {
       const [approved, services] = await Promise.all([deps.cloudStorage.approvedDomains(), deps.cloudStorage.knownServices()]);

@@ -9,6 +9,7 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { createCaseIndexActivities } from '../activities/case-start';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { dataConverterFor } from './temporal/payload-codec';
@@ -110,7 +111,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
 /**
  * The ingest worker: only the case indexes, on `temporal.ingestTaskQueue`, with a workflow thread of its own, so an
  * alert's acknowledgement (one workflow task of its index) never queues behind playbook work. Null when the case
- * indexes share the playbook's queue. The indexes run no activities.
+ * indexes share the playbook's queue. The indexes run one local activity of their own: the start of a case.
  */
 export function createIngestWorker(options: Omit<CreateWorkerOptions, 'deps' | 'taskQueue'>): Promise<Worker> | null {
   const { config } = options;
@@ -121,6 +122,7 @@ export function createIngestWorker(options: Omit<CreateWorkerOptions, 'deps' | '
     namespace: config.temporal.namespace,
     taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createCaseIndexActivities(),
     dataConverter: dataConverterFor(config.temporal.payloadCodec),
     maxConcurrentWorkflowTaskExecutions: config.temporal.worker.maxConcurrentWorkflowTasks,
     shutdownGraceTime: config.temporal.worker.shutdownGraceTime,

@@ -31,12 +31,14 @@ import {
   log,
   ParentClosePolicy,
   patched,
+  proxyLocalActivities,
   setHandler,
   startChild,
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { createCaseIndexActivities } from '../activities/case-start';
 import type { NormalizedAlert } from '../src/contracts/alert';
 import type { CaseIndexInput, RouteAlertRequest, RouteAlertResult } from '../src/contracts/playbook';
 import { dedupKeyOf, workflowIdFor } from '../src/contracts/workflow-ids';
@@ -62,6 +64,16 @@ const childOptions = {
   workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
 };
 
+/**
+ * The case start of indexes in patch `case-start-by-activity`: a local activity in the workflow task that routes the
+ * alert. Retried until it gets through (Temporal answers the worker that runs it): an alert is never left without
+ * its case; the update's caller falls back to its signal meanwhile (src/temporal/ingest.ts), which routes the same.
+ */
+const { startCase, caseIsRunning } = proxyLocalActivities<ReturnType<typeof createCaseIndexActivities>>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
 /** The start options of indexes that began before `route-in-one-task` (raw ISO time in the summary). */
 function legacyStartOptions({ alert }: RouteAlertRequest) {
   return {
@@ -81,6 +93,9 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
 
   // Whether this index answers in one workflow task (see the header); false while replaying an older index.
   const inOneTask = patched('route-in-one-task');
+  // Whether it starts its cases by a local activity, not as children (see the header); false in older indexes.
+  const byActivity = inOneTask && patched('case-start-by-activity');
+  if (byActivity && input.openCase) open = { ...input.openCase, started: true, held: [] };
 
   const openCase = async ({ alert, policy }: RouteAlertRequest, key: string): Promise<RouteAlertResult> => {
     const workflowId = workflowIdFor(alert);
@@ -146,8 +161,31 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
         },
       );
 
+  /**
+   * Opens a case by activity: answered once the case's workflow exists. Joiners that arrive meanwhile are held and
+   * signalled after. A case that exists already (this alert opened it before: beyond the window, or in an attempt
+   * whose answer was lost) is this alert's, and the answer says duplicate; it stays the open case, and a joiner it
+   * refuses (it has closed) opens a case of its own.
+   */
+  const openByActivity = async (request: RouteAlertRequest): Promise<RouteAlertResult> => {
+    const key = dedupKeyOf(request.alert);
+    const opened: OpenCase = { workflowId: workflowIdFor(request.alert), alerts: 1, started: false, held: [] };
+    open = opened;
+    seen.set(key, { workflowId: opened.workflowId, at: Date.now() });
+    joining.add(key);
+    try {
+      const { started } = await startCase({ ...request, taskQueue: input.caseTaskQueue ?? workflowInfo().taskQueue });
+      opened.started = true;
+      for (const joiner of opened.held?.splice(0) ?? []) joiner.answer(deliver(opened, joiner.request));
+      return { workflowId: opened.workflowId, duplicate: !started, joined: false };
+    } finally {
+      joining.delete(key);
+    }
+  };
+
   /** A joiner whose case could not take it opens a case of its own (its alert is recorded under the new ID). */
-  const openInstead = (request: RouteAlertRequest): RouteAlertResult => {
+  const openInstead = (request: RouteAlertRequest): RouteAlertResult | Promise<RouteAlertResult> => {
+    if (byActivity) return openByActivity(request);
     const opened = openNow(request);
     seen.set(dedupKeyOf(request.alert), { workflowId: opened.workflowId, at: Date.now() });
     return { workflowId: opened.workflowId, duplicate: false, joined: false };
@@ -261,6 +299,40 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
     const cutoff = Date.now() - input.dedupWindowMs;
     await continueAsNew<typeof alertCaseIndex>({ ...input, seen: [...seen].filter(([, v]) => v.at >= cutoff) });
   };
+
+  if (byActivity) {
+    // The index does not hear when its case closes (it is not the case's parent): a join the case refuses opens a
+    // new case, and at the end of a quiet window the index asks whether the case still runs. It stays while it does
+    // (an alert after the window must join it, not open another), and asks again a window later.
+    let askedAt = lastAlertAt;
+    for (;;) {
+      const quietSince = Math.max(lastAlertAt, askedAt);
+      const suggested = await condition(
+        () => workflowInfo().continueAsNewSuggested,
+        Math.max(quietSince + input.dedupWindowMs - Date.now(), 1),
+      );
+      await condition(allHandlersFinished);
+      if (suggested || workflowInfo().continueAsNewSuggested) {
+        const cutoff = Date.now() - input.dedupWindowMs;
+        const current: OpenCase | null = open;
+        await continueAsNew<typeof alertCaseIndex>({
+          ...input,
+          seen: [...seen].filter(([, v]) => v.at >= cutoff),
+          openCase: current ? { workflowId: current.workflowId, alerts: current.alerts } : undefined,
+        });
+      }
+      if (Date.now() - Math.max(lastAlertAt, askedAt) < input.dedupWindowMs) continue;
+      const current: OpenCase | null = open;
+      if (current && (await caseIsRunning(current.workflowId))) {
+        askedAt = Date.now();
+        continue;
+      }
+      // Quiet for the whole window, its case closed: forget. The next alert starts a fresh index. (An alert that came
+      // while the index asked is routed: wait for it, then count the window from it.)
+      await condition(allHandlersFinished);
+      if (Date.now() - lastAlertAt >= input.dedupWindowMs && open === current) return;
+    }
+  }
 
   if (inOneTask) {
     // One timer per quiet window, not one per alert: the loop wakes when the window since the last alert may have

@@ -543,6 +543,8 @@ export interface CaseIndexInput {
   caseTaskQueue?: string;
   /** Carried over continue-as-new: dedup key -> the case workflow ID and when it was seen (epoch ms). */
   seen?: [string, { workflowId: string; at: number }][];
+  /** Carried over continue-as-new by indexes that start cases by activity: the case last opened, and its alerts. */
+  openCase?: { workflowId: string; alerts: number };
 }
 
 export interface ContainmentRequest {
