@@ -212,6 +212,10 @@ async function main() {
   await record('patch-set-2-approved-case-start', escalatingAlert(), 'approve', undefined, {}, true);
   await recordCaseIndex('case-index');
   await recordSignalledCaseIndex('case-index-signalled');
+  // Patch case-start-by-activity: the index starts each case by a local activity (no child events), and at the end
+  // of its quiet window asks whether its case still runs before it ends; by update, then by signal.
+  await recordCaseIndex('case-index-by-activity');
+  await recordSignalledCaseIndex('case-index-by-activity-signalled');
   await recordWebhookReceipt('webhook-receipt');
   await stop();
 }

@@ -123,6 +123,8 @@ export function createIngestWorker(options: Omit<CreateWorkerOptions, 'deps' | '
     taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createCaseIndexActivities(),
+    // Local activities only: no poller for activity tasks on this queue.
+    enableNonLocalActivities: false,
     dataConverter: dataConverterFor(config.temporal.payloadCodec),
     maxConcurrentWorkflowTaskExecutions: config.temporal.worker.maxConcurrentWorkflowTasks,
     shutdownGraceTime: config.temporal.worker.shutdownGraceTime,

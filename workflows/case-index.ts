@@ -21,7 +21,14 @@
  * - a child start refused because the workflow ID exists means the alert opened a case before, beyond the window
  *   this index remembers: the answer named that case, which is where the alert is.
  * Runs that started before this change keep the old behaviour, awaiting each start and signal (patch
- * `route-in-one-task`). Deterministic code only.
+ * `route-in-one-task`).
+ *
+ * Indexes in patch `case-start-by-activity` start a case with a local activity (the worker's client, in the workflow
+ * task that routes the alert) instead of as a child: the index's history takes no child events and no workflow
+ * tasks for them, and the answer follows the case's start. The index is not the case's parent, so it does not hear
+ * when the case closes: a join the closed case refuses opens a new case, and at the end of its quiet window the
+ * index asks whether its case still runs and stays while it does. Continue-as-new carries the open case.
+ * Deterministic code only.
  */
 import {
   allHandlersFinished,
@@ -91,10 +98,11 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
   /** Dedup keys of joins whose signal has not yet reached the case: their routing is not final. */
   const joining = new Set<string>();
 
+  // Whether it starts its cases by a local activity, not as children (see the header); false in older indexes. It
+  // implies the one-task answer, so a new index records one patch marker (and one search-attribute upsert), not two.
+  const byActivity = patched('case-start-by-activity');
   // Whether this index answers in one workflow task (see the header); false while replaying an older index.
-  const inOneTask = patched('route-in-one-task');
-  // Whether it starts its cases by a local activity, not as children (see the header); false in older indexes.
-  const byActivity = inOneTask && patched('case-start-by-activity');
+  const inOneTask = byActivity || patched('route-in-one-task');
   if (byActivity && input.openCase) open = { ...input.openCase, started: true, held: [] };
 
   const openCase = async ({ alert, policy }: RouteAlertRequest, key: string): Promise<RouteAlertResult> => {
