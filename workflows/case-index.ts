@@ -45,13 +45,13 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { createCaseIndexActivities } from '../activities/case-start';
 import type { NormalizedAlert } from '../src/contracts/alert';
 import type { CaseIndexInput, RouteAlertRequest, RouteAlertResult } from '../src/contracts/playbook';
 import { dedupKeyOf, workflowIdFor } from '../src/contracts/workflow-ids';
 import { caseStartOptions } from './case-summary';
 import { formatBytes } from './decide';
 import { exfilToCloudStorage } from './exfil-to-cloud-storage';
+import type { Activities } from './steps/activities';
 import { addEvidenceSignal, alertRoutingQuery, recordAlertSignal, routeAlertUpdate } from './messages';
 
 /** A case with this many alerts takes no more: the next alert opens a new case (bounded history and state). */
@@ -76,7 +76,7 @@ const childOptions = {
  * alert. Retried until it gets through (Temporal answers the worker that runs it): an alert is never left without
  * its case; the update's caller falls back to its signal meanwhile (src/temporal/ingest.ts), which routes the same.
  */
-const { startCase, caseIsRunning } = proxyLocalActivities<ReturnType<typeof createCaseIndexActivities>>({
+const { startCase, caseIsRunning } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
