@@ -26,31 +26,21 @@ const REDACT_PATHS = [
   '*.secret',
 ];
 
-/** `value` with every secret replaced; the same reference when nothing in it changed (most log lines). */
-function scrub(value: unknown, secrets: string[], depth = 0): unknown {
-  if (typeof value === 'string') {
-    let out = value;
-    for (const s of secrets) if (out.includes(s)) out = out.split(s).join('[redacted]');
-    return out;
+/**
+ * The forms a secret takes in a JSON line: as is, and as JSON escapes it (a quote, a backslash, a control character),
+ * longest first so a secret that holds a shorter one is replaced whole.
+ */
+function secretForms(secrets: string[]): string[] {
+  const forms = new Set<string>();
+  for (const s of secrets) {
+    forms.add(s);
+    forms.add(JSON.stringify(s).slice(1, -1));
   }
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return scrub({ type: value.name, message: value.message, stack: value.stack }, secrets, depth + 1);
-  if (Array.isArray(value)) {
-    const out = value.map((v) => scrub(v, secrets, depth + 1));
-    return out.some((v, i) => v !== value[i]) ? out : value;
-  }
-  const entries = Object.entries(value);
-  let changed = false;
-  const out = entries.map(([k, v]) => {
-    const s = scrub(v, secrets, depth + 1);
-    if (s !== v) changed = true;
-    return [k, s] as const;
-  });
-  return changed ? Object.fromEntries(out) : value;
+  return [...forms].sort((a, b) => b.length - a.length);
 }
 
 export function createLogger(options: { level?: string; secrets?: string[]; destination?: pino.DestinationStream } = {}): Logger {
-  const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
+  const forms = secretForms((options.secrets ?? []).filter((s) => s.length >= 4));
   return pino(
     {
       level: options.level ?? 'info',
@@ -61,13 +51,13 @@ export function createLogger(options: { level?: string; secrets?: string[]; dest
         level: (label) => ({ level: label }),
       },
       hooks: {
-        // Every argument of every log call, once: the merged object pino formats comes from these arguments.
-        logMethod(args, method) {
-          if (secrets.length) {
-            const scrubbed = args.map((a) => scrub(a, secrets)) as Parameters<typeof method>;
-            return method.apply(this, scrubbed);
-          }
-          return method.apply(this, args);
+        // Every line as it is written, once: whatever put a secret there (the message, a field, an error's stack, a
+        // child logger's bindings), it is replaced. One scan of the finished line per secret, not a walk of each
+        // argument's objects.
+        streamWrite(line) {
+          let out = line;
+          for (const s of forms) if (out.includes(s)) out = out.split(s).join('[redacted]');
+          return out;
         },
       },
     },

@@ -38,6 +38,15 @@ describe('createLogger', () => {
     assert.equal(line.msg, 'plain message');
   });
 
+  test("replaces a secret as JSON escapes it (a quote, a backslash), and one in a child logger's bindings", () => {
+    const odd = 'pa"ss\\word-1234';
+    const { logger, lines } = capture([odd]);
+    logger.child({ binding: `x ${odd}` }).info({ field: odd }, `msg ${odd}`);
+    assert.equal(lines.join('').includes(JSON.stringify(odd).slice(1, -1)), false, lines.join(''));
+    const line = JSON.parse(lines[0] ?? '{}') as { binding: string; field: string; msg: string };
+    assert.deepEqual([line.binding, line.field, line.msg], ['x [redacted]', '[redacted]', 'msg [redacted]']);
+  });
+
   test('ignores secrets shorter than 4 characters (they would blank out ordinary words)', () => {
     const { logger, lines } = capture(['abc']);
     logger.info('abc stays');
