@@ -89,7 +89,26 @@ async function warmDataFile(dir: string, file: string, schema: z.ZodType): Promi
   }
 }
 
-const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+type HrEntry = z.infer<typeof hrDirectoryFileSchema>['users'][number];
+type DeviceEntry = z.infer<typeof devicesFileSchema>['devices'][number];
+type BaselineEntry = z.infer<typeof uploadBaselinesFileSchema>['baselines'][number];
+
+/**
+ * A parsed list's entries by key, built once per parse of its file (a lookup is then one map read, not a scan of a
+ * directory of thousands); the first entry of a key wins, as a scan would find it. Null keys are left out.
+ */
+function indexBy<T>(cache: WeakMap<T[], Map<string, T>>, list: T[], keyOf: (entry: T) => string | null): Map<string, T> {
+  let index = cache.get(list);
+  if (!index) {
+    index = new Map();
+    for (const entry of list) {
+      const key = keyOf(entry);
+      if (key !== null && !index.has(key)) index.set(key, entry);
+    }
+    cache.set(list, index);
+  }
+  return index;
+}
 
 export class FileCloudStorageCatalog implements CloudStorageCatalog {
   readonly name = `${PROVIDER}:cloud-storage.yaml`;
@@ -123,6 +142,7 @@ export class FileCloudStorageCatalog implements CloudStorageCatalog {
 
 export class FileHrDirectory implements HrDirectory {
   readonly name = `${PROVIDER}:hr-directory.yaml`;
+  private readonly byName = new WeakMap<HrEntry[], Map<string, HrEntry>>();
   /** `identity`: the organisation's domains, so a record written `jdoe@corp.example` is found for `jdoe`. */
   constructor(
     private readonly dir: string,
@@ -138,12 +158,13 @@ export class FileHrDirectory implements HrDirectory {
     const data = await readDataFile(this.dir, 'hr-directory.yaml', hrDirectoryFileSchema);
     const wanted = canonicalName(user, this.identity);
     if (wanted === null) return null;
-    return data.users.find((u) => canonicalName(u.user, this.identity) === wanted) ?? null;
+    return indexBy(this.byName, data.users, (u) => canonicalName(u.user, this.identity)).get(wanted) ?? null;
   }
 }
 
 export class FileDeviceInventory implements DeviceInventory {
   readonly name = `${PROVIDER}:devices.yaml`;
+  private readonly byHost = new WeakMap<DeviceEntry[], Map<string, DeviceEntry>>();
   constructor(private readonly dir: string) {}
 
   /** Reads and validates the file now (at start-up), so the first lookups of a burst find it parsed. */
@@ -153,12 +174,13 @@ export class FileDeviceInventory implements DeviceInventory {
 
   async lookupDevice(host: string): Promise<DeviceFinding | null> {
     const data = await readDataFile(this.dir, 'devices.yaml', devicesFileSchema);
-    return data.devices.find((d) => same(d.host, host)) ?? null;
+    return indexBy(this.byHost, data.devices, (d) => d.host.toLowerCase()).get(host.toLowerCase()) ?? null;
   }
 }
 
 export class FileUploadBaselines implements UploadBaselines {
   readonly name = `${PROVIDER}:upload-baselines.yaml`;
+  private readonly byUser = new WeakMap<BaselineEntry[], Map<string, BaselineEntry>>();
   constructor(private readonly dir: string) {}
 
   /** Reads and validates the file now (at start-up), so the first lookups of a burst find it parsed. */
@@ -173,7 +195,7 @@ export class FileUploadBaselines implements UploadBaselines {
    */
   async baselineFor(user: string, asOf?: string, day?: DayQuery): Promise<BaselineFinding | null> {
     const data = await readDataFile(this.dir, 'upload-baselines.yaml', uploadBaselinesFileSchema);
-    const entry = data.baselines.find((b) => same(b.user, user));
+    const entry = indexBy(this.byUser, data.baselines, (b) => b.user.toLowerCase()).get(user.toLowerCase());
     if (!entry) return null;
     const days = entry.dailyBytes.length;
     const mean = days ? entry.dailyBytes.reduce((a, b) => a + b, 0) / days : 0;
