@@ -4,7 +4,8 @@
  * - at the end of its quiet window it asks whether the case still runs, stays while it does (a later alert joins
  *   that case) and ends once the case has closed;
  * - an alert whose case exists beyond what a (new) index remembers is answered as a duplicate naming that case, and
- *   when that case has closed, the next alert opens a case of its own.
+ *   when that case has closed, the next alert opens a case of its own; a case that runs is adopted as the open one
+ *   (the state a worker killed between the case's start and the end of the index's task leaves).
  * Nothing of the project's is mocked.
  */
 import assert from 'node:assert/strict';
@@ -12,8 +13,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { CaseKeys, caseIndexIdFor } from '../../src/ingest/case-key';
+import { normalizeGeneric } from '../../src/ingest/generic';
+import { decideApproval, playbookInput } from '../../src/temporal/playbook-runs';
 import { createCloudStorageCatalog } from '../../src/wiring';
-import { decideApproval } from '../../src/temporal/playbook-runs';
+import { caseStartOptions } from '../../workflows/case-summary';
+import { exfilToCloudStorage } from '../../workflows/exfil-to-cloud-storage';
 import { startE2e, type E2e } from '../helpers/e2e';
 import { unique } from '../helpers/fixtures';
 import { eventually } from '../helpers/temporal';
@@ -95,6 +99,29 @@ describe('the case index starts its cases and follows them without being their p
     // The case closes: at the end of the next quiet window the index finds it closed and ends.
     await deny(caseId);
     await eventually(async () => ((await status(e2e.client, index.workflowId)) === 'COMPLETED' ? true : null), 30_000, 'the index to end');
+  });
+
+  test('a case started whose answer was lost (the worker killed between the start and the end of its task) is adopted: no second run, the next alert joins it', { timeout: 120_000 }, async () => {
+    const subject = { user: 'jdoe', destDomain: 'box.com' };
+    const body = escalating(subject);
+    const normalized = normalizeGeneric(body, new Date(), '', e2e.config.identity);
+    assert.ok(normalized.ok);
+    // The state a kill at the worst moment leaves: the index's local activity started the case, and the index's task
+    // never completed, so the index has no record of it (here: there is no index yet).
+    const started = await e2e.client.workflow.start(exfilToCloudStorage, {
+      ...caseStartOptions(normalized.alert),
+      taskQueue: e2e.config.temporal.taskQueue,
+      args: [playbookInput(e2e.config, normalized.alert)],
+    });
+    // The alert again (the task's retry, or the SIEM's): its start is refused, and the answer names the running case.
+    const again = await generic(body);
+    assert.equal(again.status, 200);
+    assert.deepEqual(again.body, { workflowId: started.workflowId, duplicate: true });
+    // That case is the open one: the next alert joins it rather than opening another.
+    const next = await generic(escalating(subject));
+    assert.deepEqual(next.body, { workflowId: started.workflowId, duplicate: false, joined: true });
+    await eventually(async () => ((await e2e.run(started.workflowId)).alerts.length === 2 ? true : null), 30_000, 'the join');
+    await deny(started.workflowId);
   });
 
   test('an alert whose case exists beyond the index is a duplicate; that case closed, the next alert opens its own', { timeout: 120_000 }, async () => {
