@@ -1,17 +1,17 @@
 /**
- * The case index's one activity: start a case's workflow with the worker's own client (a local activity, run inside
- * the index's workflow task). A case started this way is not the index's child, so the index's history takes no
+ * The case index's activities, run as local activities inside its workflow tasks with the worker's own client: start
+ * the case an alert opens, and ask whether a case still runs. A case started this way is not the index's child, so the index's history takes no
  * child-start and child-close events and no workflow tasks for them: one workflow task per alert that opens a case.
  */
 import { Context, log } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
-import type { RouteAlertRequest } from '../src/contracts/playbook';
-import { PLAYBOOK_WORKFLOW_TYPE } from '../src/temporal/playbook-runs';
-import { caseStartOptions } from '../workflows/case-summary';
-import type { exfilToCloudStorage } from '../workflows/exfil-to-cloud-storage';
+import type { CaseStartOptions, PlaybookInput, RouteAlertRequest } from '../src/contracts/playbook';
+import { PLAYBOOK_WORKFLOW_TYPE } from '../src/contracts/workflow-ids';
 
 export interface StartCaseRequest extends RouteAlertRequest {
+  /** The case's workflow ID, summary, memo and search attributes, as the workflow derived them from the alert. */
+  start: CaseStartOptions;
   /** The task queue the case runs on. */
   taskQueue: string;
 }
@@ -28,14 +28,13 @@ export function createCaseIndexActivities() {
      * Starts the case the alert opens, named after the alert (the ID is the record: a second start is refused, so a
      * retry after an uncertain attempt starts nothing twice).
      */
-    async startCase({ alert, policy, taskQueue }: StartCaseRequest): Promise<StartCaseResult> {
-      const options = caseStartOptions(alert);
+    async startCase({ alert, policy, start: options, taskQueue }: StartCaseRequest): Promise<StartCaseResult> {
       try {
-        await Context.current().client.workflow.start<typeof exfilToCloudStorage>(PLAYBOOK_WORKFLOW_TYPE, {
+        await Context.current().client.workflow.start(PLAYBOOK_WORKFLOW_TYPE, {
           ...options,
           taskQueue,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          args: [{ alert, policy }],
+          args: [{ alert, policy } satisfies PlaybookInput],
         });
         return { workflowId: options.workflowId, started: true };
       } catch (err) {

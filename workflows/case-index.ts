@@ -182,7 +182,11 @@ export async function alertCaseIndex(input: CaseIndexInput): Promise<void> {
     seen.set(key, { workflowId: opened.workflowId, at: Date.now() });
     joining.add(key);
     try {
-      const { started } = await startCase({ ...request, taskQueue: input.caseTaskQueue ?? workflowInfo().taskQueue });
+      const { started } = await startCase({
+        ...request,
+        start: caseStartOptions(request.alert),
+        taskQueue: input.caseTaskQueue ?? workflowInfo().taskQueue,
+      });
       opened.started = true;
       for (const joiner of opened.held?.splice(0) ?? []) joiner.answer(deliver(opened, joiner.request));
       return { workflowId: opened.workflowId, duplicate: !started, joined: false };

@@ -8,7 +8,7 @@
  * from LAPTOP-JD01 at 02:14 local, escalated: off-hours, 341.0 sigma"), followed by the stage and approval state.
  */
 import type { NormalizedAlert } from '../src/contracts/alert';
-import type { RunState } from '../src/contracts/playbook';
+import type { CaseStartOptions, RunState } from '../src/contracts/playbook';
 import { SA } from '../src/contracts/search-attributes';
 import { workflowIdFor } from '../src/contracts/workflow-ids';
 import { uploadsMemo } from './case-volume';
@@ -37,7 +37,7 @@ export function startDetails(alert: NormalizedAlert): string {
  * first stage and the uploads memo, which a run of the patch set then need not write in a visibility update of its
  * own (exfil-to-cloud-storage.ts).
  */
-export function caseStartOptions(alert: NormalizedAlert) {
+export function caseStartOptions(alert: NormalizedAlert): CaseStartOptions {
   return {
     workflowId: workflowIdFor(alert),
     staticSummary: startSummary(alert),

@@ -2,6 +2,7 @@
  * Types shared by the workflow, the activities, the HTTP API and the CLI. Plain types only: the workflow bundle
  * imports this file with `import type`, and every value crossing a process edge is validated elsewhere with zod.
  */
+import type { SearchAttributePair } from '@temporalio/common';
 import type { OrgIdentity } from '../identity/canonical';
 import type { NormalizedAlert } from './alert';
 
@@ -531,6 +532,15 @@ export interface AlertRouting {
 export interface RouteAlertRequest {
   alert: NormalizedAlert;
   policy: PlaybookPolicy;
+}
+
+/** How a case's run is started (`caseStartOptions`, workflows/case-summary.ts); the case index hands it to its activity. */
+export interface CaseStartOptions {
+  workflowId: string;
+  staticSummary: string;
+  staticDetails: string;
+  memo: Record<string, unknown>;
+  typedSearchAttributes: SearchAttributePair[];
 }
 
 export interface CaseIndexInput {

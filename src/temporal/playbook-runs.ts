@@ -17,9 +17,8 @@ import type {
   ReleaseState,
   RunState,
 } from '../contracts/playbook';
-import { workflowIdFor } from '../contracts/workflow-ids';
+import { PLAYBOOK_WORKFLOW_TYPE, workflowIdFor } from '../contracts/workflow-ids';
 
-export const PLAYBOOK_WORKFLOW_TYPE = 'exfilToCloudStorage';
 
 export { workflowIdFor };
 

@@ -11,7 +11,7 @@
 import type { Client } from '@temporalio/client';
 import type { RecordedUpload, RecordedUploads } from '../contracts/ports';
 import { UPLOADS_MEMO } from '../contracts/search-attributes';
-import { PLAYBOOK_WORKFLOW_TYPE } from './playbook-runs';
+import { PLAYBOOK_WORKFLOW_TYPE } from '../contracts/workflow-ids';
 
 /** A user with more cases than this in one day fails the lookup (the volume rule then fails closed). */
 export const MAX_RUNS_PER_DAY = 500;

@@ -7,7 +7,7 @@
 import type { Client } from '@temporalio/client';
 import { SA } from '../contracts/search-attributes';
 import type { CaseGauges } from '../metrics';
-import { PLAYBOOK_WORKFLOW_TYPE } from './playbook-runs';
+import { PLAYBOOK_WORKFLOW_TYPE } from '../contracts/workflow-ids';
 
 export interface RunFilters {
   decision?: string | undefined;
