@@ -111,7 +111,8 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
 /**
  * The ingest worker: only the case indexes, on `temporal.ingestTaskQueue`, with a workflow thread of its own, so an
  * alert's acknowledgement (one workflow task of its index) never queues behind playbook work. Null when the case
- * indexes share the playbook's queue. The indexes run one local activity of their own: the start of a case.
+ * indexes share the playbook's queue. The indexes run local activities of their own only: a case's start, and whether it
+ * still runs.
  */
 export function createIngestWorker(options: Omit<CreateWorkerOptions, 'deps' | 'taskQueue'>): Promise<Worker> | null {
   const { config } = options;
