@@ -1,7 +1,8 @@
 /**
  * The case index's activities, run as local activities inside its workflow tasks with the worker's own client: start
- * the case an alert opens, and ask whether a case still runs. A case started this way is not the index's child, so the index's history takes no
- * child-start and child-close events and no workflow tasks for them: one workflow task per alert that opens a case.
+ * the case an alert opens, and ask whether a case still runs. A case started this way is not the index's child, so
+ * the index's history takes no child-start and child-close events and no workflow tasks for them: one workflow task
+ * per alert that opens a case.
  */
 import { Context, log } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';

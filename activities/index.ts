@@ -156,7 +156,7 @@ function accessTarget(request: ContainmentRequest): AccessTarget {
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    /** The case index's: start the case an alert opens (run as a local activity in the index's workflow task). */
+    /** The case index's (local activities in its workflow tasks): start the case an alert opens; does a case still run. */
     ...createCaseIndexActivities(),
 
     /** Is the destination an approved cloud-storage domain? Which known service is it? */

@@ -19,7 +19,6 @@ import type {
 } from '../contracts/playbook';
 import { PLAYBOOK_WORKFLOW_TYPE, workflowIdFor } from '../contracts/workflow-ids';
 
-
 export { workflowIdFor };
 
 export function playbookInput(config: Config, alert: NormalizedAlert): PlaybookInput {

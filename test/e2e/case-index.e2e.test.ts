@@ -1,6 +1,7 @@
 /**
  * The case index starts its cases itself (patch `case-start-by-activity`: a local activity, not a child workflow), on
- * a real dev server and real workers (every workflow task of the cases replayed). It does not hear when its case closes, so:
+ * a real dev server and real workers (every workflow task of the cases replayed). It does not hear when its case
+ * closes, so:
  * - at the end of its quiet window it asks whether the case still runs, stays while it does (a later alert joins
  *   that case) and ends once the case has closed;
  * - an alert whose case exists beyond what a (new) index remembers is answered as a duplicate naming that case, and
@@ -11,7 +12,6 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import type { Client } from '@temporalio/client';
 import { CaseKeys, caseIndexIdFor } from '../../src/ingest/case-key';
 import { normalizeGeneric } from '../../src/ingest/generic';
 import { decideApproval, playbookInput } from '../../src/temporal/playbook-runs';
@@ -67,7 +67,7 @@ describe('the case index starts its cases and follows them without being their p
   });
   const indexOf = async (subject: Subject) =>
     e2e.client.workflow.getHandle(caseIndexIdFor(await new CaseKeys(createCloudStorageCatalog(e2e.config)).of(subject)));
-  const status = async (client: Client, workflowId: string) => (await client.workflow.getHandle(workflowId).describe()).status.name;
+  const status = async (workflowId: string) => (await e2e.client.workflow.getHandle(workflowId).describe()).status.name;
   const deny = async (workflowId: string) => {
     await eventually(async () => (await e2e.run(workflowId)).stage === 'awaiting-approval', 30_000, 'the approval request');
     await decideApproval(e2e.client, workflowId, { decision: 'deny', approver: 'alice', via: 'cli' });
@@ -91,14 +91,14 @@ describe('the case index starts its cases and follows them without being their p
 
     // Quiet past the window: the index asked, the case runs, so it stays, and a late alert joins the case.
     await sleep(WINDOW_MS + 2_000);
-    assert.equal(await status(e2e.client, index.workflowId), 'RUNNING');
+    assert.equal(await status(index.workflowId), 'RUNNING');
     const late = await generic(escalating(subject));
     assert.deepEqual(late.body, { workflowId: caseId, duplicate: false, joined: true });
     await eventually(async () => ((await e2e.run(caseId)).alerts.length === 2 ? true : null), 30_000, 'the late alert in the case');
 
     // The case closes: at the end of the next quiet window the index finds it closed and ends.
     await deny(caseId);
-    await eventually(async () => ((await status(e2e.client, index.workflowId)) === 'COMPLETED' ? true : null), 30_000, 'the index to end');
+    await eventually(async () => ((await status(index.workflowId)) === 'COMPLETED' ? true : null), 30_000, 'the index to end');
   });
 
   test('a case started whose answer was lost (the worker killed between the start and the end of its task) is adopted: no second run, the next alert joins it', { timeout: 120_000 }, async () => {
@@ -131,7 +131,7 @@ describe('the case index starts its cases and follows them without being their p
     assert.equal(opened.status, 202);
     const index = await indexOf(subject);
     await deny(opened.body.workflowId);
-    await eventually(async () => ((await status(e2e.client, index.workflowId)) === 'COMPLETED' ? true : null), 30_000, 'the index to end');
+    await eventually(async () => ((await status(index.workflowId)) === 'COMPLETED' ? true : null), 30_000, 'the index to end');
 
     // A fresh index does not remember the opener; the start it tries is refused, and the answer names the case.
     const again = await generic(opener);
@@ -143,7 +143,7 @@ describe('the case index starts its cases and follows them without being their p
     const answer = await generic(next);
     assert.equal(answer.status, 202);
     assert.deepEqual(answer.body, { workflowId: `t1567-002-generic-${next.alertId}`, duplicate: false, joined: false });
-    assert.equal(await status(e2e.client, answer.body.workflowId), 'RUNNING');
+    assert.equal(await status(answer.body.workflowId), 'RUNNING');
     await deny(answer.body.workflowId);
   });
 });
