@@ -273,6 +273,7 @@ async function main(): Promise<number> {
     drainTimeoutMs: positive('drain-timeout', values['drain-timeout'], 900) * 1000,
     requestTimeoutMs: positive('request-timeout', values['request-timeout'], 30) * 1000,
     maxAttempts: positive('max-attempts', values['max-attempts'], 8),
+    waitBy: 'poll', // the storm only: the throughput scenario's wait is not used here
     maxRetryAfterS: 30,
     historySample: 20,
     curves: true,

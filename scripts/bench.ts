@@ -24,6 +24,10 @@
  *                  --request-timeout), ack latency over the 2xx answers; then waits for the backlog to drain.
  *   throughput     closed loop: --concurrency alerts in flight, each waits for its run to close (result), --runs per
  *                  block; runs/s = closed runs / block wall time, end-to-end latency from first POST to result.
+ *                  A project run's close is awaited like a bare run's, with one wait for its result, once its
+ *                  `run-closed` record is in the product's audit file (--wait-by audit, the default): the
+ *                  webhook's "case pending" answer names a run that may not exist yet. --wait-by poll asks the
+ *                  server for it every 200 ms instead (about six calls per run that the bare side does not make).
  *   storm          --alerts deliveries from --senders closed-loop senders: 60% new cases, 25% joins (same user and
  *                  destination as a recent new-case alert, new alert ID), 15% exact resends of a recent alert. A 503
  *                  is retried after its Retry-After, a network error or other 5xx after 1 s, at most
@@ -78,6 +82,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --seconds <n>         duration of the ack scenarios (default 60 for ack20, 30 for ack100)
   --runs <n>            throughput: runs per block (default 400)
   --concurrency <n>     throughput: runs in flight (default 20)
+  --wait-by <audit|poll> throughput: how a project run's close is awaited (default audit; see above)
   --alerts <n>          storm: deliveries per block (default 10000)
   --senders <n>         storm and approval-wait: concurrent senders (default 32)
   --waiting <n>         approval-wait: runs waiting at once (default 10000)
@@ -103,6 +108,11 @@ function positive(name: string, value: string | undefined, fallback: number, int
   return v;
 }
 
+function waitBy(value: string | undefined): BenchOptions['waitBy'] {
+  if (value === undefined || value === 'audit' || value === 'poll') return value ?? 'audit';
+  throw new UsageError('--wait-by must be audit or poll');
+}
+
 async function main(): Promise<number> {
   let parsed;
   try {
@@ -115,6 +125,7 @@ async function main(): Promise<number> {
         seconds: { type: 'string' },
         runs: { type: 'string' },
         concurrency: { type: 'string' },
+        'wait-by': { type: 'string' },
         alerts: { type: 'string' },
         senders: { type: 'string' },
         waiting: { type: 'string' },
@@ -165,6 +176,7 @@ async function main(): Promise<number> {
     maxRetryAfterS: 30,
     historySample: positive('history-sample', values['history-sample'], 20),
     curves: values.curves,
+    waitBy: waitBy(values['wait-by']),
     seed: positive('seed', values.seed, 10),
   };
   const has = (s: Scenario) => selected.has(s);

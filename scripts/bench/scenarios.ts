@@ -35,6 +35,7 @@ import {
 import { blockCost, costSnapshot, formatCost, type BlockCost } from './server-cost';
 import type { Stack } from './stack';
 import { mib, ms, num, ratio, secs, summarize, verdict, type Row } from './stats';
+import { AuditWatch } from './audit-watch';
 import { judgeStorm, type StormItem, type StormVerdicts } from './storm-verdicts';
 
 /** The product's playbook workflow type, from the code itself, so a rename cannot silently zero the counts. */
@@ -50,6 +51,8 @@ export interface BenchOptions {
   historySample: number;
   /** Print every block's drain curve (the storm's and ack100's are always printed). */
   curves: boolean;
+  /** Throughput: a project run's close awaited by its audit record then one wait (audit), or by polling (poll). */
+  waitBy: 'audit' | 'poll';
   seed: number;
 }
 
@@ -337,6 +340,7 @@ async function throughputBlock(ctx: BenchContext, side: Side, runs: number, conc
   const latencies: number[] = [];
   const ids: string[] = [];
   let failed = 0;
+  const audit = side === 'project' && ctx.options.waitBy === 'audit' ? new AuditWatch(config(ctx).audit.file) : null;
   const since = new Date();
   const costBefore = await costSnapshot(ctx.stack.cost);
   const started = performance.now();
@@ -361,6 +365,9 @@ async function throughputBlock(ctx: BenchContext, side: Side, runs: number, conc
         const delivery = await deliverAlert(webhook(ctx), body, retryPolicy(ctx));
         const workflowId = caseNamed(delivery.final.body, body.alertId);
         if (!is2xx(delivery.final) || !workflowId) throw new Error(`answered ${delivery.final.status}`);
+        // The audit file says when the run closes (no call to the server), then one wait for its result as for
+        // a bare run. A run that fails writes no such record: after a minute the wait below polls for it instead.
+        if (audit) await audit.closing(workflowId, Date.now() + Math.min(60_000, ctx.options.drainTimeoutMs));
         await waitClosed(ctx.stack.projectClient, workflowId, ctx.options.drainTimeoutMs);
         ids.push(workflowId);
       }
@@ -370,6 +377,7 @@ async function throughputBlock(ctx: BenchContext, side: Side, runs: number, conc
     }
   });
   const seconds = (performance.now() - started) / 1000;
+  audit?.stop();
   const cost = blockCost(costBefore, await costSnapshot(ctx.stack.cost), latencies.length, side);
   const history = await sampleHistories(ctx.stack.bareClient, ids, Math.min(5, ctx.options.historySample));
   if (failed > 0) {
