@@ -8,27 +8,15 @@ import { describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
-import { GENESIS_HASH, verifyRunChains, type AuditEvent } from '../../src/audit/audit-log';
+import { GENESIS_HASH, verifyRunChains } from '../../src/audit/audit-log';
 import { ConnectorConfigurationError } from '../../src/connectors/errors';
 import type { RunState } from '../../src/contracts/playbook';
 import { createLogger } from '../../src/logger';
 import { createActivityDeps } from '../../src/wiring';
-import { auditRecords } from '../helpers/audit';
+import { auditRecords, playbookEvent as event } from '../helpers/audit';
 import { testConfig, unique } from '../helpers/fixtures';
 
 const silent = createLogger({ level: 'silent' });
-
-function event(workflowId: string, type: AuditEvent['type']): AuditEvent {
-  return {
-    type,
-    eventKey: `${workflowId}/run-1/${type}`,
-    workflowId,
-    runId: 'run-1',
-    actor: 'playbook',
-    at: '2026-12-01T10:00:00.000Z',
-    data: {},
-  };
-}
 
 describe('publishReportAndRecord', () => {
   test('the decision, the report, then the close, chained; a retry writes nothing twice', async () => {

@@ -8,20 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { AuditWatch } from '../../scripts/bench/audit-watch';
-import { FileAuditLog, type AuditEvent } from '../../src/audit/audit-log';
+import { FileAuditLog } from '../../src/audit/audit-log';
+import { playbookEvent } from '../helpers/audit';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'audit-watch-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-const event = (type: AuditEvent['type'], workflowId: string): AuditEvent => ({
-  type,
-  eventKey: `${workflowId}/run-1/${type}`,
-  workflowId,
-  runId: 'run-1',
-  actor: 'playbook',
-  at: '2026-12-01T10:00:00.000Z',
-  data: {},
-});
 
 test('resolves on the run-closed record of that run only, whether it came before or after the wait began', async () => {
   const file = path.join(dir, 'a', 'audit.jsonl');
@@ -30,14 +21,14 @@ test('resolves on the run-closed record of that run only, whether it came before
   try {
     // Before the file exists: nothing yet.
     const late = watch.closing('case-late', Date.now() + 5_000);
-    await log.append(event('decision', 'case-early'));
-    await log.append(event('run-closed', 'case-early'));
+    await log.append(playbookEvent('case-early', 'decision'));
+    await log.append(playbookEvent('case-early', 'run-closed'));
     assert.equal(await watch.closing('case-early', Date.now() + 5_000), true);
     // Another run's decision, then this one's decision, do not wake the wait: only its run-closed does.
-    await log.append(event('decision', 'case-late'));
+    await log.append(playbookEvent('case-late', 'decision'));
     const undecided = await Promise.race([late, new Promise((r) => setTimeout(() => r('waiting'), 100))]);
     assert.equal(undecided, 'waiting');
-    await log.append(event('run-closed', 'case-late'));
+    await log.append(playbookEvent('case-late', 'run-closed'));
     assert.equal(await late, true);
   } finally {
     watch.stop();
@@ -48,7 +39,7 @@ test('a line written in two pieces is read once whole; a run never closed times 
   const file = path.join(dir, 'b.jsonl');
   const watch = new AuditWatch(file, 5);
   try {
-    const line = JSON.stringify({ ...event('run-closed', 'case-split'), seq: 1 });
+    const line = JSON.stringify({ ...playbookEvent('case-split', 'run-closed'), seq: 1 });
     const waiting = watch.closing('case-split', Date.now() + 5_000);
     appendFileSync(file, line.slice(0, 40));
     await new Promise((r) => setTimeout(r, 30));
