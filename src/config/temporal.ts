@@ -44,30 +44,46 @@ const devServer = z.strictObject({
     .prefault({}),
 });
 
-const workerTuning = z.strictObject({
-  /** Workflow tasks one worker works on at once; more wait in the server's queue, where no timeout runs. */
-  maxConcurrentWorkflowTasks: z.number().int().min(2).default(8),
-  /** Activities one worker runs at once. */
-  maxConcurrentActivities: z.number().int().min(1).default(100),
-  /**
-   * Runs each worker keeps in its sticky cache (the playbook worker and the ingest worker, each this many). A cached
-   * run costs the process about 1 MiB (measured: 1,000 runs waiting for approval, 1.2 GiB with the SDK's default,
-   * which sizes the cache from the heap limit and so grows with every waiting run). A run out of the cache is
-   * replayed from its history when it next has work (an approval, a join): tens of events, milliseconds. At least
-   * 1: with no cache the SDK can drop a run while its local activity is in flight, and that workflow task then waits
-   * out its timeout (10 s) before it is retried.
-   */
-  maxCachedWorkflows: z
-    .number()
-    .int()
-    .min(1, 'must be at least 1: with no cache, runs whose local activities are in flight stall for a workflow task timeout')
-    .default(300),
-  /**
-   * On a stop, how long the workers may finish the tasks they hold before running activities are cancelled (their
-   * attempt fails and Temporal retries it on the next start). The stop waits for this at most, then closes.
-   */
-  shutdownGraceTime: durationMs.default(10_000),
-});
+const workerTuning = z
+  .strictObject({
+    /** Workflow tasks one worker works on at once; more wait in the server's queue, where no timeout runs. */
+    maxConcurrentWorkflowTasks: z.number().int().min(2).default(8),
+    /**
+     * Long polls one worker keeps open for workflow tasks (its sticky queue and the task queue together). Fewer than
+     * the slots: a poller holds a slot while it waits, so with as many pollers as slots the idle sticky pollers held
+     * nearly every slot and a new run's first task (the task queue's) waited for the one left (src/worker.ts).
+     * Default: half the slots, from 2 to 4.
+     */
+    maxWorkflowTaskPolls: z.number().int().min(2, 'must be at least 2: one poller for the task queue, one for the sticky queue').optional(),
+    /** Activities one worker runs at once. */
+    maxConcurrentActivities: z.number().int().min(1).default(100),
+    /**
+     * Runs each worker keeps in its sticky cache (the playbook worker and the ingest worker, each this many). A cached
+     * run costs the process about 1 MiB (measured: 1,000 runs waiting for approval, 1.2 GiB with the SDK's default,
+     * which sizes the cache from the heap limit and so grows with every waiting run). A run out of the cache is
+     * replayed from its history when it next has work (an approval, a join): tens of events, milliseconds. At least
+     * 1: with no cache the SDK can drop a run while its local activity is in flight, and that workflow task then waits
+     * out its timeout (10 s) before it is retried.
+     */
+    maxCachedWorkflows: z
+      .number()
+      .int()
+      .min(1, 'must be at least 1: with no cache, runs whose local activities are in flight stall for a workflow task timeout')
+      .default(300),
+    /**
+     * On a stop, how long the workers may finish the tasks they hold before running activities are cancelled (their
+     * attempt fails and Temporal retries it on the next start). The stop waits for this at most, then closes.
+     */
+    shutdownGraceTime: durationMs.default(10_000),
+  })
+  .refine((t) => t.maxWorkflowTaskPolls === undefined || t.maxWorkflowTaskPolls < t.maxConcurrentWorkflowTasks, {
+    path: ['maxWorkflowTaskPolls'],
+    message: 'must be less than maxConcurrentWorkflowTasks: a poller holds a slot while it waits, and a task it brings needs one more',
+  })
+  .transform((t) => ({
+    ...t,
+    maxWorkflowTaskPolls: t.maxWorkflowTaskPolls ?? Math.max(2, Math.min(4, Math.floor(t.maxConcurrentWorkflowTasks / 2))),
+  }));
 
 export const temporalSection = z.strictObject({
   address: hostPort.default('127.0.0.1:7233'),

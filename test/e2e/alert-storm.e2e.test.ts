@@ -197,6 +197,9 @@ describe('when the case index cannot answer in time', () => {
       workflowBundle: await workflowBundle(),
     });
     workers.push(playbook);
+    // Fewer workflow-task pollers than slots (src/worker.ts): the playbook worker's mostly on its sticky queue.
+    assert.deepEqual(playbook.options.workflowTaskPollerBehavior, { type: 'simple-maximum', maximum: 4 });
+    assert.equal(playbook.options.nonStickyToStickyPollRatio, 0.2);
     running.push(playbook.run());
     app = buildApp({ config, client: env.client, logger });
     shipped = buildApp({ config: { ...config, ingest: { ...config.ingest, answerWithin: 0 } }, client: env.client, logger });
@@ -241,6 +244,9 @@ describe('when the case index cannot answer in time', () => {
       // The index comes up: it routes the signalled alert (and the update, if it got through too) into one case.
       const ingest = await createIngestWorker({ config, connection: env.nativeConnection, workflowBundle: await workflowBundle() });
       assert.ok(ingest);
+      // The ingest worker's tasks are mostly a new index's first: half its pollers on the task queue.
+      assert.deepEqual(ingest.options.workflowTaskPollerBehavior, { type: 'simple-maximum', maximum: 4 });
+      assert.equal(ingest.options.nonStickyToStickyPollRatio, 0.5);
       workers.push(ingest);
       running.push(ingest.run());
       const workflowId = `t1567-002-generic-${alert.alertId}`;

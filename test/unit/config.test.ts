@@ -19,7 +19,13 @@ describe('configuration', () => {
     const raw = rawTestConfig();
     const { businessHours: _omitted, ...playbook } = raw.playbook as Record<string, unknown>;
     const config = parseConfig({ ...raw, playbook }, {});
-    assert.deepEqual(config.playbook.businessHours, { defaultTimezone: 'UTC', days: [1, 2, 3, 4, 5], start: '09:00', end: '18:00', holidays: [] });
+    assert.deepEqual(config.playbook.businessHours, {
+      defaultTimezone: 'UTC',
+      days: [1, 2, 3, 4, 5],
+      start: '09:00',
+      end: '18:00',
+      holidays: [],
+    });
   });
 
   test('environment variables override the Temporal and HTTP settings', () => {
@@ -98,6 +104,22 @@ describe('configuration', () => {
     );
     const ok = parseConfig({ ...raw, temporal: { ...temporal, worker: { maxCachedWorkflows: 1 } } }, {});
     assert.equal(ok.temporal.worker.maxCachedWorkflows, 1);
+  });
+
+  test('workflow-task pollers: fewer than the slots, half of them by default (2 to 4), a setting that would starve refused', () => {
+    const raw = rawTestConfig();
+    const temporal = raw.temporal as Record<string, unknown>;
+    const withWorker = (worker: Record<string, unknown>) => parseConfig({ ...raw, temporal: { ...temporal, worker } }, {});
+    assert.equal(withWorker({}).temporal.worker.maxWorkflowTaskPolls, 4);
+    assert.equal(withWorker({ maxConcurrentWorkflowTasks: 6 }).temporal.worker.maxWorkflowTaskPolls, 3);
+    assert.equal(withWorker({ maxConcurrentWorkflowTasks: 3 }).temporal.worker.maxWorkflowTaskPolls, 2);
+    assert.equal(withWorker({ maxConcurrentWorkflowTasks: 40 }).temporal.worker.maxWorkflowTaskPolls, 4);
+    assert.equal(withWorker({ maxConcurrentWorkflowTasks: 40, maxWorkflowTaskPolls: 12 }).temporal.worker.maxWorkflowTaskPolls, 12);
+    assert.throws(
+      () => withWorker({ maxWorkflowTaskPolls: 8 }),
+      /temporal\.worker\.maxWorkflowTaskPolls: must be less than maxConcurrentWorkflowTasks/,
+    );
+    assert.throws(() => withWorker({ maxWorkflowTaskPolls: 1 }), /temporal\.worker\.maxWorkflowTaskPolls: must be at least 2/);
   });
 
   test('a config file that is not YAML is reported with its path', () => {
