@@ -91,12 +91,14 @@ export interface CreateWorkerOptions {
  * collapse. A small number of slots keeps the backlog in the server's queue, where it waits without a timeout and
  * drains at the worker's pace. Activities are mostly I/O and get more slots.
  *
- * Fewer pollers than slots (`workflowPolling`): a poller takes a slot before its long poll and holds it while it
- * waits. With the SDK's default (as many pollers as slots, at most 10, a fifth of them on the task queue and the rest
- * on the worker's sticky queue), the idle sticky pollers held seven of eight slots, and the one task-queue poller
- * could ask again only once the task it had brought was done: a new run's first workflow task queued behind the
- * previous one's. Measured on the case indexes (`npm run bench -- --scenario throughput`, 300 runs, 2 cores): that
- * first task waited 450 ms at the median and 3.3 s at most; with four pollers, 97 ms and 0.6 s.
+ * The ingest worker polls with fewer pollers than slots (`ingestPolling`): a poller takes a slot before its long poll
+ * and holds it while it waits. With the SDK's default (as many pollers as slots, at most 10, a fifth of them on the
+ * task queue and the rest on the worker's sticky queue), the idle sticky pollers held seven of eight slots, and the
+ * one task-queue poller could ask again only once the task it had brought was done: a new index's first workflow
+ * task queued behind the previous one's. Measured (`npm run bench -- --scenario throughput`, 300 runs, 2 cores): that
+ * first task waited 450 ms at the median and 3.3 s at most; with four pollers, two on the task queue, 97 ms and
+ * 0.6 s. The playbook worker keeps the SDK's default: most of a case's tasks come on its sticky queue, and with four
+ * pollers they waited about four times longer (median 37 ms, then 153 ms) and throughput did not improve.
  */
 export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   const { config } = options;
@@ -109,7 +111,6 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     activities: createActivities(options.deps),
     dataConverter: dataConverterFor(config.temporal.payloadCodec),
     maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
-    ...workflowPolling(tuning, 'playbook'),
     maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
     shutdownGraceTime: tuning.shutdownGraceTime,
     maxCachedWorkflows: options.maxCachedWorkflows ?? tuning.maxCachedWorkflows,
@@ -136,21 +137,20 @@ export function createIngestWorker(options: Omit<CreateWorkerOptions, 'deps' | '
     enableNonLocalActivities: false,
     dataConverter: dataConverterFor(config.temporal.payloadCodec),
     maxConcurrentWorkflowTaskExecutions: config.temporal.worker.maxConcurrentWorkflowTasks,
-    ...workflowPolling(config.temporal.worker, 'ingest'),
+    ...ingestPolling(config.temporal.worker),
     shutdownGraceTime: config.temporal.worker.shutdownGraceTime,
     maxCachedWorkflows: options.maxCachedWorkflows ?? config.temporal.worker.maxCachedWorkflows,
   });
 }
 
 /**
- * How a worker polls for workflow tasks: `maxWorkflowTaskPolls` long polls (fewer than its slots, see `createWorker`),
- * split between the task queue and the worker's sticky queue. A playbook worker's tasks are mostly a running case's
- * next ones (sticky: the SDK's split, a fifth on the task queue); an ingest worker's are mostly a new index's first
- * (the task queue's), so it keeps half its pollers there.
+ * How the ingest worker polls for workflow tasks: `ingestWorkflowTaskPolls` long polls, fewer than its slots (see
+ * `createWorker`), half of them on the task queue: its tasks are mostly a new index's first, which the task queue
+ * carries (a playbook worker's are mostly a running case's next ones, on its sticky queue).
  */
-export function workflowPolling(tuning: Config['temporal']['worker'], worker: 'playbook' | 'ingest') {
+export function ingestPolling(tuning: Config['temporal']['worker']) {
   return {
-    workflowTaskPollerBehavior: { type: 'simple-maximum' as const, maximum: tuning.maxWorkflowTaskPolls },
-    nonStickyToStickyPollRatio: worker === 'ingest' ? 0.5 : 0.2,
+    workflowTaskPollerBehavior: { type: 'simple-maximum' as const, maximum: tuning.ingestWorkflowTaskPolls },
+    nonStickyToStickyPollRatio: 0.5,
   };
 }

@@ -49,12 +49,16 @@ const workerTuning = z
     /** Workflow tasks one worker works on at once; more wait in the server's queue, where no timeout runs. */
     maxConcurrentWorkflowTasks: z.number().int().min(2).default(8),
     /**
-     * Long polls one worker keeps open for workflow tasks (its sticky queue and the task queue together). Fewer than
-     * the slots: a poller holds a slot while it waits, so with as many pollers as slots the idle sticky pollers held
-     * nearly every slot and a new run's first task (the task queue's) waited for the one left (src/worker.ts).
-     * Default: half the slots, from 2 to 4.
+     * Long polls the ingest worker (the case indexes) keeps open for workflow tasks, on its task queue and its sticky
+     * queue together. Fewer than the slots: a poller holds a slot while it waits, and with as many pollers as slots the
+     * idle sticky pollers held nearly every slot, so a new index's first task (the task queue's) waited for the one
+     * left (src/worker.ts). Default: half the slots, from 2 to 4. The playbook worker keeps the SDK's default.
      */
-    maxWorkflowTaskPolls: z.number().int().min(2, 'must be at least 2: one poller for the task queue, one for the sticky queue').optional(),
+    ingestWorkflowTaskPolls: z
+      .number()
+      .int()
+      .min(2, 'must be at least 2: one poller for the task queue, one for the sticky queue')
+      .optional(),
     /** Activities one worker runs at once. */
     maxConcurrentActivities: z.number().int().min(1).default(100),
     /**
@@ -76,13 +80,13 @@ const workerTuning = z
      */
     shutdownGraceTime: durationMs.default(10_000),
   })
-  .refine((t) => t.maxWorkflowTaskPolls === undefined || t.maxWorkflowTaskPolls < t.maxConcurrentWorkflowTasks, {
-    path: ['maxWorkflowTaskPolls'],
+  .refine((t) => t.ingestWorkflowTaskPolls === undefined || t.ingestWorkflowTaskPolls < t.maxConcurrentWorkflowTasks, {
+    path: ['ingestWorkflowTaskPolls'],
     message: 'must be less than maxConcurrentWorkflowTasks: a poller holds a slot while it waits, and a task it brings needs one more',
   })
   .transform((t) => ({
     ...t,
-    maxWorkflowTaskPolls: t.maxWorkflowTaskPolls ?? Math.max(2, Math.min(4, Math.floor(t.maxConcurrentWorkflowTasks / 2))),
+    ingestWorkflowTaskPolls: t.ingestWorkflowTaskPolls ?? Math.max(2, Math.min(4, Math.floor(t.maxConcurrentWorkflowTasks / 2))),
   }));
 
 export const temporalSection = z.strictObject({

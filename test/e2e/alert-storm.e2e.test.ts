@@ -197,8 +197,8 @@ describe('when the case index cannot answer in time', () => {
       workflowBundle: await workflowBundle(),
     });
     workers.push(playbook);
-    // Fewer workflow-task pollers than slots (src/worker.ts): the playbook worker's mostly on its sticky queue.
-    assert.deepEqual(playbook.options.workflowTaskPollerBehavior, { type: 'simple-maximum', maximum: 4 });
+    // The playbook worker keeps the SDK's polling (src/worker.ts): as many pollers as slots, a fifth on the task queue.
+    assert.deepEqual(playbook.options.workflowTaskPollerBehavior, { type: 'simple-maximum', maximum: 8 });
     assert.equal(playbook.options.nonStickyToStickyPollRatio, 0.2);
     running.push(playbook.run());
     app = buildApp({ config, client: env.client, logger });
@@ -244,7 +244,7 @@ describe('when the case index cannot answer in time', () => {
       // The index comes up: it routes the signalled alert (and the update, if it got through too) into one case.
       const ingest = await createIngestWorker({ config, connection: env.nativeConnection, workflowBundle: await workflowBundle() });
       assert.ok(ingest);
-      // The ingest worker's tasks are mostly a new index's first: half its pollers on the task queue.
+      // Fewer pollers than slots, half on the task queue: the ingest worker's tasks are mostly a new index's first.
       assert.deepEqual(ingest.options.workflowTaskPollerBehavior, { type: 'simple-maximum', maximum: 4 });
       assert.equal(ingest.options.nonStickyToStickyPollRatio, 0.5);
       workers.push(ingest);

@@ -106,20 +106,20 @@ describe('configuration', () => {
     assert.equal(ok.temporal.worker.maxCachedWorkflows, 1);
   });
 
-  test('workflow-task pollers: fewer than the slots, half of them by default (2 to 4), a setting that would starve refused', () => {
+  test("the ingest worker's workflow-task pollers: fewer than the slots, half of them by default (2 to 4), a setting that would starve refused", () => {
     const raw = rawTestConfig();
     const temporal = raw.temporal as Record<string, unknown>;
     const withWorker = (worker: Record<string, unknown>) => parseConfig({ ...raw, temporal: { ...temporal, worker } }, {});
-    assert.equal(withWorker({}).temporal.worker.maxWorkflowTaskPolls, 4);
-    assert.equal(withWorker({ maxConcurrentWorkflowTasks: 6 }).temporal.worker.maxWorkflowTaskPolls, 3);
-    assert.equal(withWorker({ maxConcurrentWorkflowTasks: 3 }).temporal.worker.maxWorkflowTaskPolls, 2);
-    assert.equal(withWorker({ maxConcurrentWorkflowTasks: 40 }).temporal.worker.maxWorkflowTaskPolls, 4);
-    assert.equal(withWorker({ maxConcurrentWorkflowTasks: 40, maxWorkflowTaskPolls: 12 }).temporal.worker.maxWorkflowTaskPolls, 12);
+    assert.equal(withWorker({}).temporal.worker.ingestWorkflowTaskPolls, 4);
+    assert.equal(withWorker({ maxConcurrentWorkflowTasks: 6 }).temporal.worker.ingestWorkflowTaskPolls, 3);
+    assert.equal(withWorker({ maxConcurrentWorkflowTasks: 3 }).temporal.worker.ingestWorkflowTaskPolls, 2);
+    assert.equal(withWorker({ maxConcurrentWorkflowTasks: 40 }).temporal.worker.ingestWorkflowTaskPolls, 4);
+    assert.equal(withWorker({ maxConcurrentWorkflowTasks: 40, ingestWorkflowTaskPolls: 12 }).temporal.worker.ingestWorkflowTaskPolls, 12);
     assert.throws(
-      () => withWorker({ maxWorkflowTaskPolls: 8 }),
-      /temporal\.worker\.maxWorkflowTaskPolls: must be less than maxConcurrentWorkflowTasks/,
+      () => withWorker({ ingestWorkflowTaskPolls: 8 }),
+      /temporal\.worker\.ingestWorkflowTaskPolls: must be less than maxConcurrentWorkflowTasks/,
     );
-    assert.throws(() => withWorker({ maxWorkflowTaskPolls: 1 }), /temporal\.worker\.maxWorkflowTaskPolls: must be at least 2/);
+    assert.throws(() => withWorker({ ingestWorkflowTaskPolls: 1 }), /temporal\.worker\.ingestWorkflowTaskPolls: must be at least 2/);
   });
 
   test('a config file that is not YAML is reported with its path', () => {
