@@ -1,6 +1,6 @@
 /**
  * The bare baseline's worker, in its own process (like the product's `npm start`), with the SDK's default tuning on
- * its own task queue: `node --import tsx scripts/bench/bare-worker.ts <address> <namespace> <taskQueue>`. Prints
+ * its own task queue: `node --import ./src/typescript-loader.mjs scripts/bench/bare-worker.ts <address> <namespace> <taskQueue>`. Prints
  * READY once polling; SIGTERM/SIGINT shut it down (the SDK's runtime handles them). The SDK's own log lines go to
  * stderr, where the bench counts workflow-task warnings (TMPRL1104).
  */

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { parse, stringify } from 'yaml';
 import { loadConfig, parseConfig, type Config } from '../../src/config';
@@ -80,13 +81,18 @@ const CONFIG_ENV = [
   'SOAR_CONFIG',
 ];
 
-/** A child node process running a TypeScript entry point, its output tapped into `<workDir>/<name>.log`, stopped by `teardown`. */
+/**
+ * A child node process running a TypeScript entry point, its output tapped into `<workDir>/<name>.log`, stopped by
+ * `teardown`. Both sides of the bench run the way `npm start` runs the product: tsx in the main thread only
+ * (src/typescript-loader.mjs), so neither side's workflow threads load a TypeScript loader.
+ */
 export function spawnChild(name: string, args: string[], env: Record<string, string>, workDir: string, teardown: Teardown): Child {
   const childEnv: Record<string, string | undefined> = { ...process.env };
   for (const key of CONFIG_ENV) delete childEnv[key];
   // One directory per process: each of its threads (the main one, the workflow threads, tsx's loader) writes its own.
+  const loader = pathToFileURL(path.join(ROOT, 'src/typescript-loader.mjs')).href;
   const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROF_DIR, name)}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', ...args], {
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', loader, ...args], {
     cwd: ROOT,
     env: { ...childEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -36,6 +36,7 @@ import {
 import type { RecordedRequest, StandInResponse } from '../fakes/stand-in';
 import { escalatingAlert, fixtureData, rawTestConfig, tempDir, unique, writeDataDir } from '../helpers/fixtures';
 import { eventually, startTestServer, workflowBundle } from '../helpers/temporal';
+import { START_NODE_ARGS } from '../helpers/node-args';
 
 const ROOT = path.resolve(__dirname, '../..');
 const WORKER = path.join(__dirname, 'worker-process.ts');
@@ -53,7 +54,7 @@ class WorkerProcess {
   }
 
   static async start(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...START_NODE_ARGS, WORKER], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const worker = new WorkerProcess(child);
     let exited = false;
     child.once('exit', () => (exited = true));

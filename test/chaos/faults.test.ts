@@ -33,6 +33,7 @@ import {
 import { freePort } from '../helpers/net';
 import { eventually } from '../helpers/temporal';
 import { tempDir } from '../helpers/fixtures';
+import { START_NODE_ARGS } from '../helpers/node-args';
 
 const BURST = 30;
 
@@ -261,7 +262,7 @@ describe('chaos: the service under process faults', () => {
 
   test('Ctrl-C during start-up: what has started is stopped, the dev server included', { timeout: 120_000 }, async () => {
     const setup = await chaosSetup('startup');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../../src/cli.ts'), 'start'], {
+    const child = spawn(process.execPath, [...START_NODE_ARGS, path.resolve(__dirname, '../../src/cli.ts'), 'start'], {
       cwd: path.resolve(__dirname, '../..'),
       env: setup.env,
       stdio: ['ignore', 'pipe', 'pipe'],

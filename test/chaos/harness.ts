@@ -14,6 +14,7 @@ import { resolveTemporalCli } from '../../src/temporal/temporal-cli';
 import { rawTestConfig, tempDir, unique } from '../helpers/fixtures';
 import { freePort } from '../helpers/net';
 import { eventually, testDataConverter } from '../helpers/temporal';
+import { START_NODE_ARGS } from '../helpers/node-args';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'src/cli.ts');
@@ -69,13 +70,13 @@ export interface RunningApp {
 
 /**
  * Starts the service and waits for its Ready line. `via: 'npm'` runs `npm start` in its own process group, as a
- * terminal or supervisor does; otherwise `node --import tsx src/cli.ts start`.
+ * terminal or supervisor does; otherwise `node --import ./src/typescript-loader.mjs src/cli.ts start`.
  */
 export async function startApp(setup: Setup, via: 'node' | 'npm' = 'node'): Promise<RunningApp> {
   const child =
     via === 'npm'
       ? spawn('npm', ['start', '--silent'], { cwd: ROOT, env: setup.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-      : spawn(process.execPath, ['--import', 'tsx', CLI, 'start'], { cwd: ROOT, env: setup.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      : spawn(process.execPath, [...START_NODE_ARGS, CLI, 'start'], { cwd: ROOT, env: setup.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));

@@ -14,6 +14,7 @@ import type { RunState } from '../../src/contracts/playbook';
 import { rawTestConfig, tempDir, unique } from '../helpers/fixtures';
 import { freePort } from '../helpers/net';
 import { eventually } from '../helpers/temporal';
+import { START_NODE_ARGS } from '../helpers/node-args';
 
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
@@ -48,7 +49,7 @@ describe('npm start', () => {
     const base = `http://127.0.0.1:${httpPort}`;
 
     const startApp = async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'start'], {
+      const child = spawn(process.execPath, [...START_NODE_ARGS, path.join(ROOT, 'src/cli.ts'), 'start'], {
         cwd: ROOT,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -19,6 +19,7 @@ import { createActivityDeps } from '../../src/wiring';
 import { rawTestConfig, tempDir, unique } from './fixtures';
 import { freePort } from './net';
 import { eventually, startTestServer, workflowBundle } from './temporal';
+import { START_NODE_ARGS } from './node-args';
 
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
@@ -118,7 +119,7 @@ async function start(options: E2eOptions, cleanups: (() => Promise<void>)[], sto
   let base: string;
   let output = '';
   if (options.childProcess) {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'start'], {
+    const child = spawn(process.execPath, [...START_NODE_ARGS, CLI, 'start'], {
       cwd: ROOT,
       env: processEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
