@@ -91,14 +91,17 @@ export interface CreateWorkerOptions {
  * collapse. A small number of slots keeps the backlog in the server's queue, where it waits without a timeout and
  * drains at the worker's pace. Activities are mostly I/O and get more slots.
  *
- * The ingest worker polls with fewer pollers than slots (`ingestPolling`): a poller takes a slot before its long poll
- * and holds it while it waits. With the SDK's default (as many pollers as slots, at most 10, a fifth of them on the
- * task queue and the rest on the worker's sticky queue), the idle sticky pollers held seven of eight slots, and the
- * one task-queue poller could ask again only once the task it had brought was done: a new index's first workflow
- * task queued behind the previous one's. Measured (`npm run bench -- --scenario throughput`, 300 runs, 2 cores): that
- * first task waited 450 ms at the median and 3.3 s at most; with four pollers, two on the task queue, 97 ms and
- * 0.6 s. The playbook worker keeps the SDK's default: most of a case's tasks come on its sticky queue, and with four
- * pollers they waited about four times longer (median 37 ms, then 153 ms) and throughput did not improve.
+ * Workflow-task pollers: a poller takes a slot before its long poll and holds it while it waits. With the SDK's
+ * default (as many pollers as slots, at most 10, a fifth on the task queue and the rest on the worker's sticky
+ * queue) the idle sticky pollers of the ingest worker held seven of its eight slots, and its one task-queue poller
+ * could ask again only once the task it had brought was done: in the throughput bench (300 runs, 20 in flight, 2
+ * cores) a new case index's first workflow task waited 450 ms at the median and 3.3 s at most. With four pollers,
+ * two on the task queue (`temporal.worker.ingestWorkflowTaskPolls: 4`), 97 ms and 0.6 s, and the end-to-end p99 fell
+ * from about 4 s to 2.1 to 2.5 s. It is not the default: in storms that wait had been holding the cases back, and
+ * without it the cases started faster than the playbook worker closed them (the 3,000-alert storm drained in 187 s
+ * against 161 s with the SDK's polling, the 10,000-alert one in 661 s against 513 s), so it stays an operator's
+ * choice of latency over storm drain. The playbook worker keeps the SDK's default: with four pollers its case tasks,
+ * mostly on its sticky queue, waited about four times longer (median 37 ms, then 153 ms).
  */
 export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   const { config } = options;
@@ -144,13 +147,17 @@ export function createIngestWorker(options: Omit<CreateWorkerOptions, 'deps' | '
 }
 
 /**
- * How the ingest worker polls for workflow tasks: `ingestWorkflowTaskPolls` long polls, fewer than its slots (see
- * `createWorker`), half of them on the task queue: its tasks are mostly a new index's first, which the task queue
- * carries (a playbook worker's are mostly a running case's next ones, on its sticky queue).
+ * How the ingest worker polls for workflow tasks: the SDK's default unless `ingestWorkflowTaskPolls` is set, then that
+ * many long polls (fewer than its slots, see `createWorker`), half of them on the task queue: an index's tasks are
+ * mostly its first, which the task queue carries (a playbook worker's are mostly a running case's next ones, on its
+ * sticky queue).
  */
-export function ingestPolling(tuning: Config['temporal']['worker']) {
+export function ingestPolling(
+  tuning: Config['temporal']['worker'],
+): Pick<WorkerOptions, 'workflowTaskPollerBehavior' | 'nonStickyToStickyPollRatio'> {
+  if (tuning.ingestWorkflowTaskPolls === undefined) return {};
   return {
-    workflowTaskPollerBehavior: { type: 'simple-maximum' as const, maximum: tuning.ingestWorkflowTaskPolls },
+    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: tuning.ingestWorkflowTaskPolls },
     nonStickyToStickyPollRatio: 0.5,
   };
 }

@@ -50,9 +50,10 @@ const workerTuning = z
     maxConcurrentWorkflowTasks: z.number().int().min(2).default(8),
     /**
      * Long polls the ingest worker (the case indexes) keeps open for workflow tasks, on its task queue and its sticky
-     * queue together. Fewer than the slots: a poller holds a slot while it waits, and with as many pollers as slots the
-     * idle sticky pollers held nearly every slot, so a new index's first task (the task queue's) waited for the one
-     * left (src/worker.ts). Default: half the slots, from 2 to 4. The playbook worker keeps the SDK's default.
+     * queue together, half on each. Unset: the SDK's default (as many as the slots, at most 10, a fifth on the task
+     * queue). Fewer than the slots lets a new index's first task be taken at once (a poller holds a slot while it
+     * waits); the cost is in storms, where the cases then start faster than the playbook worker closes them
+     * (src/worker.ts says what was measured).
      */
     ingestWorkflowTaskPolls: z
       .number()
@@ -83,11 +84,7 @@ const workerTuning = z
   .refine((t) => t.ingestWorkflowTaskPolls === undefined || t.ingestWorkflowTaskPolls < t.maxConcurrentWorkflowTasks, {
     path: ['ingestWorkflowTaskPolls'],
     message: 'must be less than maxConcurrentWorkflowTasks: a poller holds a slot while it waits, and a task it brings needs one more',
-  })
-  .transform((t) => ({
-    ...t,
-    ingestWorkflowTaskPolls: t.ingestWorkflowTaskPolls ?? Math.max(2, Math.min(4, Math.floor(t.maxConcurrentWorkflowTasks / 2))),
-  }));
+  });
 
 export const temporalSection = z.strictObject({
   address: hostPort.default('127.0.0.1:7233'),

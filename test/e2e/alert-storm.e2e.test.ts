@@ -183,7 +183,8 @@ describe('when the case index cannot answer in time', () => {
     config = parseConfig(
       {
         ...raw,
-        temporal: { ...(raw.temporal as object), ingestTaskQueue: `${taskQueue}-ingest` },
+        // The ingest worker with fewer pollers than slots (temporal.worker.ingestWorkflowTaskPolls): it routes the same.
+        temporal: { ...(raw.temporal as object), ingestTaskQueue: `${taskQueue}-ingest`, worker: { ingestWorkflowTaskPolls: 4 } },
         ingest: { answerWithin: '500ms' },
       },
       {},
@@ -244,7 +245,7 @@ describe('when the case index cannot answer in time', () => {
       // The index comes up: it routes the signalled alert (and the update, if it got through too) into one case.
       const ingest = await createIngestWorker({ config, connection: env.nativeConnection, workflowBundle: await workflowBundle() });
       assert.ok(ingest);
-      // Fewer pollers than slots, half on the task queue: the ingest worker's tasks are mostly a new index's first.
+      // As configured: four pollers for eight slots, half on the task queue (an index's tasks are mostly its first).
       assert.deepEqual(ingest.options.workflowTaskPollerBehavior, { type: 'simple-maximum', maximum: 4 });
       assert.equal(ingest.options.nonStickyToStickyPollRatio, 0.5);
       workers.push(ingest);

@@ -106,14 +106,12 @@ describe('configuration', () => {
     assert.equal(ok.temporal.worker.maxCachedWorkflows, 1);
   });
 
-  test("the ingest worker's workflow-task pollers: fewer than the slots, half of them by default (2 to 4), a setting that would starve refused", () => {
+  test("the ingest worker's workflow-task pollers: the SDK's default unless set; fewer than the slots when set", () => {
     const raw = rawTestConfig();
     const temporal = raw.temporal as Record<string, unknown>;
     const withWorker = (worker: Record<string, unknown>) => parseConfig({ ...raw, temporal: { ...temporal, worker } }, {});
-    assert.equal(withWorker({}).temporal.worker.ingestWorkflowTaskPolls, 4);
-    assert.equal(withWorker({ maxConcurrentWorkflowTasks: 6 }).temporal.worker.ingestWorkflowTaskPolls, 3);
-    assert.equal(withWorker({ maxConcurrentWorkflowTasks: 3 }).temporal.worker.ingestWorkflowTaskPolls, 2);
-    assert.equal(withWorker({ maxConcurrentWorkflowTasks: 40 }).temporal.worker.ingestWorkflowTaskPolls, 4);
+    assert.equal(withWorker({}).temporal.worker.ingestWorkflowTaskPolls, undefined);
+    assert.equal(withWorker({ ingestWorkflowTaskPolls: 4 }).temporal.worker.ingestWorkflowTaskPolls, 4);
     assert.equal(withWorker({ maxConcurrentWorkflowTasks: 40, ingestWorkflowTaskPolls: 12 }).temporal.worker.ingestWorkflowTaskPolls, 12);
     assert.throws(
       () => withWorker({ ingestWorkflowTaskPolls: 8 }),
