@@ -99,7 +99,7 @@ export interface CreateWorkerOptions {
  * two on the task queue (`temporal.worker.ingestWorkflowTaskPolls: 4`), 97 ms and 0.6 s, and the end-to-end p99 fell
  * from about 4 s to 2.1 to 2.5 s. It is not the default: in storms that wait had been holding the cases back, and
  * without it the cases started faster than the playbook worker closed them (the 3,000-alert storm drained in 187 s
- * against 161 s with the SDK's polling, the 10,000-alert one in 661 s against 513 s), so it stays an operator's
+ * against 161 s with the SDK's polling, the 10,000-alert one in 661 s against 572 s), so it stays an operator's
  * choice of latency over storm drain. The playbook worker keeps the SDK's default: with four pollers its case tasks,
  * mostly on its sticky queue, waited about four times longer (median 37 ms, then 153 ms).
  */

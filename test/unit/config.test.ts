@@ -19,13 +19,7 @@ describe('configuration', () => {
     const raw = rawTestConfig();
     const { businessHours: _omitted, ...playbook } = raw.playbook as Record<string, unknown>;
     const config = parseConfig({ ...raw, playbook }, {});
-    assert.deepEqual(config.playbook.businessHours, {
-      defaultTimezone: 'UTC',
-      days: [1, 2, 3, 4, 5],
-      start: '09:00',
-      end: '18:00',
-      holidays: [],
-    });
+    assert.deepEqual(config.playbook.businessHours, { defaultTimezone: 'UTC', days: [1, 2, 3, 4, 5], start: '09:00', end: '18:00', holidays: [] });
   });
 
   test('environment variables override the Temporal and HTTP settings', () => {
