@@ -32,9 +32,9 @@ import {
   type Answer,
   type Delivery,
 } from './send';
-import { blockCost, costSnapshot, formatCost, type BlockCost } from './server-cost';
+import { blockCost, costSnapshot, formatCost, formatThreads, type BlockCost } from './server-cost';
 import type { Stack } from './stack';
-import { mib, ms, num, ratio, secs, summarize, verdict, type Row } from './stats';
+import { mib, ms, num, ratio, secs, spread, summarize, verdict, type Row } from './stats';
 import { AuditWatch } from './audit-watch';
 import { judgeStorm, type StormItem, type StormVerdicts } from './storm-verdicts';
 
@@ -402,6 +402,7 @@ export async function throughputScenario(ctx: BenchContext, runs: number, concur
           `history ${num(block.history.eventsAvg, 0)} events / ${num(block.history.bytesAvg / 1024)} KiB per run`,
       );
       ctx.log(`  ${formatCost(block.cost, Number(process.env.BENCH_COST_TOP ?? 12))}`);
+      ctx.log(`  ${formatThreads(block.cost)}`);
     }
   }
   const rate = (side: Side) => {
@@ -413,6 +414,15 @@ export async function throughputScenario(ctx: BenchContext, runs: number, concur
   const avg = (values: number[]) => sum(values) / values.length;
   const r = ratio(rate('project'), rate('bare'));
   const failed = (side: Side) => sum(pick(blocks, side).map((b) => b.failed));
+  // Each pair's own ratio (bare #n against project #n): how far one pair's noise moves the pooled ratio above.
+  const blockRate = (b: ThroughputBlock) => b.latencies.length / b.seconds;
+  const pairRatios = pick(blocks, 'bare').map((bare, i) => {
+    const project = pick(blocks, 'project')[i];
+    return project ? ratio(blockRate(project), blockRate(bare)) : NaN;
+  });
+  // CPU per closed run, dev server and the side's own process, averaged over its blocks: on a machine the runs keep
+  // busy, throughput follows it.
+  const cpu = (side: Side) => avg(pick(blocks, side).map((b) => b.cost.serverCpu + b.cost.sideCpu));
   return [
     {
       scenario: name,
@@ -422,6 +432,24 @@ export async function throughputScenario(ctx: BenchContext, runs: number, concur
       ratio: num(r, 2),
       target: '>= 0.8x bare',
       verdict: verdict(r >= 0.8 && failed('project') === 0),
+    },
+    {
+      scenario: name,
+      figure: 'runs/s ratio of each block pair: lowest / median / highest',
+      bare: '',
+      project: '',
+      ratio: spread(pairRatios),
+      target: '',
+      verdict: '',
+    },
+    {
+      scenario: name,
+      figure: 'CPU per run: dev server + own process (s)',
+      bare: num(cpu('bare'), 3),
+      project: num(cpu('project'), 3),
+      ratio: num(ratio(cpu('project'), cpu('bare')), 2),
+      target: '',
+      verdict: '',
     },
     {
       scenario: name,

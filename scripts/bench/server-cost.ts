@@ -4,11 +4,13 @@
  * `--metrics-port`): persistence requests (database reads and writes) and frontend requests. Printed per block, so
  * the bare and the project side of the same run can be compared operation by operation.
  */
-import { cpuSeconds } from '../lib/proc';
+import { cpuSeconds, threadCpuSeconds } from '../lib/proc';
 
 export interface CostSnapshot {
   /** `product`: each of the product's processes, in the order of `CostSources.productPids`. */
   cpu: { server: number; product: number[]; bare: number };
+  /** CPU seconds by thread of the product's first process and of the bare worker (where the time goes inside them). */
+  threads: { product: Map<number, { name: string; cpu: number }>; bare: Map<number, { name: string; cpu: number }> };
   /** `persistence:<service>.<operation>` and `frontend:<operation>` counters, summed over every other label. */
   counts: Map<string, number>;
 }
@@ -55,6 +57,11 @@ export async function costSnapshot(sources: CostSources): Promise<CostSnapshot> 
       product: sources.productPids.map((pid) => cpuSeconds(pid)),
       bare: cpuSeconds(sources.barePid),
     },
+    threads: {
+      product:
+        sources.productPids[0] === undefined ? new Map<number, { name: string; cpu: number }>() : threadCpuSeconds(sources.productPids[0]),
+      bare: threadCpuSeconds(sources.barePid),
+    },
     counts: sources.serverMetricsUrl ? await scrape(sources.serverMetricsUrl) : new Map<string, number>(),
   };
 }
@@ -69,6 +76,12 @@ export interface BlockCost {
   /** Requests per closed run by `persistence:<op>` / `frontend:<op>`, largest first. */
   perRun: [string, number][];
   persistencePerRun: number;
+  /**
+   * The side's busiest threads, CPU seconds per run, largest first (the product's first process): `main` is the
+   * process's main thread (HTTP app, activities, the SDK's worker loop); the SDK runs workflows in threads of their
+   * own (one per worker), its Rust core in `tokio-runtime-w` threads; V8's garbage collector and libuv have theirs.
+   */
+  threads: { name: string; cpu: number }[];
 }
 
 export function blockCost(before: CostSnapshot, after: CostSnapshot, runs: number, side: 'bare' | 'project'): BlockCost {
@@ -80,8 +93,16 @@ export function blockCost(before: CostSnapshot, after: CostSnapshot, runs: numbe
   perRun.sort((a, b) => b[1] - a[1]);
   const n = Math.max(runs, 1);
   const sideParts = side === 'bare' ? [] : after.cpu.product.map((cpu, i) => (cpu - (before.cpu.product[i] ?? 0)) / n);
+  const who = side === 'bare' ? 'bare' : 'product';
+  const threads: { name: string; cpu: number }[] = [];
+  for (const [tid, t] of after.threads[who]) {
+    const cpu = (t.cpu - (before.threads[who].get(tid)?.cpu ?? 0)) / n;
+    if (cpu > 0) threads.push({ name: t.name, cpu });
+  }
+  threads.sort((a, b) => b.cpu - a.cpu);
   return {
     runs,
+    threads,
     serverCpu: (after.cpu.server - before.cpu.server) / n,
     sideCpu: side === 'bare' ? (after.cpu.bare - before.cpu.bare) / n : sideParts.reduce((sum, cpu) => sum + cpu, 0),
     sideParts,
@@ -100,4 +121,13 @@ export function formatCost(c: BlockCost, top = 12): string {
     `${c.sideParts.length === 2 ? ` (worker ${c.sideParts[0]?.toFixed(3)} s, HTTP app ${c.sideParts[1]?.toFixed(3)} s)` : ''}; ` +
     `persistence requests per run ${c.persistencePerRun.toFixed(1)}${ops ? `; top: ${ops}` : ''}`
   );
+}
+
+/** The busiest threads of the side's process, milliseconds of CPU per run. */
+export function formatThreads(c: BlockCost, top = 8): string {
+  if (c.threads.length === 0) return 'CPU per run by thread: n/a';
+  return `CPU per run by thread (ms): ${c.threads
+    .slice(0, top)
+    .map((t) => `${t.name} ${(t.cpu * 1000).toFixed(1)}`)
+    .join(', ')}`;
 }

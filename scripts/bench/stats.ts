@@ -25,6 +25,15 @@ export const mib = (bytes: number) => (Number.isFinite(bytes) ? `${(bytes / 1024
 export const ratio = (project: number, bare: number) =>
   Number.isFinite(project) && Number.isFinite(bare) && bare > 0 ? project / bare : NaN;
 
+/** "lowest / median / highest" of a few figures (the median of an even count is the mean of the middle two). */
+export function spread(values: number[], digits = 2): string {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return 'n/a';
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+  return `${num(sorted[0] ?? NaN, digits)} / ${num(median, digits)} / ${num(sorted[sorted.length - 1] ?? NaN, digits)}`;
+}
+
 export interface Row {
   scenario: string;
   figure: string;

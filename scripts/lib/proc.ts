@@ -22,6 +22,34 @@ export function cpuSeconds(pid: number, children = false): number {
   return (n(11) + n(12) + (children ? n(13) + n(14) : 0)) / TICKS_PER_S;
 }
 
+/**
+ * CPU seconds of each thread of a process, by thread ID, with the thread's name (`main` for the main thread); empty
+ * when unreadable (not Linux, or the process is gone).
+ */
+export function threadCpuSeconds(pid: number): Map<number, { name: string; cpu: number }> {
+  const threads = new Map<number, { name: string; cpu: number }>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return threads;
+  }
+  for (const tid of tids) {
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      threads.set(Number(tid), {
+        name: Number(tid) === pid ? 'main' : name,
+        cpu: (Number(f[11] ?? NaN) + Number(f[12] ?? NaN)) / TICKS_PER_S,
+      });
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return threads;
+}
+
 /** PostgreSQL: the postmaster (with its exited backends) plus its live backends. */
 export function postgresCpuSeconds(postmasterPid: number): number {
   let total = cpuSeconds(postmasterPid, true);
