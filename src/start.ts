@@ -18,6 +18,7 @@ import { PlaybookMetrics } from './metrics';
 import { listen } from './server';
 import { connectClient, connectWorker } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
+import { describeWorkflowPollers, watchWorkers, WorkerStuckError } from './temporal/poll-watch';
 import { ensureKeyFile } from './temporal/payload-codec';
 import { assertNamespaceReady } from './temporal/setup';
 import { resolveTemporalCli } from './temporal/temporal-cli';
@@ -121,12 +122,24 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
         ...[await createIngestWorker({ config, connection, workflowBundle })].filter((w) => w !== null),
       ];
       const runs = workers.map((w) => w.run());
-      // Either worker stopping on its own takes the process down (below); a stop drains both.
-      workerRun = Promise.all(runs).then(() => undefined);
+      // Either worker stopping on its own, or found running without polling (src/temporal/poll-watch.ts), takes the
+      // process down (below); a stop drains both.
+      const { stuckAfter, shutdownGraceTime } = config.temporal.worker;
+      const stuck = new Promise<never>((_, reject) => {
+        if (stuckAfter === 0) return;
+        const endWatch = watchWorkers(workers, describeWorkflowPollers(connection, config.temporal.namespace), stuckAfter, reject);
+        stops.push(() => Promise.resolve(endWatch()));
+      });
+      workerRun = Promise.race([Promise.all(runs).then(() => undefined), stuck]);
       stops.push(async () => {
-        logger.info({ graceMs: config.temporal.worker.shutdownGraceTime }, 'Draining the workers');
+        logger.info({ graceMs: shutdownGraceTime }, 'Draining the workers');
         for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-        await Promise.allSettled(runs);
+        // A stuck worker may never finish its drain: the stop goes on after the grace time and half a minute more.
+        const drained = await Promise.race([
+          Promise.allSettled(runs).then(() => true),
+          new Promise<false>((resolve) => setTimeout(() => resolve(false), shutdownGraceTime + 30_000).unref()),
+        ]);
+        if (!drained) logger.error({ graceMs: shutdownGraceTime }, 'The workers did not drain in time; stopping without them');
       });
     }
 
@@ -179,12 +192,18 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
     workerRun?.catch((err: unknown) => {
       if (stopSignal) return; // a failure while draining is reported by the stop itself
       workerFailure = err;
-      logger.error({ err }, 'The worker stopped unexpectedly; stopping the app');
+      logger.error(
+        { err },
+        err instanceof WorkerStuckError ? 'A worker is stuck; stopping the app' : 'The worker stopped unexpectedly; stopping the app',
+      );
       resolve();
     });
   });
   await stopAll();
   removeSignalHandlers();
-  if (workerFailure) throw new Error('The worker stopped unexpectedly (see the log)', { cause: workerFailure });
+  if (workerFailure) {
+    const what = workerFailure instanceof WorkerStuckError ? 'A worker got stuck' : 'The worker stopped unexpectedly';
+    throw new Error(`${what} (see the log)`, { cause: workerFailure });
+  }
   logger.info('Stopped');
 }

@@ -1,6 +1,6 @@
 /** `temporal`: where the Temporal service is, how to reach it, payload encryption, and the embedded dev server. */
 import { z } from 'zod';
-import { durationMs } from './duration';
+import { durationMs, optionalDurationMs } from './duration';
 import { secret } from './secret';
 
 export const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
@@ -75,6 +75,14 @@ const workerTuning = z
       .int()
       .min(1, 'must be at least 1: with no cache, runs whose local activities are in flight stall for a workflow task timeout')
       .default(300),
+    /**
+     * How long a running worker may go without polling its task queue, as the Temporal server sees it, before the
+     * process stops with an error so that its supervisor starts it again (src/temporal/poll-watch.ts says when this
+     * was seen). An idle worker polls once a minute. 0: not watched.
+     */
+    stuckAfter: optionalDurationMs
+      .refine((ms) => ms === 0 || ms >= 90_000, 'must be 0 (not watched) or at least 90s: an idle worker polls only once a minute')
+      .default(180_000),
     /**
      * On a stop, how long the workers may finish the tasks they hold before running activities are cancelled (their
      * attempt fails and Temporal retries it on the next start). The stop waits for this at most, then closes.

@@ -114,6 +114,16 @@ describe('configuration', () => {
     assert.throws(() => withWorker({ ingestWorkflowTaskPolls: 1 }), /temporal\.worker\.ingestWorkflowTaskPolls: must be at least 2/);
   });
 
+  test('the stuck-worker watch: three minutes unless set; off with 0; never under the minute an idle worker takes to poll', () => {
+    const raw = rawTestConfig();
+    const temporal = raw.temporal as Record<string, unknown>;
+    const withWorker = (worker: Record<string, unknown>) => parseConfig({ ...raw, temporal: { ...temporal, worker } }, {});
+    assert.equal(withWorker({}).temporal.worker.stuckAfter, 180_000);
+    assert.equal(withWorker({ stuckAfter: '5m' }).temporal.worker.stuckAfter, 300_000);
+    assert.equal(withWorker({ stuckAfter: 0 }).temporal.worker.stuckAfter, 0);
+    assert.throws(() => withWorker({ stuckAfter: '30s' }), /temporal\.worker\.stuckAfter: must be 0 \(not watched\) or at least 90s/);
+  });
+
   test('a config file that is not YAML is reported with its path', () => {
     const file = path.join(tempDir(), 'bad.yaml');
     writeFileSync(file, 'temporal: [unclosed');

@@ -1,0 +1,137 @@
+/**
+ * Whether a worker still polls its task queue, as the Temporal server sees it.
+ *
+ * A worker whose workflow-task slots are all held and never given back stops polling, yet to itself it is RUNNING and
+ * it logs nothing. Seen once (2026-12-01), in a 10,000-alert storm followed by a flood of status queries with 16
+ * workflow-task slots per worker: the ingest worker held all 16, its pollers were at 0 for minutes (the SDK's own
+ * metrics), every case index's query timed out, and alerts recorded by signal would have waited for a restart to be
+ * routed. The server's list of the queue's pollers shows it: the worker's identity stops coming back.
+ *
+ * The watch compares the server's `lastAccessTime` of this worker's poller between checks, not with the local clock
+ * (the server's clock may differ): a poller that is alive polls again at least once a long poll (a minute), so the
+ * time stamp moves; one that has not moved, or is missing, for `stuckAfterMs` of local time is stuck. A server that
+ * does not answer says nothing about the worker ('unknown'; availability is watched elsewhere).
+ */
+import { optionalTsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+import type { NativeConnection } from '@temporalio/worker';
+
+export interface QueuePoller {
+  identity: string;
+  /** The server's time of this poller's last poll (ms since the epoch), or null when it gave none. */
+  lastAccessTime: number | null;
+}
+
+/** The pollers the server has seen on a task queue's workflow tasks. */
+export type DescribePollers = (taskQueue: string) => Promise<QueuePoller[]>;
+
+export interface PollCheck {
+  state: 'polling' | 'stuck' | 'unknown';
+  /** Local time since this worker's poll time stamp last moved (or since the watch began). */
+  quietForMs: number;
+}
+
+export class PollWatch {
+  private readonly seen = new Map<string, { access: number | null; since: number }>();
+
+  constructor(
+    private readonly describe: DescribePollers,
+    private readonly identity: string,
+    private readonly stuckAfterMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async check(taskQueue: string): Promise<PollCheck> {
+    let pollers: QueuePoller[];
+    try {
+      pollers = await this.describe(taskQueue);
+    } catch {
+      return { state: 'unknown', quietForMs: 0 };
+    }
+    const access = pollers.find((p) => p.identity === this.identity)?.lastAccessTime ?? null;
+    const now = this.now();
+    let last = this.seen.get(taskQueue);
+    // A time stamp that moved: it polled since the last check. Frozen or missing (the server forgets pollers after a
+    // few minutes): still quiet since it last moved, or since the watch began.
+    if (!last || (access !== null && access !== last.access)) {
+      last = { access, since: now };
+      this.seen.set(taskQueue, last);
+    }
+    const quietForMs = now - last.since;
+    return { state: quietForMs >= this.stuckAfterMs ? 'stuck' : 'polling', quietForMs };
+  }
+}
+
+/** The pollers of a task queue's workflow tasks, from DescribeTaskQueue over the worker's own connection. */
+export function describeWorkflowPollers(connection: NativeConnection, namespace: string, timeoutMs = 5_000): DescribePollers {
+  return async (taskQueue) => {
+    const response = await connection.withDeadline(Date.now() + timeoutMs, () =>
+      connection.workflowService.describeTaskQueue({
+        namespace,
+        taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      }),
+    );
+    return (response.pollers ?? []).map((p) => ({ identity: p.identity ?? '', lastAccessTime: optionalTsToMs(p.lastAccessTime) ?? null }));
+  };
+}
+
+/** What the watch needs of a worker (the SDK's `Worker`). */
+export interface WatchedWorker {
+  getState(): string;
+  readonly options: { identity: string; taskQueue: string };
+}
+
+/** A worker that is running but has not polled its task queue for the watch's limit. */
+export class WorkerStuckError extends Error {
+  constructor(
+    readonly taskQueue: string,
+    readonly identity: string,
+    readonly quietForMs: number,
+  ) {
+    super(
+      `The worker on task queue ${taskQueue} (${identity}) is running but has not polled it for ${Math.round(quietForMs / 1000)} s ` +
+        '(as the Temporal server sees it): its workflow-task slots are held and not given back. Stopping, so it can be ' +
+        'started again; the server gives the tasks it held to a live worker.',
+    );
+    this.name = 'WorkerStuckError';
+  }
+}
+
+/**
+ * Checks every running worker's polling each `intervalMs` (a quarter of `stuckAfterMs`, at most 30 s) and calls
+ * `onStuck` once, for the first worker found stuck. Returns the function that ends the watch.
+ */
+export function watchWorkers(
+  workers: WatchedWorker[],
+  describe: DescribePollers,
+  stuckAfterMs: number,
+  onStuck: (err: WorkerStuckError) => void,
+  intervalMs = Math.min(30_000, Math.max(1_000, Math.floor(stuckAfterMs / 4))),
+): () => void {
+  const watched = workers.map((worker) => ({ worker, watch: new PollWatch(describe, worker.options.identity, stuckAfterMs) }));
+  let ended = false;
+  let checking = false;
+  const check = async () => {
+    for (const { worker, watch } of watched) {
+      if (ended || worker.getState() !== 'RUNNING') continue;
+      const { state, quietForMs } = await watch.check(worker.options.taskQueue);
+      if (state === 'stuck' && !ended) {
+        ended = true;
+        onStuck(new WorkerStuckError(worker.options.taskQueue, worker.options.identity, quietForMs));
+      }
+    }
+  };
+  const timer = setInterval(() => {
+    if (checking || ended) return;
+    checking = true;
+    void check().finally(() => {
+      checking = false;
+    });
+  }, intervalMs);
+  timer.unref();
+  return () => {
+    ended = true;
+    clearInterval(timer);
+  };
+}

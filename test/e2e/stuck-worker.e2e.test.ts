@@ -1,0 +1,133 @@
+/**
+ * A worker that runs but does not poll its task queue takes the app down (src/temporal/poll-watch.ts, src/start.ts),
+ * against a real dev server this file starts: `start` runs the real workers; the server lists them as pollers with a
+ * time stamp; an identity that never polls is found stuck; and with the limit set below the minute an idle worker's
+ * long poll lasts (in the test only: the configuration refuses less than 90 s), the idle workers themselves count as
+ * stuck, so `start` must stop on its own and fail naming the task queue, rather than run on.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { Writable } from 'node:stream';
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { parseConfig } from '../../src/config';
+import { searchAttributeCliArgs } from '../../src/contracts/search-attributes';
+import { createLogger } from '../../src/logger';
+import { start } from '../../src/start';
+import { describeWorkflowPollers, PollWatch, WorkerStuckError } from '../../src/temporal/poll-watch';
+import { resolveTemporalCli } from '../../src/temporal/temporal-cli';
+import { rawTestConfig, tempDir, unique } from '../helpers/fixtures';
+import { freePort } from '../helpers/net';
+import { eventually } from '../helpers/temporal';
+
+let server: ChildProcess | null = null;
+let address = '';
+
+before(async () => {
+  const cli = await resolveTemporalCli();
+  assert.ok(cli, 'the Temporal CLI is installed');
+  const port = await freePort();
+  address = `127.0.0.1:${port}`;
+  const db = path.join(tempDir('soar-stuck-'), 'temporal.db');
+  server = spawn(
+    cli.path,
+    [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--headless',
+      '--db-filename',
+      db,
+      '--log-level',
+      'error',
+      ...searchAttributeCliArgs(),
+    ],
+    { stdio: 'ignore' },
+  );
+});
+
+after(() => {
+  server?.kill('SIGKILL');
+});
+
+test('a running worker that does not poll within the limit stops the app, naming its task queue', { timeout: 180_000 }, async () => {
+  const taskQueue = unique('stuck');
+  const ingestTaskQueue = unique('stuck-ingest');
+  const raw = rawTestConfig({ address, taskQueue });
+  const config = parseConfig({ ...raw, temporal: { ...(raw.temporal as object), ingestTaskQueue } }, {});
+  assert.equal(config.temporal.worker.stuckAfter, 180_000, 'watched by default');
+  // Below an idle worker's long poll: its poll time stamp stands still longer than this, so it counts as stuck.
+  config.temporal.worker.stuckAfter = 3_000;
+
+  const lines: string[] = [];
+  const logger = createLogger({
+    level: 'info',
+    destination: new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    }),
+  });
+  // The server answers before the app starts (`start` does not wait for it). Asked with the client package's own
+  // connection: `start` installs the SDK's runtime first (with its logger), so no worker connection may come before.
+  await eventually(
+    async () => {
+      const probe = await Connection.connect({ address, connectTimeout: '1s' });
+      try {
+        return await probe.workflowService.getSystemInfo({});
+      } finally {
+        await probe.close();
+      }
+    },
+    60_000,
+    'the dev server',
+  );
+  const startedAt = Date.now();
+  const app = start(config, logger, { worker: true, http: false });
+  const outcome = app.then(
+    () => null,
+    (err: unknown) => err,
+  );
+
+  const connection = await NativeConnection.connect({ address });
+  try {
+    const describe = describeWorkflowPollers(connection, config.temporal.namespace);
+    const identity = `${process.pid}@${os.hostname()}`;
+    // The server lists this process's workers as pollers of both queues, each with the time of its last poll.
+    for (const queue of [taskQueue, ingestTaskQueue]) {
+      const mine = await eventually(
+        async () => (await describe(queue)).find((p) => p.identity === identity),
+        60_000,
+        `a poller on ${queue}`,
+      );
+      assert.equal(typeof mine.lastAccessTime, 'number');
+      assert.ok(Math.abs((mine.lastAccessTime ?? 0) - Date.now()) < 5 * 60_000, 'the time stamp is a recent time');
+    }
+    // An identity that never polled that queue: quiet from the first check, stuck once the limit has passed.
+    const ghost = new PollWatch(describe, 'ghost@nowhere', 500);
+    assert.equal((await ghost.check(taskQueue)).state, 'polling');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.equal((await ghost.check(taskQueue)).state, 'stuck');
+  } finally {
+    await connection.close();
+  }
+
+  const err = await outcome;
+  assert.ok(err instanceof Error, '`start` ended with an error');
+  assert.match(err.message, /^A worker got stuck \(see the log\)$/);
+  assert.ok(err.cause instanceof WorkerStuckError, String(err.cause));
+  assert.ok([taskQueue, ingestTaskQueue].includes(err.cause.taskQueue), err.cause.taskQueue);
+  assert.ok(err.cause.quietForMs >= 3_000, `quiet for ${err.cause.quietForMs} ms`);
+  // It stopped on its own: within the limit, a few checks and the drain, not after a timeout of this test.
+  assert.ok(Date.now() - startedAt < 120_000, `stopped after ${Date.now() - startedAt} ms`);
+  const logged = lines.map((l) => JSON.parse(l) as { level: string; msg: string });
+  assert.ok(logged.some((l) => l.level === 'error' && l.msg === 'A worker is stuck; stopping the app'));
+  assert.ok(logged.some((l) => l.msg === 'Draining the workers'));
+});

@@ -1,0 +1,105 @@
+/**
+ * The stuck-worker watch (src/temporal/poll-watch.ts): a worker counts as stuck when the server's time stamp of its
+ * last poll has not moved, or it is missing, for the limit; a server that does not answer says nothing.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PollWatch, watchWorkers, WorkerStuckError, type QueuePoller, type WatchedWorker } from '../../src/temporal/poll-watch';
+
+const ME = '4242@worker-host';
+
+/** A server whose poller list the test sets, and a clock the test moves. */
+function fixture() {
+  const state = { pollers: [] as QueuePoller[], failing: false, now: 1_000_000, asked: [] as string[] };
+  const describe = (taskQueue: string) => {
+    state.asked.push(taskQueue);
+    return state.failing ? Promise.reject(new Error('unavailable')) : Promise.resolve(state.pollers);
+  };
+  return { state, describe };
+}
+
+test('a poller whose time stamp moves is polling; one frozen for the limit is stuck', async () => {
+  const { state, describe } = fixture();
+  const watch = new PollWatch(describe, ME, 180_000, () => state.now);
+  state.pollers = [
+    { identity: 'someone-else', lastAccessTime: 1 },
+    { identity: ME, lastAccessTime: 5_000 },
+  ];
+  assert.deepEqual(await watch.check('q'), { state: 'polling', quietForMs: 0 });
+  state.now += 60_000;
+  state.pollers = [{ identity: ME, lastAccessTime: 65_000 }];
+  assert.deepEqual(await watch.check('q'), { state: 'polling', quietForMs: 0 });
+  // Frozen: the server's clock is not compared with ours, only whether the stamp moved.
+  state.now += 179_999;
+  assert.deepEqual(await watch.check('q'), { state: 'polling', quietForMs: 179_999 });
+  state.now += 1;
+  assert.deepEqual(await watch.check('q'), { state: 'stuck', quietForMs: 180_000 });
+  // It polls again: no longer stuck.
+  state.pollers = [{ identity: ME, lastAccessTime: 300_000 }];
+  assert.deepEqual(await watch.check('q'), { state: 'polling', quietForMs: 0 });
+});
+
+test('a worker missing from the list is as quiet as a frozen one; each task queue on its own', async () => {
+  const { state, describe } = fixture();
+  const watch = new PollWatch(describe, ME, 180_000, () => state.now);
+  // Never seen at all: quiet from the first check.
+  assert.deepEqual(await watch.check('never'), { state: 'polling', quietForMs: 0 });
+  state.pollers = [{ identity: ME, lastAccessTime: 5_000 }];
+  await watch.check('a');
+  await watch.check('b');
+  state.now += 100_000;
+  state.pollers = [{ identity: ME, lastAccessTime: 105_000 }];
+  assert.deepEqual(await watch.check('a'), { state: 'polling', quietForMs: 0 });
+  // Then the server forgets it: missing counts on from the last movement, not from when it went missing.
+  state.pollers = [];
+  state.now += 179_000;
+  assert.deepEqual(await watch.check('a'), { state: 'polling', quietForMs: 179_000 });
+  state.now += 1_000;
+  assert.deepEqual(await watch.check('a'), { state: 'stuck', quietForMs: 180_000 });
+  assert.deepEqual(await watch.check('b'), { state: 'stuck', quietForMs: 280_000 });
+  assert.deepEqual(await watch.check('never'), { state: 'stuck', quietForMs: 280_000 });
+  assert.deepEqual(state.asked, ['never', 'a', 'b', 'a', 'a', 'a', 'b', 'never']);
+});
+
+test('a server that does not answer says nothing about the worker', async () => {
+  const { state, describe } = fixture();
+  const watch = new PollWatch(describe, ME, 1, () => state.now);
+  state.failing = true;
+  assert.deepEqual(await watch.check('q'), { state: 'unknown', quietForMs: 0 });
+});
+
+test('watchWorkers reports the first stuck running worker once, and skips workers that are not running', async () => {
+  const { state, describe } = fixture();
+  const worker = (taskQueue: string, running: boolean): WatchedWorker => ({
+    getState: () => (running ? 'RUNNING' : 'STOPPING'),
+    options: { identity: ME, taskQueue },
+  });
+  const reports: WorkerStuckError[] = [];
+  // Nobody polls anything: with a limit of 0 ms every running worker is stuck at its first check.
+  const workers = [worker('draining', false), worker('soar-ingest', true), worker('soar-playbooks', true)];
+  const end = watchWorkers(workers, describe, 0, (err) => reports.push(err), 20);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  } finally {
+    end();
+  }
+  assert.equal(reports.length, 1);
+  assert.ok(reports[0] instanceof WorkerStuckError);
+  assert.equal(reports[0].taskQueue, 'soar-ingest');
+  assert.match(reports[0].message, /task queue soar-ingest \(4242@worker-host\) is running but has not polled it/);
+  assert.ok(!state.asked.includes('draining'), 'a worker that is not running is not asked about');
+});
+
+test('watchWorkers stops asking once ended', async () => {
+  const { state, describe } = fixture();
+  state.pollers = [{ identity: ME, lastAccessTime: 1 }];
+  const running: WatchedWorker = { getState: () => 'RUNNING', options: { identity: ME, taskQueue: 'q' } };
+  const notStuck = () => assert.fail('reported stuck');
+  const end = watchWorkers([running], describe, 60_000, notStuck, 10);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  end();
+  const asked = state.asked.length;
+  assert.ok(asked >= 2, `asked ${asked} times`);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(state.asked.length, asked);
+});
