@@ -6,55 +6,32 @@
  * stuck, so `start` must stop on its own and fail naming the task queue, rather than run on.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Writable } from 'node:stream';
-import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { parseConfig } from '../../src/config';
-import { searchAttributeCliArgs } from '../../src/contracts/search-attributes';
 import { createLogger } from '../../src/logger';
 import { start } from '../../src/start';
 import { describeWorkflowPollers, PollWatch, WorkerStuckError } from '../../src/temporal/poll-watch';
-import { resolveTemporalCli } from '../../src/temporal/temporal-cli';
+import { bareTemporal } from '../chaos/harness';
 import { rawTestConfig, tempDir, unique } from '../helpers/fixtures';
 import { freePort } from '../helpers/net';
 import { eventually } from '../helpers/temporal';
 
-let server: ChildProcess | null = null;
+let server: { stop(): Promise<void> } | null = null;
 let address = '';
 
 before(async () => {
-  const cli = await resolveTemporalCli();
-  assert.ok(cli, 'the Temporal CLI is installed');
   const port = await freePort();
   address = `127.0.0.1:${port}`;
-  const db = path.join(tempDir('soar-stuck-'), 'temporal.db');
-  server = spawn(
-    cli.path,
-    [
-      'server',
-      'start-dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--headless',
-      '--db-filename',
-      db,
-      '--log-level',
-      'error',
-      ...searchAttributeCliArgs(),
-    ],
-    { stdio: 'ignore' },
-  );
+  // Ready once it answers; asked with the client package's own connection: `start` installs the SDK's runtime first
+  // (with its logger), so no worker connection may come before it.
+  server = await bareTemporal({ port, dbFile: path.join(tempDir('soar-stuck-'), 'temporal.db'), searchAttributes: true });
 });
 
-after(() => {
-  server?.kill('SIGKILL');
-});
+after(() => server?.stop());
 
 test('a running worker that does not poll within the limit stops the app, naming its task queue', { timeout: 180_000 }, async () => {
   const taskQueue = unique('stuck');
@@ -75,20 +52,7 @@ test('a running worker that does not poll within the limit stops the app, naming
       },
     }),
   });
-  // The server answers before the app starts (`start` does not wait for it). Asked with the client package's own
-  // connection: `start` installs the SDK's runtime first (with its logger), so no worker connection may come before.
-  await eventually(
-    async () => {
-      const probe = await Connection.connect({ address, connectTimeout: '1s' });
-      try {
-        return await probe.workflowService.getSystemInfo({});
-      } finally {
-        await probe.close();
-      }
-    },
-    60_000,
-    'the dev server',
-  );
+  // `start` installs the SDK's runtime first (with its logger), so nothing here may connect before it is called.
   const startedAt = Date.now();
   const app = start(config, logger, { worker: true, http: false });
   const outcome = app.then(
