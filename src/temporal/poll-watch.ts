@@ -10,7 +10,8 @@
  * The watch compares the server's `lastAccessTime` of this worker's poller between checks, not with the local clock
  * (the server's clock may differ): a poller that is alive polls again at least once a long poll (a minute), so the
  * time stamp moves; one that has not moved, or is missing, for `stuckAfterMs` of local time is stuck. A server that
- * does not answer says nothing about the worker ('unknown'; availability is watched elsewhere).
+ * does not answer says nothing about the worker ('unknown'; availability is watched elsewhere), and the count starts
+ * again once it answers: after an outage the worker needs a moment to poll again.
  */
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
@@ -32,13 +33,18 @@ export interface PollCheck {
 }
 
 export class PollWatch {
-  private readonly seen = new Map<string, { access: number | null; since: number }>();
+  private readonly seen = new Map<string, { access: number | null; since: number; checkedAt: number }>();
 
+  /**
+   * `maxGapMs`: checks further apart than this (the process itself did not run: suspended, frozen, starved) start
+   * the count again, since the worker could not poll either; `watchWorkers` checks four times as often as that.
+   */
   constructor(
     private readonly describe: DescribePollers,
     private readonly identity: string,
     private readonly stuckAfterMs: number,
     private readonly now: () => number = Date.now,
+    private readonly maxGapMs = stuckAfterMs / 2,
   ) {}
 
   async check(taskQueue: string): Promise<PollCheck> {
@@ -46,6 +52,8 @@ export class PollWatch {
     try {
       pollers = await this.describe(taskQueue);
     } catch {
+      // Nor can the worker poll a server that does not answer: the count starts again once it does.
+      this.seen.delete(taskQueue);
       return { state: 'unknown', quietForMs: 0 };
     }
     const access = pollers.find((p) => p.identity === this.identity)?.lastAccessTime ?? null;
@@ -53,10 +61,11 @@ export class PollWatch {
     let last = this.seen.get(taskQueue);
     // A time stamp that moved: it polled since the last check. Frozen or missing (the server forgets pollers after a
     // few minutes): still quiet since it last moved, or since the watch began.
-    if (!last || (access !== null && access !== last.access)) {
-      last = { access, since: now };
+    if (!last || now - last.checkedAt > this.maxGapMs || (access !== null && access !== last.access)) {
+      last = { access, since: now, checkedAt: now };
       this.seen.set(taskQueue, last);
     }
+    last.checkedAt = now;
     const quietForMs = now - last.since;
     return { state: quietForMs >= this.stuckAfterMs ? 'stuck' : 'polling', quietForMs };
   }

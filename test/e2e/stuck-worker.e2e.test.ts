@@ -40,7 +40,7 @@ test('a running worker that does not poll within the limit stops the app, naming
   const config = parseConfig({ ...raw, temporal: { ...(raw.temporal as object), ingestTaskQueue } }, {});
   assert.equal(config.temporal.worker.stuckAfter, 180_000, 'watched by default');
   // Below an idle worker's long poll: its poll time stamp stands still longer than this, so it counts as stuck.
-  config.temporal.worker.stuckAfter = 3_000;
+  config.temporal.worker.stuckAfter = 4_000;
 
   const lines: string[] = [];
   const logger = createLogger({
@@ -75,10 +75,17 @@ test('a running worker that does not poll within the limit stops the app, naming
       assert.ok(Math.abs((mine.lastAccessTime ?? 0) - Date.now()) < 5 * 60_000, 'the time stamp is a recent time');
     }
     // An identity that never polled that queue: quiet from the first check, stuck once the limit has passed.
-    const ghost = new PollWatch(describe, 'ghost@nowhere', 500);
+    const ghost = new PollWatch(describe, 'ghost@nowhere', 2_000);
     assert.equal((await ghost.check(taskQueue)).state, 'polling');
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    assert.equal((await ghost.check(taskQueue)).state, 'stuck');
+    const quiet = await eventually(
+      async () => {
+        const check = await ghost.check(taskQueue);
+        return check.state === 'stuck' ? check : null;
+      },
+      10_000,
+      'the ghost found stuck',
+    );
+    assert.ok(quiet.quietForMs >= 2_000, `quiet for ${quiet.quietForMs} ms`);
   } finally {
     await connection.close();
   }
@@ -88,7 +95,7 @@ test('a running worker that does not poll within the limit stops the app, naming
   assert.match(err.message, /^A worker got stuck \(see the log\)$/);
   assert.ok(err.cause instanceof WorkerStuckError, String(err.cause));
   assert.ok([taskQueue, ingestTaskQueue].includes(err.cause.taskQueue), err.cause.taskQueue);
-  assert.ok(err.cause.quietForMs >= 3_000, `quiet for ${err.cause.quietForMs} ms`);
+  assert.ok(err.cause.quietForMs >= 4_000, `quiet for ${err.cause.quietForMs} ms`);
   // It stopped on its own: within the limit, a few checks and the drain, not after a timeout of this test.
   assert.ok(Date.now() - startedAt < 120_000, `stopped after ${Date.now() - startedAt} ms`);
   const logged = lines.map((l) => JSON.parse(l) as { level: string; msg: string });

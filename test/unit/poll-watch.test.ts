@@ -20,7 +20,8 @@ function fixture() {
 
 test('a poller whose time stamp moves is polling; one frozen for the limit is stuck', async () => {
   const { state, describe } = fixture();
-  const watch = new PollWatch(describe, ME, 180_000, () => state.now);
+  // No gap limit: these checks may be any time apart (the gap rule has a test of its own below).
+  const watch = new PollWatch(describe, ME, 180_000, () => state.now, Infinity);
   state.pollers = [
     { identity: 'someone-else', lastAccessTime: 1 },
     { identity: ME, lastAccessTime: 5_000 },
@@ -41,7 +42,7 @@ test('a poller whose time stamp moves is polling; one frozen for the limit is st
 
 test('a worker missing from the list is as quiet as a frozen one; each task queue on its own', async () => {
   const { state, describe } = fixture();
-  const watch = new PollWatch(describe, ME, 180_000, () => state.now);
+  const watch = new PollWatch(describe, ME, 180_000, () => state.now, Infinity);
   // Never seen at all: quiet from the first check.
   assert.deepEqual(await watch.check('never'), { state: 'polling', quietForMs: 0 });
   state.pollers = [{ identity: ME, lastAccessTime: 5_000 }];
@@ -61,11 +62,38 @@ test('a worker missing from the list is as quiet as a frozen one; each task queu
   assert.deepEqual(state.asked, ['never', 'a', 'b', 'a', 'a', 'a', 'b', 'never']);
 });
 
-test('a server that does not answer says nothing about the worker', async () => {
+test('a server that does not answer says nothing about the worker, and the count starts again when it does', async () => {
   const { state, describe } = fixture();
-  const watch = new PollWatch(describe, ME, 1, () => state.now);
+  const watch = new PollWatch(describe, ME, 180_000, () => state.now, Infinity);
+  state.pollers = [{ identity: ME, lastAccessTime: 5_000 }];
+  await watch.check('q');
   state.failing = true;
+  state.now += 600_000;
   assert.deepEqual(await watch.check('q'), { state: 'unknown', quietForMs: 0 });
+  // Back after ten minutes, before the worker polled again (a restarted server lists no pollers yet): not stuck.
+  state.failing = false;
+  state.pollers = [];
+  assert.deepEqual(await watch.check('q'), { state: 'polling', quietForMs: 0 });
+  state.now += 180_000;
+  assert.deepEqual(await watch.check('q'), { state: 'stuck', quietForMs: 180_000 });
+});
+
+test('checks further apart than the gap start the count again (the process itself was not running)', async () => {
+  const { state, describe } = fixture();
+  const watch = new PollWatch(describe, ME, 180_000, () => state.now);
+  state.pollers = [{ identity: ME, lastAccessTime: 5_000 }];
+  for (let t = 0; t < 6; t++) {
+    assert.deepEqual(await watch.check('q'), { state: 'polling', quietForMs: t * 30_000 });
+    state.now += 30_000;
+  }
+  assert.deepEqual(await watch.check('q'), { state: 'stuck', quietForMs: 180_000 });
+  // Suspended for an hour: on resume the stamp has not moved yet, and that says nothing about the worker.
+  state.now += 3_600_000;
+  assert.deepEqual(await watch.check('q'), { state: 'polling', quietForMs: 0 });
+  state.now += 90_000;
+  assert.deepEqual(await watch.check('q'), { state: 'polling', quietForMs: 90_000 });
+  state.now += 90_000;
+  assert.deepEqual(await watch.check('q'), { state: 'stuck', quietForMs: 180_000 });
 });
 
 test('watchWorkers reports the first stuck running worker once, and skips workers that are not running', async () => {
