@@ -37,7 +37,7 @@ export class PollWatch {
 
   /**
    * `maxGapMs`: checks further apart than this (the process itself did not run: suspended, frozen, starved) start
-   * the count again, since the worker could not poll either; `watchWorkers` checks four times as often as that.
+   * the count again, since the worker could not poll either; `watchWorkers` checks at least twice within it.
    */
   constructor(
     private readonly describe: DescribePollers,
@@ -100,7 +100,7 @@ export class WorkerStuckError extends Error {
   ) {
     super(
       `The worker on task queue ${taskQueue} (${identity}) is running but has not polled it for ${Math.round(quietForMs / 1000)} s ` +
-        '(as the Temporal server sees it): its workflow-task slots are held and not given back. Stopping, so it can be ' +
+        '(as the Temporal server sees it), as when its workflow-task slots are all held and never given back. Stopping, so it can be ' +
         'started again; the server gives the tasks it held to a live worker.',
     );
     this.name = 'WorkerStuckError';
