@@ -12,7 +12,8 @@
  * run whose audit records form the run's own chain (patch audit-run-chain), and three runs under the patch set
  * (workflows/patches.ts: benign, two-approver release, failed containment; a benign and a joined run started with the
  * first stage and uploads memo, as a case index starts them), and three under the second set (benign, joined and
- * denied, approved and contained: the close in one activity). Names given on the command line
+ * denied, approved and contained: the close in one activity), and three under the third (benign and approved with
+ * local lookups, benign with ordinary ones). Names given on the command line
  * record only those (`npm run record:histories -- escalated-released`).
  * Run after a release of the playbook (`npm run record:histories`) and commit the files, so every later change to
  * workflow code must still replay the runs that may be in flight (or use patched()).
@@ -27,6 +28,7 @@ import { addEvidenceSignal, getStateQuery } from '../workflows/messages';
 import { confirmContainment, decideApproval, playbookInput, releaseContainment } from '../src/temporal/playbook-runs';
 import { alertRouting, caseOf, recordAlert } from '../src/temporal/ingest';
 import { CaseKeys, caseIndexIdFor } from '../src/ingest/case-key';
+import type { LookupPlacement } from '../src/contracts/playbook';
 import { benignAlert, escalatingAlert } from './lib/fixtures';
 import { decideWhenAsked, eventually, startServerWithWorker } from './lib/temporal';
 
@@ -52,9 +54,12 @@ async function main() {
     containment: Partial<ReturnType<typeof playbookInput>['policy']['containment']> = {},
     /** Started as every path that opens a case starts a run (caseStartOptions: first stage and uploads memo). */
     caseStart = false,
+    /** Where the run's lookups run, instead of where this configuration (every source a file) places them. */
+    lookups?: LookupPlacement,
   ) => {
     if (only.length > 0 && !only.includes(name)) return;
     const input = playbookInput(config, alert);
+    if (lookups) input.policy.lookups = lookups;
     if (hold) input.policy.containment = { ...input.policy.containment, releaseWindowMs: 3_600_000, leaseMs: 1_800_000 };
     input.policy.containment = { ...input.policy.containment, ...containment };
     const handle = await env.client.workflow.start(exfilToCloudStorage, {
@@ -210,6 +215,13 @@ async function main() {
   await record('patch-set-2-benign-case-start', benignAlert(), undefined, undefined, {}, true);
   await recordJoinedCaseStart('patch-set-2-joined-case-start');
   await record('patch-set-2-approved-case-start', escalatingAlert(), 'approve', undefined, {}, true);
+  // The third set (patch playbook-2026-12c): each lookup where the run's policy places it. With every source a file,
+  // the four lookups are local activities (a benign run, an approved one that contains); a run whose sources are all
+  // vendors' schedules them as ordinary activities.
+  await record('patch-set-3-benign-case-start', benignAlert(), undefined, undefined, {}, true);
+  await record('patch-set-3-approved-case-start', escalatingAlert(), 'approve', undefined, {}, true);
+  const vendors = { hr: 'activity', changes: 'activity', devices: 'activity', baselines: 'activity' } as const;
+  await record('patch-set-3-benign-vendor-lookups', benignAlert(), undefined, undefined, {}, true, vendors);
   await recordCaseIndex('case-index');
   await recordSignalledCaseIndex('case-index-signalled');
   // Patch case-start-by-activity: the index starts each case by a local activity (no child events), and at the end

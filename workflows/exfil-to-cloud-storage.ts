@@ -5,7 +5,7 @@
  * Deterministic code only.
  */
 import { condition, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { inPatchSet, inPatchSet2, patchedInSet } from './patches';
+import { inPatchSet, inPatchSet2, inPatchSet3, patchedInSet } from './patches';
 import type { PlaybookInput, PlaybookStage, RunOutcome, RunState } from '../src/contracts/playbook';
 import { SA, UPLOADS_MEMO } from '../src/contracts/search-attributes';
 import { currentDetails } from './case-summary';
@@ -96,7 +96,10 @@ export async function exfilToCloudStorage(input: PlaybookInput): Promise<RunStat
 
   // 1. Enrichment.
   setStage('enriching');
-  const enrichment = await enrich(alert, { dayTotals, local: cheaper });
+  // Runs of the third patch set: each vendor-backed lookup where the run's policy places it (a file source's lookup
+  // as a local activity). The set was decided in the first task (patchedInSet above), so this asks no new patch.
+  const lookups = inPatchSet3() ? input.policy.lookups : undefined;
+  const enrichment = await enrich(alert, { dayTotals, local: cheaper, lookups });
   state.enrichment = enrichment;
 
   // 2. The escalation decision: pure and deterministic.

@@ -11,7 +11,8 @@
  * replayed part of such a run gets true from `patched(id)` just as it did. A patch added later is a plain
  * `patched(id)` (or joins a later set). One change came with the set itself and needs no patch of its own: a benign
  * run's decision record and its report go out in the same workflow task (`inPatchSet()`). The second set
- * (`PATCH_SET_2`) holds the first and one change of its own.
+ * (`PATCH_SET_2`) holds the first and one change of its own; the third (`PATCH_SET_3`) holds the second and one of
+ * its own.
  */
 import { patched } from '@temporalio/workflow';
 
@@ -25,9 +26,17 @@ export const PATCH_SET = 'playbook-2026-12';
  */
 export const PATCH_SET_2 = 'playbook-2026-12b';
 
+/**
+ * The third set (patch `playbook-2026-12c`): everything of `playbook-2026-12b`, and lookups where the run's policy
+ * places them (`policy.lookups`: a file-backed source's lookup as a local activity, steps/enrichment.ts). Runs of the
+ * earlier sets replay as before: their histories hold no marker of this set.
+ */
+export const PATCH_SET_3 = 'playbook-2026-12c';
+
 /** Module state is per workflow run (the SDK gives every run its own module instances). */
 let inSet: boolean | undefined;
 let inSet2: boolean | undefined;
+let inSet3: boolean | undefined;
 
 /**
  * `patched(id)` for a patch of the set. The first call of a run decides whether the run took the set: call it from
@@ -46,10 +55,16 @@ export function inPatchSet(): boolean {
   return inSet;
 }
 
-/** Whether this run took the second set: its close is one activity (steps/closing.ts). */
+/** Whether this run took the second set (or the third): its close is one activity (steps/closing.ts). */
 export function inPatchSet2(): boolean {
-  inSet2 ??= patched(PATCH_SET_2);
+  inSet2 ??= inPatchSet3() || patched(PATCH_SET_2);
   return inSet2;
+}
+
+/** Whether this run took the third set: its lookups run where its policy places them (steps/enrichment.ts). */
+export function inPatchSet3(): boolean {
+  inSet3 ??= patched(PATCH_SET_3);
+  return inSet3;
 }
 
 /** The patch IDs the set holds (each still asked on its own by runs that began before the set). */

@@ -490,7 +490,18 @@ export interface PlaybookPolicy {
    * Unicode forms are folded.
    */
   identity?: OrgIdentity;
+  /**
+   * Where each vendor-backed lookup runs (runs of patch set `playbook-2026-12c`, workflows/patches.ts): `local`, a
+   * local activity in the run's workflow task, for a source the worker reads itself (`file`); `activity`, an ordinary
+   * activity, for a vendor's API. Absent in runs started before it existed: every lookup is an ordinary activity.
+   */
+  lookups?: LookupPlacement;
 }
+
+/** The enrichment sources whose lookups can run either way (the keys of `enrichment` in the configuration). */
+export const LOOKUP_SOURCES = ['hr', 'changes', 'devices', 'baselines'] as const;
+export type LookupSource = (typeof LOOKUP_SOURCES)[number];
+export type LookupPlacement = Record<LookupSource, 'local' | 'activity'>;
 
 export interface PlaybookInput {
   alert: NormalizedAlert;

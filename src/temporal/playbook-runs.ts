@@ -13,6 +13,7 @@ import type {
   ContainmentPolicy,
   ContainmentReviewInput,
   LeaseState,
+  LookupPlacement,
   PlaybookInput,
   ReleaseState,
   RunState,
@@ -35,7 +36,25 @@ export function playbookInput(config: Config, alert: NormalizedAlert): PlaybookI
       },
       containment: containmentPolicy(config),
       identity: { domains: config.identity.domains, netbiosNames: config.identity.netbiosNames },
+      lookups: lookupPlacement(config),
     },
+  };
+}
+
+/**
+ * Where each lookup of a run runs: a source the worker reads itself (`file`: loaded at start-up, kept by modification
+ * time) as a local activity, in the workflow task, with no round trip through the server's task queue; a vendor's API
+ * as an ordinary activity, so a slow or failing vendor shows in the UI as a pending activity with its attempts, is
+ * retried by the server, and holds no workflow task open.
+ */
+export function lookupPlacement(config: Config): LookupPlacement {
+  const placement = (source: string) => (source === 'file' ? 'local' : 'activity');
+  const { hr, changes, devices, baselines } = config.enrichment;
+  return {
+    hr: placement(hr.source),
+    changes: placement(changes.source),
+    devices: placement(devices.source),
+    baselines: placement(baselines.source),
   };
 }
 

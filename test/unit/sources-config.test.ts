@@ -7,8 +7,9 @@ import { FileChangeRecords, FileDeviceInventory, FileHrDirectory, FileUploadBase
 import { IntuneDeviceInventory } from '../../src/connectors/microsoft-graph/intune-devices';
 import { OktaDirectory } from '../../src/connectors/okta/directory';
 import { ServiceNowChangeRecords } from '../../src/connectors/servicenow/change-requests';
+import { lookupPlacement, playbookInput } from '../../src/temporal/playbook-runs';
 import { createEnrichmentSources } from '../../src/wiring';
-import { rawTestConfig, TEST_PAYLOAD_KEY } from '../helpers/fixtures';
+import { benignAlert, rawTestConfig, TEST_PAYLOAD_KEY } from '../helpers/fixtures';
 
 const vendors = {
   okta: { orgUrl: 'https://acme.okta.com', auth: { type: 'ssws', token: 'env:OKTA_API_TOKEN' } },
@@ -56,6 +57,19 @@ describe('enrichment source configuration', () => {
     assert.ok(sources.changes instanceof FileChangeRecords);
     assert.ok(sources.devices instanceof FileDeviceInventory);
     assert.ok(sources.baselines instanceof FileUploadBaselines);
+  });
+
+  test("a run's lookups: a file source's as a local activity, a vendor's as an ordinary activity, per source", () => {
+    const files = parseConfig(rawTestConfig(), {});
+    assert.deepEqual(playbookInput(files, benignAlert()).policy.lookups, { hr: 'local', changes: 'local', devices: 'local', baselines: 'local' });
+    const mixed = parseConfig(withSources({ hr: enrichment.hr, baselines: enrichment.baselines }), env);
+    assert.deepEqual(lookupPlacement(mixed), { hr: 'activity', changes: 'local', devices: 'local', baselines: 'activity' });
+    assert.deepEqual(lookupPlacement(parseConfig(withSources(enrichment), env)), {
+      hr: 'activity',
+      changes: 'activity',
+      devices: 'activity',
+      baselines: 'activity',
+    });
   });
 
   test('HTTP sources are parsed with their defaults, built, and their secrets redacted', () => {

@@ -211,7 +211,11 @@ describe('the Temporal UI as a case view', () => {
     for (const { at, payload } of localData) {
       const marker = JSON.parse(Buffer.from(payload.data ?? []).toString()) as Record<string, unknown>;
       for (const key of Object.keys(marker)) assert.ok(coreKeys.includes(key), `local activity marker at ${at}: key ${key}`);
-      assert.ok(['checkDestinationDomain', 'evaluateBusinessHours'].includes(String(marker.activity_type)), `at ${at}`);
+      // The domain check and business hours (patch cheaper-runs), and the lookups of the file sources (patch set
+      // playbook-2026-12c: this configuration reads every source from files).
+      const local = ['checkDestinationDomain', 'evaluateBusinessHours', 'lookupHrAuthorization', 'findCloudStoragePolicyChanges'];
+      local.push('checkDeviceAuthorization', 'getUploadBaseline');
+      assert.ok(local.includes(String(marker.activity_type)), `at ${at}`);
     }
     const found = payloadsIn(history).filter((f) => !isPatchMarker(f.at) && !isLocalActivityData(f.at));
     const payloads = found.map((f) => f.payload);

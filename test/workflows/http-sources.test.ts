@@ -176,8 +176,13 @@ describe('the playbook with HTTP enrichment sources (every task replays)', () =>
 
   test('with every vendor answering, the run decides from them and closes benign', async () => {
     const config = await startWorker();
-    const result: RunState = await (await start(config)).result();
+    const handle = await start(config);
+    const result: RunState = await handle.result();
     assert.equal(result.decision?.outcome, 'benign', result.decision?.reasons.join('\n'));
+    // A vendor's lookup is an ordinary activity (policy.lookups): a slow vendor shows as a pending activity.
+    const scheduled = ((await handle.fetchHistory()).events ?? []).map((ev) => ev.activityTaskScheduledEventAttributes?.activityType?.name);
+    for (const lookup of ['lookupHrAuthorization', 'findCloudStoragePolicyChanges', 'checkDeviceAuthorization', 'getUploadBaseline'])
+      assert.ok(scheduled.includes(lookup), `${lookup} is an ordinary activity`);
     const e = result.enrichment;
     assert.deepEqual(
       [e.hr?.source, e.policyChanges?.source, e.device?.source, e.baseline?.source],

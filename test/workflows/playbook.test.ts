@@ -82,6 +82,16 @@ describe('T1567.002 playbook workflow (every task replays)', () => {
       .filter((name): name is string => typeof name === 'string');
   }
 
+  /** The activity types of the run's local activity markers (the SDK core's marker data, in plain JSON). */
+  async function localActivities(handle: WorkflowHandle): Promise<string[]> {
+    const history = await handle.fetchHistory();
+    return (history.events ?? []).flatMap((e) => {
+      const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+      if (e.markerRecordedEventAttributes?.markerName !== 'core_local_activity' || !data) return [];
+      return [String((JSON.parse(Buffer.from(data).toString()) as { activity_type?: unknown }).activity_type)];
+    });
+  }
+
   test('a benign run closes without asking for approval', async () => {
     const { config, ledger } = await startWorker();
     const handle = await start(config, benignAlert());
@@ -94,6 +104,13 @@ describe('T1567.002 playbook workflow (every task replays)', () => {
     assert.equal(result.enrichment.domain?.status, 'ok');
     assert.match(result.report?.markdown ?? '', /No escalation rule fired/);
     const activities = await scheduledActivities(handle);
+    // Every source is a file here: the four lookups run as local activities (policy.lookups), in the workflow task.
+    for (const lookup of ['lookupHrAuthorization', 'findCloudStoragePolicyChanges', 'checkDeviceAuthorization', 'getUploadBaseline'])
+      assert.ok(!activities.includes(lookup), `${lookup} is not scheduled as an ordinary activity`);
+    assert.deepEqual(
+      (await localActivities(handle)).sort(),
+      ['checkDestinationDomain', 'checkDeviceAuthorization', 'evaluateBusinessHours', 'findCloudStoragePolicyChanges', 'getUploadBaseline', 'lookupHrAuthorization'],
+    );
     assert.ok(!activities.includes('requestApproval'));
     assert.ok(!activities.includes('isolateEndpoint'));
     assert.deepEqual(await ledger.entries(), []);
@@ -337,5 +354,17 @@ describe('T1567.002 playbook workflow (every task replays)', () => {
     assert.equal(state.decision?.outcome, 'escalate');
     assert.deepEqual(state.decision?.triggeredBy, ['device-not-authorized']);
     await handle.terminate('test done');
+  });
+
+  test('a local step that fails (the cloud-storage catalogue is gone) is recorded as unknown, not a failed run', async () => {
+    const { config } = await startWorker({ dataDir: writeDataDir({}, ['cloud-storage.yaml']) });
+    const handle = await start(config, benignAlert());
+    // The run decides and closes (before, the local step's failure failed the run: no decision, no report).
+    const state: RunState = await handle.result();
+    assert.equal(state.status, 'closed');
+    assert.equal(state.enrichment.domain?.status, 'unknown');
+    assert.match(state.enrichment.domain?.status === 'unknown' ? state.enrichment.domain.reason : '', /cloud-storage\.yaml/);
+    assert.ok(state.decision?.reasons.length, 'the decision says why');
+    assert.ok((await localActivities(handle)).includes('checkDestinationDomain'), 'the domain check ran as a local activity');
   });
 });

@@ -1,5 +1,5 @@
 /** Activity proxies, grouped by the retry behaviour each kind of step needs. */
-import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities, TemporalFailure } from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
 import type { ContainmentPolicy } from '../../src/contracts/playbook';
 
@@ -88,8 +88,12 @@ export const PRE_STATE_PATCH = 'containment-pre-state';
  */
 export const TIER2_ON_FAILURE_PATCH = 'tier2-on-containment-failure';
 
-/** The message of the failure behind an activity's failure, for findings and reports. */
-export function failureReason(err: ActivityFailure): string {
+/**
+ * The message of the failure behind an activity's failure, for findings and reports. A local activity's failure is
+ * that failure itself (no ActivityFailure around it): its own message.
+ */
+export function failureReason(err: ActivityFailure | TemporalFailure): string {
+  if (!(err instanceof ActivityFailure)) return err.message;
   const cause = err.cause;
   return cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : err.message;
 }
