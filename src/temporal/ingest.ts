@@ -127,23 +127,28 @@ export function caseOf(result: RecordResult): RouteAlertResult {
 /**
  * Where the case index `caseIndexId` routed the alert `source:alertId`: its case, or null when the index has not
  * routed it (not yet, or it never arrived) or does not exist (it was never written, or it ended after its dedup
- * window). Then a case the alert opened itself is still found by its workflow ID.
+ * window).
+ *
+ * A case is named after the alert that opened it, so a case with the alert's own workflow ID is the alert's (opened
+ * by it, or by an earlier delivery of it): that is asked first, of the server alone. Only an alert that opened no case
+ * (a join, or one not routed yet) costs a query of its index, which a worker answers, replaying the index's history
+ * when it is out of the cache. Status polls of a storm are mostly such first alerts (60% of the bench's storm), and a
+ * flood of queries to indexes out of the cache is what the ingest worker handles worst.
  */
 export async function alertRouting(
   client: Client,
   caseIndexId: string,
   alert: { source: NormalizedAlert['source']; alertId: string },
 ): Promise<AlertRouting | null> {
-  try {
-    const routed = await client.workflow.getHandle(caseIndexId).query(alertRoutingQuery, dedupKeyOf(alert));
-    if (routed) return routed;
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-  }
   const opened = workflowIdFor(alert);
   try {
     await client.workflow.getHandle(opened).describe();
     return { workflowId: opened, joined: false };
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  try {
+    return await client.workflow.getHandle(caseIndexId).query(alertRoutingQuery, dedupKeyOf(alert));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return null;
     throw err;
