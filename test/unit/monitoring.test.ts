@@ -76,9 +76,8 @@ describe('deploy/monitoring', () => {
       'soar_containment_actions_total',
       'temporal_workflow_task_schedule_to_start_latency_seconds_bucket',
       'temporal_activity_execution_latency_seconds_bucket',
-      // A file source's lookup is a local activity: its latency and failures are the local activity metrics.
+      // A file source's lookup is a local activity: its latency is the local activity metric.
       'temporal_local_activity_execution_latency_seconds_bucket',
-      'temporal_local_activity_execution_failed_total',
       'temporal_worker_task_slots_used',
       'temporal_num_pollers',
     ]) {
