@@ -499,8 +499,7 @@ export interface PlaybookPolicy {
 }
 
 /** The enrichment sources whose lookups can run either way (the keys of `enrichment` in the configuration). */
-export const LOOKUP_SOURCES = ['hr', 'changes', 'devices', 'baselines'] as const;
-export type LookupSource = (typeof LOOKUP_SOURCES)[number];
+export type LookupSource = 'hr' | 'changes' | 'devices' | 'baselines';
 export type LookupPlacement = Record<LookupSource, 'local' | 'activity'>;
 
 export interface PlaybookInput {

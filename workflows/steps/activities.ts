@@ -92,7 +92,7 @@ export const TIER2_ON_FAILURE_PATCH = 'tier2-on-containment-failure';
  * The message of the failure behind an activity's failure, for findings and reports. A local activity's failure is
  * that failure itself (no ActivityFailure around it): its own message.
  */
-export function failureReason(err: ActivityFailure | TemporalFailure): string {
+export function failureReason(err: TemporalFailure): string {
   if (!(err instanceof ActivityFailure)) return err.message;
   const cause = err.cause;
   return cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : err.message;
