@@ -94,6 +94,13 @@ export class PlaybookMetrics {
     registers: [this.registry],
   });
 
+  readonly workerReplacements = new Counter({
+    name: 'soar_worker_replacements_total',
+    help: 'Workers found running without polling their task queue and replaced in the process (temporal.worker.stuckAfter)',
+    labelNames: ['task_queue'] as const,
+    registers: [this.registry],
+  });
+
   readonly casesAwaitingApproval = new Gauge({
     name: 'soar_cases_awaiting_approval',
     help: 'Open cases waiting for a human decision (ApprovalState = "pending"), from Temporal visibility at scrape time',

@@ -18,10 +18,11 @@ import { PlaybookMetrics } from './metrics';
 import { listen } from './server';
 import { connectClient, connectWorker } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
-import { describeWorkflowPollers, watchWorkers, WorkerStuckError } from './temporal/poll-watch';
+import { describeWorkflowPollers, WorkerStuckError } from './temporal/poll-watch';
 import { ensureKeyFile } from './temporal/payload-codec';
 import { assertNamespaceReady } from './temporal/setup';
 import { resolveTemporalCli } from './temporal/temporal-cli';
+import { WorkerSupervisor } from './temporal/worker-supervisor';
 import { bundleWorkflows, createIngestWorker, createWorker, installSdkLogger } from './worker';
 import { createActivityDeps, warmDataFiles } from './wiring';
 
@@ -117,28 +118,47 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
         if (failed.length === 0) logger.info({ files }, 'Data files of the file-backed sources read ahead');
         else logger.warn({ files }, 'Some data files of the file-backed sources cannot be read: their lookups will fail (fail closed)');
       }
-      const workers = [
-        await createWorker({ config, connection, workflowBundle, deps }),
-        ...[await createIngestWorker({ config, connection, workflowBundle })].filter((w) => w !== null),
-      ];
-      const runs = workers.map((w) => w.run());
-      // Either worker stopping on its own, or found running without polling (src/temporal/poll-watch.ts), takes the
-      // process down (below); a stop drains both.
-      const { stuckAfter, shutdownGraceTime } = config.temporal.worker;
-      const stuck = new Promise<never>((_, reject) => {
-        if (stuckAfter === 0) return;
-        const endWatch = watchWorkers(workers, describeWorkflowPollers(connection, config.temporal.namespace), stuckAfter, reject);
-        stops.push(() => Promise.resolve(endWatch()));
+      const base = await createWorker({ config, connection, workflowBundle, deps });
+      const ingest = await createIngestWorker({ config, connection, workflowBundle });
+      // Either worker stopping on its own takes the process down (below); a stop drains both. A worker found running
+      // without polling (src/temporal/poll-watch.ts) is replaced by a new one, on a connection of its own, a few times
+      // an hour (src/temporal/worker-supervisor.ts); past that it too takes the process down.
+      const { stuckAfter, stuckReplacementsPerHour, shutdownGraceTime } = config.temporal.worker;
+      const supervisor = new WorkerSupervisor([{ worker: base }, ...(ingest ? [{ worker: ingest }] : [])], {
+        describe: describeWorkflowPollers(connection, config.temporal.namespace),
+        stuckAfterMs: stuckAfter,
+        replacementsPerHour: stuckReplacementsPerHour,
+        replace: async (taskQueue, identity) => {
+          const own = await connectWorker(config.temporal);
+          try {
+            const worker =
+              taskQueue === base.options.taskQueue
+                ? await createWorker({ config, connection: own, workflowBundle, deps, identity })
+                : await createIngestWorker({ config, connection: own, workflowBundle, identity });
+            if (!worker) throw new Error(`No worker is configured for task queue ${taskQueue}`);
+            return { worker, release: () => own.close() };
+          } catch (err) {
+            await own.close().catch(() => undefined);
+            throw err;
+          }
+        },
+        onReplaced: (r) => {
+          metrics.workerReplacements.inc({ task_queue: r.taskQueue });
+          logger.error(
+            { taskQueue: r.taskQueue, stuckIdentity: r.stuckIdentity, identity: r.identity, quietForMs: r.quietForMs, withinHour: r.withinHour, perHour: stuckReplacementsPerHour },
+            'A worker is stuck: replaced by a new worker on a connection of its own',
+          );
+        },
+        onRetiredError: (taskQueue, identity, err) => logger.warn({ err, taskQueue, identity }, 'A replaced worker stopped with an error'),
       });
-      workerRun = Promise.race([Promise.all(runs).then(() => undefined), stuck]);
+      // At 0 from the start, so that the first replacement is an increase the alert rule sees.
+      for (const w of supervisor.workers()) metrics.workerReplacements.inc({ task_queue: w.options.taskQueue }, 0);
+      supervisor.watch();
+      workerRun = supervisor.done;
       stops.push(async () => {
         logger.info({ graceMs: shutdownGraceTime }, 'Draining the workers');
-        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
         // A stuck worker may never finish its drain: the stop goes on after the grace time and half a minute more.
-        const drained = await Promise.race([
-          Promise.allSettled(runs).then(() => true),
-          new Promise<false>((resolve) => setTimeout(() => resolve(false), shutdownGraceTime + 30_000).unref()),
-        ]);
+        const drained = await supervisor.stop(shutdownGraceTime + 30_000);
         if (!drained) logger.error({ graceMs: shutdownGraceTime }, 'The workers did not drain in time; stopping without them');
       });
     }

@@ -80,6 +80,8 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxCachedWorkflows?: number;
   taskQueue?: string;
+  /** The SDK's default (`pid@host`) unless given: a replacement of a stuck worker has one of its own. */
+  identity?: string;
 }
 
 /**
@@ -110,6 +112,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     connection: options.connection,
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? config.temporal.taskQueue,
+    ...(options.identity ? { identity: options.identity } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(options.deps),
     dataConverter: dataConverterFor(config.temporal.payloadCodec),
@@ -134,6 +137,7 @@ export function createIngestWorker(options: Omit<CreateWorkerOptions, 'deps' | '
     connection: options.connection,
     namespace: config.temporal.namespace,
     taskQueue,
+    ...(options.identity ? { identity: options.identity } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createCaseIndexActivities(),
     // Local activities only: no poller for activity tasks on this queue.

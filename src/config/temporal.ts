@@ -76,13 +76,20 @@ const workerTuning = z
       .min(1, 'must be at least 1: with no cache, runs whose local activities are in flight stall for a workflow task timeout')
       .default(300),
     /**
-     * How long a running worker may go without polling its task queue, as the Temporal server sees it, before the
-     * process stops with an error so that its supervisor starts it again (src/temporal/poll-watch.ts says when this
-     * was seen). An idle worker polls once a minute. 0: not watched.
+     * How long a running worker may go without polling its task queue, as the Temporal server sees it, before it counts
+     * as stuck and is replaced (`stuckReplacementsPerHour`), or the process stops with an error so that its supervisor
+     * starts it again (src/temporal/poll-watch.ts says when this was seen). An idle worker polls once a minute. 0: not
+     * watched.
      */
     stuckAfter: optionalDurationMs
       .refine((ms) => ms === 0 || ms >= 90_000, 'must be 0 (not watched) or at least 90s: an idle worker polls only once a minute')
       .default(180_000),
+    /**
+     * How many times within an hour a stuck worker of one task queue is replaced inside the process (a new worker on a
+     * connection of its own; src/temporal/worker-supervisor.ts) before the process stops instead, so that its supervisor
+     * starts it again. 0: stop at the first.
+     */
+    stuckReplacementsPerHour: z.number().int().min(0).default(3),
     /**
      * On a stop, how long the workers may finish the tasks they hold before running activities are cancelled (their
      * attempt fails and Temporal retries it on the next start). The stop waits for this at most, then closes.

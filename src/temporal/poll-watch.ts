@@ -37,7 +37,7 @@ export class PollWatch {
 
   /**
    * `maxGapMs`: checks further apart than this (the process itself did not run: suspended, frozen, starved) start
-   * the count again, since the worker could not poll either; `watchWorkers` checks at least twice within it.
+   * the count again, since the worker could not poll either; the supervisor (worker-supervisor.ts) checks at least twice within it.
    */
   constructor(
     private readonly describe: DescribePollers,
@@ -85,62 +85,23 @@ export function describeWorkflowPollers(connection: NativeConnection, namespace:
   };
 }
 
-/** What the watch needs of a worker (the SDK's `Worker`). */
-export interface WatchedWorker {
-  getState(): string;
-  readonly options: { identity: string; taskQueue: string };
-}
-
-/** A worker that is running but has not polled its task queue for the watch's limit. */
+/**
+ * A worker that is running but has not polled its task queue for the watch's limit, and could not be replaced
+ * (src/temporal/worker-supervisor.ts): the replacement budget was spent, or making one failed (`cause`).
+ */
 export class WorkerStuckError extends Error {
   constructor(
     readonly taskQueue: string,
     readonly identity: string,
     readonly quietForMs: number,
+    cause?: unknown,
   ) {
     super(
       `The worker on task queue ${taskQueue} (${identity}) is running but has not polled it for ${Math.round(quietForMs / 1000)} s ` +
         '(as the Temporal server sees it), as when its workflow-task slots are all held and never given back. Stopping, so it can be ' +
         'started again; the server gives the tasks it held to a live worker.',
+      cause === undefined ? undefined : { cause },
     );
     this.name = 'WorkerStuckError';
   }
-}
-
-/**
- * Checks every running worker's polling each `intervalMs` (a quarter of `stuckAfterMs`, at most 30 s) and calls
- * `onStuck` once, for the first worker found stuck. Returns the function that ends the watch.
- */
-export function watchWorkers(
-  workers: WatchedWorker[],
-  describe: DescribePollers,
-  stuckAfterMs: number,
-  onStuck: (err: WorkerStuckError) => void,
-  intervalMs = Math.min(30_000, Math.max(1_000, Math.floor(stuckAfterMs / 4))),
-): () => void {
-  const watched = workers.map((worker) => ({ worker, watch: new PollWatch(describe, worker.options.identity, stuckAfterMs) }));
-  let ended = false;
-  let checking = false;
-  const check = async () => {
-    for (const { worker, watch } of watched) {
-      if (ended || worker.getState() !== 'RUNNING') continue;
-      const { state, quietForMs } = await watch.check(worker.options.taskQueue);
-      if (state === 'stuck' && !ended) {
-        ended = true;
-        onStuck(new WorkerStuckError(worker.options.taskQueue, worker.options.identity, quietForMs));
-      }
-    }
-  };
-  const timer = setInterval(() => {
-    if (checking || ended) return;
-    checking = true;
-    void check().finally(() => {
-      checking = false;
-    });
-  }, intervalMs);
-  timer.unref();
-  return () => {
-    ended = true;
-    clearInterval(timer);
-  };
 }

@@ -124,6 +124,16 @@ describe('configuration', () => {
     assert.throws(() => withWorker({ stuckAfter: '30s' }), /temporal\.worker\.stuckAfter: must be 0 \(not watched\) or at least 90s/);
   });
 
+  test('a stuck worker is replaced three times an hour unless set; 0 stops at the first; never negative', () => {
+    const raw = rawTestConfig();
+    const temporal = raw.temporal as Record<string, unknown>;
+    const withWorker = (worker: Record<string, unknown>) => parseConfig({ ...raw, temporal: { ...temporal, worker } }, {});
+    assert.equal(withWorker({}).temporal.worker.stuckReplacementsPerHour, 3);
+    assert.equal(withWorker({ stuckReplacementsPerHour: 0 }).temporal.worker.stuckReplacementsPerHour, 0);
+    assert.throws(() => withWorker({ stuckReplacementsPerHour: -1 }), /temporal\.worker\.stuckReplacementsPerHour: /);
+    assert.throws(() => withWorker({ stuckReplacementsPerHour: 1.5 }), /temporal\.worker\.stuckReplacementsPerHour: /);
+  });
+
   test('a config file that is not YAML is reported with its path', () => {
     const file = path.join(tempDir(), 'bad.yaml');
     writeFileSync(file, 'temporal: [unclosed');

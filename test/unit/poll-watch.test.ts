@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PollWatch, watchWorkers, WorkerStuckError, type QueuePoller, type WatchedWorker } from '../../src/temporal/poll-watch';
+import { PollWatch, type QueuePoller } from '../../src/temporal/poll-watch';
 
 const ME = '4242@worker-host';
 
@@ -94,40 +94,4 @@ test('checks further apart than the gap start the count again (the process itsel
   assert.deepEqual(await watch.check('q'), { state: 'polling', quietForMs: 90_000 });
   state.now += 90_000;
   assert.deepEqual(await watch.check('q'), { state: 'stuck', quietForMs: 180_000 });
-});
-
-test('watchWorkers reports the first stuck running worker once, and skips workers that are not running', async () => {
-  const { state, describe } = fixture();
-  const worker = (taskQueue: string, running: boolean): WatchedWorker => ({
-    getState: () => (running ? 'RUNNING' : 'STOPPING'),
-    options: { identity: ME, taskQueue },
-  });
-  const reports: WorkerStuckError[] = [];
-  // Nobody polls anything: with a limit of 0 ms every running worker is stuck at its first check.
-  const workers = [worker('draining', false), worker('soar-ingest', true), worker('soar-playbooks', true)];
-  const end = watchWorkers(workers, describe, 0, (err) => reports.push(err), 20);
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  } finally {
-    end();
-  }
-  assert.equal(reports.length, 1);
-  assert.ok(reports[0] instanceof WorkerStuckError);
-  assert.equal(reports[0].taskQueue, 'soar-ingest');
-  assert.match(reports[0].message, /task queue soar-ingest \(4242@worker-host\) is running but has not polled it/);
-  assert.ok(!state.asked.includes('draining'), 'a worker that is not running is not asked about');
-});
-
-test('watchWorkers stops asking once ended', async () => {
-  const { state, describe } = fixture();
-  state.pollers = [{ identity: ME, lastAccessTime: 1 }];
-  const running: WatchedWorker = { getState: () => 'RUNNING', options: { identity: ME, taskQueue: 'q' } };
-  const notStuck = () => assert.fail('reported stuck');
-  const end = watchWorkers([running], describe, 60_000, notStuck, 10);
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  end();
-  const asked = state.asked.length;
-  assert.ok(asked >= 2, `asked ${asked} times`);
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.equal(state.asked.length, asked);
 });
