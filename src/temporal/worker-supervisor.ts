@@ -127,17 +127,17 @@ export class WorkerSupervisor {
   }
 
   /**
-   * Stops the watch and shuts every worker down, the retired ones too; resolves true once all have stopped, false
-   * if some had not after `waitMs` (a stuck worker may never finish its drain).
+   * Stops the watch and shuts every worker down; resolves true once the current ones have stopped, false if some had
+   * not after `waitMs`. A replaced worker was told to stop when it was replaced and is not waited for again: a stuck
+   * worker may never finish its drain.
    */
   async stop(waitMs: number): Promise<boolean> {
     this.ended = true;
     this.clearTimer();
-    const all = [...this.current, ...this.retired];
-    for (const { lease } of all) if (lease.worker.getState() === 'RUNNING') lease.worker.shutdown();
+    for (const { lease } of [...this.current, ...this.retired]) if (lease.worker.getState() === 'RUNNING') lease.worker.shutdown();
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
-      Promise.allSettled(all.map((w) => w.run)).then(() => true),
+      Promise.allSettled(this.current.map((w) => w.run)).then(() => true),
       new Promise<false>((resolve) => {
         timer = setTimeout(() => resolve(false), waitMs);
       }),
