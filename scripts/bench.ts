@@ -53,8 +53,9 @@
  *   drained          sending has ended, no run of the block is open, and at least as many have closed as the
  *                    answers named cases (bare: as many as were started); seconds from the block's first send,
  *                    judged from visibility counts sampled every --sample-ms (their resolution and lag apply to both);
- *   longest stall    the longest time with runs open and the closed count unchanged, from the first close (or the
- *                    end of sending) until drained;
+ *   longest stall    the longest time with runs open and the closed count unchanged, from the end of sending until
+ *                    drained: the drain after the burst, which the target ("after any burst ... progress every
+ *                    second") is about; printed also from the first close (the burst included), for information;
  *   workflow-task timeouts  WorkflowTaskTimedOut events in --history-sample sampled histories of the block, plus
  *                    lines of the side's process log naming TMPRL1104 or a timed-out workflow task.
  */

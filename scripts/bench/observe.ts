@@ -32,6 +32,8 @@ export interface DrainResult {
   samples: DrainSample[];
   /** The longest time (s) with runs open and none closing, counted from the first close or the end of sending. */
   longestStall: number;
+  /** The same, counted from the end of sending only: the drain after the burst, which the target is about. */
+  longestStallAfterSending: number;
   /** Open runs that were waiting for a human at the last sample (counted as done: see `DrainOptions.waitingQuery`). */
   waiting: number;
 }
@@ -80,24 +82,29 @@ export async function watchDrain(options: DrainOptions): Promise<DrainResult> {
     if (counts) samples.push({ t: (now - options.t0) / 1000, open, closed });
     if (options.sendingDone()) {
       sentAt ??= now;
-      const stall = () => longestStall(samples, ((sentAt as number) - options.t0) / 1000);
+      const ended = (sentAt - options.t0) / 1000;
+      const stalls = () => ({
+        longestStall: longestStall(samples, ended, true),
+        longestStallAfterSending: longestStall(samples, ended, false),
+      });
       if (counts && open === 0 && closed >= options.expectedClosed()) {
-        return { drainedAt: (now - options.t0) / 1000, samples, longestStall: stall(), waiting: waitingNow };
+        return { drainedAt: (now - options.t0) / 1000, samples, ...stalls(), waiting: waitingNow };
       }
-      if (now - sentAt > options.timeoutMs) return { drainedAt: null, samples, longestStall: stall(), waiting: waitingNow };
+      if (now - sentAt > options.timeoutMs) return { drainedAt: null, samples, ...stalls(), waiting: waitingNow };
     }
     await sleep(Math.max(0, options.sampleMs - (performance.now() - now)));
   }
 }
 
-function longestStall(samples: DrainSample[], sendingEnded: number): number {
+/** From the first close (`fromFirstClose`, sending included) or from the end of sending. */
+export function longestStall(samples: DrainSample[], sendingEnded: number, fromFirstClose: boolean): number {
   let longest = 0;
   let since: number | null = null;
   let started = false;
   for (let i = 1; i < samples.length; i++) {
     const prev = samples[i - 1] as DrainSample;
     const cur = samples[i] as DrainSample;
-    started ||= prev.closed > 0 || prev.t >= sendingEnded;
+    started ||= (fromFirstClose && prev.closed > 0) || prev.t >= sendingEnded;
     if (!started) continue;
     if (cur.open > 0 && cur.closed === prev.closed) {
       since ??= prev.t;
