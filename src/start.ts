@@ -144,8 +144,9 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
         },
         onReplaced: (r) => {
           metrics.workerReplacements.inc({ task_queue: r.taskQueue });
+          const { taskQueue, stuckIdentity, identity, quietForMs, withinHour } = r;
           logger.error(
-            { taskQueue: r.taskQueue, stuckIdentity: r.stuckIdentity, identity: r.identity, quietForMs: r.quietForMs, withinHour: r.withinHour, perHour: stuckReplacementsPerHour },
+            { taskQueue, stuckIdentity, identity, quietForMs, withinHour, perHour: stuckReplacementsPerHour },
             'A worker is stuck: replaced by a new worker on a connection of its own',
           );
         },
