@@ -53,7 +53,8 @@
  *   drained          sending has ended, no run of the block is open, and at least as many have closed as the
  *                    answers named cases (bare: as many as were started); seconds from the block's first send,
  *                    judged from visibility counts sampled every --sample-ms (their resolution and lag apply to both);
- *   longest stall    the longest time with runs open and the closed count unchanged, from the end of sending until
+ *   longest stall    the longest time with work left (runs open, or fewer runs closed than expected: the project's
+ *                    planned new cases, or the cases its answers named) and the closed count unchanged, from the end of sending until
  *                    drained: the drain after the burst, which the target ("after any burst ... progress every
  *                    second") is about; printed also from the first close (the burst included), for information;
  *   workflow-task timeouts  WorkflowTaskTimedOut events in --history-sample sampled histories of the block, plus

@@ -18,7 +18,7 @@ import { PlaybookMetrics } from './metrics';
 import { listen } from './server';
 import { connectClient, connectWorker } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
-import { describeWorkflowPollers, WorkerStuckError } from './temporal/poll-watch';
+import { describeWorkflowQueue, WorkerStuckError } from './temporal/poll-watch';
 import { ensureKeyFile } from './temporal/payload-codec';
 import { assertNamespaceReady } from './temporal/setup';
 import { resolveTemporalCli } from './temporal/temporal-cli';
@@ -125,7 +125,7 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
       // an hour (src/temporal/worker-supervisor.ts); past that it too takes the process down.
       const { stuckAfter, stuckReplacementsPerHour, shutdownGraceTime } = config.temporal.worker;
       const supervisor = new WorkerSupervisor([{ worker: base }, ...(ingest ? [{ worker: ingest }] : [])], {
-        describe: describeWorkflowPollers(connection, config.temporal.namespace),
+        describe: describeWorkflowQueue(connection, config.temporal.namespace),
         stuckAfterMs: stuckAfter,
         replacementsPerHour: stuckReplacementsPerHour,
         replace: async (taskQueue, identity) => {
@@ -144,9 +144,9 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
         },
         onReplaced: (r) => {
           metrics.workerReplacements.inc({ task_queue: r.taskQueue });
-          const { taskQueue, stuckIdentity, identity, quietForMs, withinHour } = r;
+          const { taskQueue, stuckIdentity, identity, quietForMs, reason, withinHour } = r;
           logger.error(
-            { taskQueue, stuckIdentity, identity, quietForMs, withinHour, perHour: stuckReplacementsPerHour },
+            { taskQueue, stuckIdentity, identity, reason, quietForMs, withinHour, perHour: stuckReplacementsPerHour },
             'A worker is stuck: replaced by a new worker on a connection of its own',
           );
         },

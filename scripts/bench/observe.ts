@@ -24,13 +24,15 @@ export interface DrainSample {
   t: number;
   open: number;
   closed: number;
+  /** Runs expected to close by then (`DrainOptions.expectedClosed`): more than closed means work is left. */
+  expected: number;
 }
 
 export interface DrainResult {
   /** Seconds from the block's first send until no run was open and every expected run had closed; null: timed out. */
   drainedAt: number | null;
   samples: DrainSample[];
-  /** The longest time (s) with runs open and none closing, counted from the first close or the end of sending. */
+  /** The longest time (s) with work left (runs open, or fewer closed than expected) and none closing, counted from the first close or the end of sending. */
   longestStall: number;
   /** The same, counted from the end of sending only: the drain after the burst, which the target is about. */
   longestStallAfterSending: number;
@@ -79,7 +81,7 @@ export async function watchDrain(options: DrainOptions): Promise<DrainResult> {
     }
     const now = performance.now();
     const [open, closed] = counts ?? [NaN, NaN];
-    if (counts) samples.push({ t: (now - options.t0) / 1000, open, closed });
+    if (counts) samples.push({ t: (now - options.t0) / 1000, open, closed, expected: options.expectedClosed() });
     if (options.sendingDone()) {
       sentAt ??= now;
       const ended = (sentAt - options.t0) / 1000;
@@ -96,7 +98,10 @@ export async function watchDrain(options: DrainOptions): Promise<DrainResult> {
   }
 }
 
-/** From the first close (`fromFirstClose`, sending included) or from the end of sending. */
+/**
+ * The longest time with work left and the closed count unchanged, from the first close (`fromFirstClose`, sending
+ * included) or from the end of sending.
+ */
 export function longestStall(samples: DrainSample[], sendingEnded: number, fromFirstClose: boolean): number {
   let longest = 0;
   let since: number | null = null;
@@ -106,7 +111,9 @@ export function longestStall(samples: DrainSample[], sendingEnded: number, fromF
     const cur = samples[i] as DrainSample;
     started ||= (fromFirstClose && prev.closed > 0) || prev.t >= sendingEnded;
     if (!started) continue;
-    if (cur.open > 0 && cur.closed === prev.closed) {
+    // Work is left while runs are open, or while fewer have closed than are expected: the project's backlog waits in
+    // its case indexes, as alerts whose runs have not started, so a stuck ingest worker leaves no run open.
+    if ((cur.open > 0 || cur.closed < cur.expected) && cur.closed === prev.closed) {
       since ??= prev.t;
       longest = Math.max(longest, cur.t - since);
     } else since = null;

@@ -123,7 +123,7 @@ function healthRows(scenario: string, health: { side: Side; value: TaskHealth }[
     },
     {
       scenario,
-      figure: 'longest stall after the burst (sending ended; runs open, none closing)',
+      figure: 'longest stall after the burst (sending ended; work left, no run closing)',
       bare: secs(stall('bare')),
       project: secs(stall('project')),
       ratio: '',
@@ -575,6 +575,7 @@ export async function runStorm(
 ): Promise<StormProjectBlock> {
   const deliveries = new Array<Delivery>(items.length);
   const opened = new Set<string>();
+  const plannedNewCases = items.filter((i) => i.kind === 'new').length;
   let sent = false;
   const logBefore = target.taskWarnings();
   const since = new Date();
@@ -586,7 +587,8 @@ export async function runStorm(
     t0,
     sampleMs: options.sampleMs,
     sendingDone: () => sent,
-    expectedClosed: () => opened.size,
+    // Each planned new case is a run to close, known before its answer names it (a join may open one more).
+    expectedClosed: () => Math.max(opened.size, plannedNewCases),
     timeoutMs: options.drainTimeoutMs,
     // Many joins put one user's day over the volume rule: such a case escalates and waits for a human.
     waitingQuery: `${SA.approvalState.name} = 'pending'`,

@@ -16,7 +16,7 @@
  *   replacement existed. A fault that comes back at once is then not hidden behind replacements that each leak a stuck
  *   worker's memory.
  */
-import { PollWatch, WorkerStuckError, type DescribePollers } from './poll-watch';
+import { PollWatch, WorkerStuckError, type DescribeQueue, type PollCheck } from './poll-watch';
 
 /** What the supervisor needs of a worker (the SDK's `Worker`). */
 export interface SupervisedWorker {
@@ -40,12 +40,14 @@ export interface Replacement {
   stuckIdentity: string;
   identity: string;
   quietForMs: number;
+  /** Its poll time stamp stood still, or its queue starved while it polled now and then (src/temporal/poll-watch.ts). */
+  reason: StuckReason;
   /** Replacements of this task queue's worker within the last hour, this one included. */
   withinHour: number;
 }
 
 export interface WorkerSupervisorOptions {
-  describe: DescribePollers;
+  describe: DescribeQueue;
   /** A running worker whose poll time stamp has not moved for this long is stuck; 0: not watched. */
   stuckAfterMs: number;
   /** Replacements of one task queue's worker allowed within an hour; 0: the first stuck worker fails the supervisor. */
@@ -57,6 +59,8 @@ export interface WorkerSupervisorOptions {
   intervalMs?: number;
   now?: () => number;
 }
+
+type StuckReason = NonNullable<PollCheck['reason']>;
 
 const HOUR_MS = 3_600_000;
 
@@ -171,15 +175,15 @@ export class WorkerSupervisor {
       if (this.ended) return;
       const { worker } = entry.lease;
       if (worker.getState() !== 'RUNNING') continue;
-      const { state, quietForMs } = await entry.watch.check(worker.options.taskQueue);
+      const { state, quietForMs, reason = 'not polling' } = await entry.watch.check(worker.options.taskQueue);
       if (state !== 'stuck' || this.ended) continue;
-      await this.replace(entry, quietForMs);
+      await this.replace(entry, quietForMs, reason);
     }
   }
 
-  private async replace(entry: Current, quietForMs: number): Promise<void> {
+  private async replace(entry: Current, quietForMs: number, reason: StuckReason): Promise<void> {
     const { taskQueue, identity: stuckIdentity } = entry.lease.worker.options;
-    const stuck = new WorkerStuckError(taskQueue, stuckIdentity, quietForMs);
+    const stuck = new WorkerStuckError(taskQueue, stuckIdentity, quietForMs, undefined, reason);
     const now = this.now();
     const recent = (this.replacedAt.get(taskQueue) ?? []).filter((t) => now - t < HOUR_MS);
     if (recent.length >= this.options.replacementsPerHour) {
@@ -192,7 +196,7 @@ export class WorkerSupervisor {
     try {
       fresh = await this.options.replace(taskQueue, identity);
     } catch (err) {
-      this.fail(new WorkerStuckError(taskQueue, stuckIdentity, quietForMs, err));
+      this.fail(new WorkerStuckError(taskQueue, stuckIdentity, quietForMs, err, reason));
       return;
     }
     if (this.ended) {
@@ -212,7 +216,7 @@ export class WorkerSupervisor {
       (err: unknown) => this.options.onRetiredError?.(taskQueue, stuckIdentity, err),
     );
     if (lease.worker.getState() === 'RUNNING') lease.worker.shutdown();
-    this.options.onReplaced?.({ taskQueue, stuckIdentity, identity, quietForMs, withinHour: recent.length + 1 });
+    this.options.onReplaced?.({ taskQueue, stuckIdentity, identity, quietForMs, reason, withinHour: recent.length + 1 });
   }
 
   private clearTimer(): void {

@@ -17,7 +17,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { parseConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { start } from '../../src/start';
-import { describeWorkflowPollers, PollWatch, WorkerStuckError } from '../../src/temporal/poll-watch';
+import { describeWorkflowQueue, PollWatch, WorkerStuckError } from '../../src/temporal/poll-watch';
 import { connectClient } from '../../src/temporal/connection';
 import { isPending, recordAlert } from '../../src/temporal/ingest';
 import { CaseKeys } from '../../src/ingest/case-key';
@@ -71,17 +71,22 @@ test('a running worker that does not poll within the limit stops the app, naming
 
   const connection = await NativeConnection.connect({ address });
   try {
-    const describe = describeWorkflowPollers(connection, config.temporal.namespace);
+    const describe = describeWorkflowQueue(connection, config.temporal.namespace);
     const identity = `${process.pid}@${os.hostname()}`;
     // The server lists this process's workers as pollers of both queues, each with the time of its last poll.
     for (const queue of [taskQueue, ingestTaskQueue]) {
       const mine = await eventually(
-        async () => (await describe(queue)).find((p) => p.identity === identity),
+        async () => (await describe(queue)).pollers.find((p) => p.identity === identity),
         60_000,
         `a poller on ${queue}`,
       );
       assert.equal(typeof mine.lastAccessTime, 'number');
       assert.ok(Math.abs((mine.lastAccessTime ?? 0) - Date.now()) < 5 * 60_000, 'the time stamp is a recent time');
+      // And the queue's statistics (the starved sign): an idle queue has no backlog.
+      const { backlog } = await describe(queue);
+      assert.ok(backlog, 'the server reports the statistics of the queue');
+      assert.deepEqual({ count: backlog.count, ageMs: backlog.ageMs }, { count: 0, ageMs: 0 });
+      assert.equal(typeof backlog.dispatchRate, 'number');
     }
     // An identity that never polled that queue: quiet from the first check, stuck once the limit has passed.
     const ghost = new PollWatch(describe, 'ghost@nowhere', 2_000);
@@ -159,8 +164,8 @@ test('a stuck worker is replaced by a new one that takes its queue\'s tasks; pas
       // The server lists the replacement as a poller of the queue.
       const connection = await NativeConnection.connect({ address });
       try {
-        const describe = describeWorkflowPollers(connection, config.temporal.namespace);
-        await eventually(async () => (await describe(ingestTaskQueue)).some((p) => p.identity === replacedIdentity), 10_000, 'the replacement polling');
+        const describe = describeWorkflowQueue(connection, config.temporal.namespace);
+        await eventually(async () => (await describe(ingestTaskQueue)).pollers.some((p) => p.identity === replacedIdentity), 10_000, 'the replacement polling');
       } finally {
         await connection.close();
       }

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { WorkerStuckError, type QueuePoller } from '../../src/temporal/poll-watch';
+import { WorkerStuckError, type QueueView } from '../../src/temporal/poll-watch';
 import { WorkerSupervisor, type Replacement, type SupervisedWorker, type WorkerLease } from '../../src/temporal/worker-supervisor';
 
 const HOST = '4242@worker-host';
@@ -55,13 +55,14 @@ function fixture(options: { replacementsPerHour: number; failReplace?: boolean }
   const replacements: Replacement[] = [];
   let tick = 0;
   let clock = 1_000_000;
-  const describe = (taskQueue: string): Promise<QueuePoller[]> => {
+  const describe = (taskQueue: string): Promise<QueueView> => {
     tick++;
-    return Promise.resolve(
-      workers
+    return Promise.resolve({
+      pollers: workers
         .filter((w) => w.options.taskQueue === taskQueue && w.polls)
         .map((w) => ({ identity: w.options.identity, lastAccessTime: tick })),
-    );
+      backlog: null,
+    });
   };
   const lease = (taskQueue: string, identity: string): WorkerLease => {
     const worker = new FakeWorker({ identity, taskQueue });
@@ -111,6 +112,7 @@ test('a stuck worker is replaced by a new one with its own identity, started bef
   const [r] = replacements as [Replacement];
   assert.equal(r.taskQueue, 'soar-ingest');
   assert.equal(r.stuckIdentity, HOST);
+  assert.equal(r.reason, 'not polling');
   assert.equal(r.withinHour, 1);
   assert.ok(r.quietForMs >= 30, `quiet for ${r.quietForMs} ms`);
 
