@@ -76,7 +76,6 @@ export class WorkerSupervisor {
   private readonly current: Current[] = [];
   /** Current workers whose run has ended without an error. */
   private readonly stopped = new Set<Current>();
-  private readonly retired: { lease: WorkerLease; run: Promise<void> }[] = [];
   private readonly replacedAt = new Map<string, number[]>();
   private readonly replacedCount = new Map<string, number>();
   private readonly baseIdentity = new Map<string, string>();
@@ -131,14 +130,14 @@ export class WorkerSupervisor {
   }
 
   /**
-   * Stops the watch and shuts every worker down; resolves true once the current ones have stopped, false if some had
-   * not after `waitMs`. A replaced worker was told to stop when it was replaced and is not waited for again: a stuck
-   * worker may never finish its drain.
+   * Stops the watch and shuts the current workers down; resolves true once they have stopped, false if some had not
+   * after `waitMs`. A replaced worker was told to stop when it was replaced and is not waited for: a stuck worker may
+   * never finish its drain.
    */
   async stop(waitMs: number): Promise<boolean> {
     this.ended = true;
     this.clearTimer();
-    for (const { lease } of [...this.current, ...this.retired]) if (lease.worker.getState() === 'RUNNING') lease.worker.shutdown();
+    for (const { lease } of this.current) if (lease.worker.getState() === 'RUNNING') lease.worker.shutdown();
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
       Promise.allSettled(this.current.map((w) => w.run)).then(() => true),
@@ -210,7 +209,6 @@ export class WorkerSupervisor {
     this.adopt(fresh);
     // Started first, then the stuck one is told to stop: the queue always has a poller.
     const { lease, run } = entry;
-    this.retired.push({ lease, run });
     run.then(
       () => lease.release?.().catch(() => undefined),
       (err: unknown) => this.options.onRetiredError?.(taskQueue, stuckIdentity, err),
