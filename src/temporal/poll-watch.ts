@@ -51,7 +51,7 @@ export interface QueueView {
 export type DescribeQueue = (taskQueue: string) => Promise<QueueView>;
 
 /** Below this many tasks dispatched per second, with a backlog as old as the limit, the queue is starved. */
-export const STARVED_DISPATCH_RATE = 0.1;
+const STARVED_DISPATCH_RATE = 0.1;
 
 export interface PollCheck {
   state: 'polling' | 'stuck' | 'unknown';
