@@ -94,6 +94,15 @@ export class PlaybookMetrics {
     registers: [this.registry],
   });
 
+  readonly statusReadsShed = new Counter({
+    name: 'soar_alert_status_reads_shed_total',
+    help:
+      'Alert status reads (GET /alerts/...) answered 503 instead of querying their case index: busy (ingest.maxStatusQueries ' +
+      'already running) or timeout (ingest.statusQueryTimeout passed)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly workerReplacements = new Counter({
     name: 'soar_worker_replacements_total',
     help: 'Workers found running without polling their task queue and replaced in the process (temporal.worker.stuckAfter)',

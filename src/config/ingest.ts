@@ -81,5 +81,13 @@ export const ingestSection = z.strictObject({
    * Above 0: past it the alert is recorded by signal in the same way (src/temporal/ingest.ts).
    */
   answerWithin: optionalDurationMs.default(0),
+  /**
+   * Status reads (`GET /alerts/...`) that one HTTP server has a case index answer at once. A read of a joined (or not
+   * yet routed) alert is a query, which the ingest worker answers by replaying the index when it is out of the cache:
+   * work taken from the alerts themselves. More are answered 503 with Retry-After at once.
+   */
+  maxStatusQueries: z.number().int().min(1).default(2),
+  /** How long a status read waits for its case index to answer; past it, 503 with Retry-After. */
+  statusQueryTimeout: durationMs.default(5_000),
   sources: z.strictObject({ generic: source, splunk: source, elastic: source, sentinel: source }).prefault({}),
 });

@@ -201,9 +201,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       deps.logger.warn({ err }, 'Cloud-storage catalog unreadable; case keys fall back to the registrable domain'),
     );
   app.register(siemRoutes({ config, client: deps.client, now, caseKeys, recordDeadlineMs: deps.recordDeadlineMs }));
-  app.register(runRoutes({ config, client: deps.client, ...(deps.devServerUp ? { devServerUp: deps.devServerUp } : {}) }));
+  const metrics = deps.metrics ?? new PlaybookMetrics({ processMetrics: false });
+  app.register(runRoutes({ config, client: deps.client, metrics, ...(deps.devServerUp ? { devServerUp: deps.devServerUp } : {}) }));
   // Not encapsulated, so the alert counter sees the webhook routes' answers.
-  metricsRoutes({ config, client: deps.client, metrics: deps.metrics ?? new PlaybookMetrics({ processMetrics: false }) })(app);
+  metricsRoutes({ config, client: deps.client, metrics })(app);
   const codec = payloadCodecFor(config.temporal.payloadCodec);
   if (codec) app.register(codecRoutes({ config, codec }));
   app.register(openApiRoutes());

@@ -133,12 +133,14 @@ export function caseOf(result: RecordResult): RouteAlertResult {
  * by it, or by an earlier delivery of it): that is asked first, of the server alone. Only an alert that opened no case
  * (a join, or one not routed yet) costs a query of its index, which a worker answers, replaying the index's history
  * when it is out of the cache. Status polls of a storm are mostly such first alerts (60% of the bench's storm), and a
- * flood of queries to indexes out of the cache is what the ingest worker handles worst.
+ * flood of queries to indexes out of the cache is what the ingest worker handles worst: `admit` runs the query, so a
+ * caller can bound how many run at once and for how long (the read API's `StatusQueryGate`).
  */
 export async function alertRouting(
   client: Client,
   caseIndexId: string,
   alert: { source: NormalizedAlert['source']; alertId: string },
+  admit: <T>(query: () => Promise<T>) => Promise<T> = (query) => query(),
 ): Promise<AlertRouting | null> {
   const opened = workflowIdFor(alert);
   try {
@@ -148,7 +150,7 @@ export async function alertRouting(
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
   try {
-    return await client.workflow.getHandle(caseIndexId).query(alertRoutingQuery, dedupKeyOf(alert));
+    return await admit(() => client.workflow.getHandle(caseIndexId).query(alertRoutingQuery, dedupKeyOf(alert)));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return null;
     throw err;

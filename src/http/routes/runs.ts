@@ -4,10 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config';
 import { temporalReachable } from '../../temporal/connection';
 import { ALERT_SOURCES, type AlertSource } from '../../contracts/alert';
+import type { PlaybookMetrics } from '../../metrics';
 import { alertRouting } from '../../temporal/ingest';
 import { getRunView } from '../../temporal/playbook-runs';
 import { requireBearer } from '../auth';
 import { HttpError } from '../errors';
+import { StatusQueryGate } from '../status-query-gate';
 
 const WORKFLOW_ID = /^[A-Za-z0-9._:@-]{1,200}$/;
 /** The alert ID rule of the SIEM contract (src/contracts/alert.ts). */
@@ -21,11 +23,18 @@ export function alertStatusPath(caseIndexId: string, source: AlertSource, alertI
 export interface RunRoutesDeps {
   config: Config;
   client: Client;
+  metrics: PlaybookMetrics;
   /** The embedded dev server's state, when this process supervises one: down while it is being restarted. */
   devServerUp?: () => boolean;
 }
 
 export function runRoutes(deps: RunRoutesDeps) {
+  // Status reads that need a case index's answer (a query, which the ingest worker answers) are bounded per server.
+  const statusQueries = new StatusQueryGate(deps.client, {
+    maxQueries: deps.config.ingest.maxStatusQueries,
+    timeoutMs: deps.config.ingest.statusQueryTimeout,
+    onShed: (reason) => deps.metrics.statusReadsShed.inc({ reason }),
+  });
   return (app: FastifyInstance) => {
     app.get<{ Params: { workflowId: string } }>(
       '/runs/:workflowId',
@@ -44,7 +53,8 @@ export function runRoutes(deps: RunRoutesDeps) {
     );
 
     // Where an alert acknowledged "recorded, case pending" went: 200 with its case once the index has routed it,
-    // 404 while it has not (not yet, or never recorded). A resent alert (a duplicate) reads the same case.
+    // 404 while it has not (not yet, or never recorded), 503 with Retry-After while this server has as many index
+    // queries running as `ingest.maxStatusQueries` allows. A resent alert (a duplicate) reads the same case.
     app.get<{ Params: { caseIndexId: string; source: string; alertId: string } }>(
       '/alerts/:caseIndexId/:source/:alertId',
       { preHandler: requireBearer(deps.config.http.apiTokens, 'runs') },
@@ -60,7 +70,7 @@ export function runRoutes(deps: RunRoutesDeps) {
           ...(ALERT_ID.test(alertId) ? [] : [{ path: 'alertId', message: 'may contain only letters, digits and . _ : @ - (at most 128)' }]),
         ];
         if (details.length > 0) throw new HttpError(400, 'Invalid alert status request', details);
-        const routed = await alertRouting(deps.client, caseIndexId, { source: source as AlertSource, alertId });
+        const routed = await alertRouting(deps.client, caseIndexId, { source: source as AlertSource, alertId }, statusQueries.admit);
         if (!routed) {
           throw new HttpError(404, `Case index ${caseIndexId} has not routed ${source} alert ${alertId} (not yet, or never recorded)`);
         }
