@@ -10,7 +10,7 @@
  *   stuck one keeps its registration for as long as it holds its slots. It is started before the stuck one is told
  *   to stop, so the queue is never without a poller, and it has an identity of its own (`<identity>/replacement-N`),
  *   so the watch and the Web UI can tell them apart.
- * - The stuck worker is asked to shut down and then left alone: a stop later waits for it for its grace time at most.
+ * - The stuck worker is asked to shut down and then left alone: a stop later does not wait for it.
  * - A budget: `replacementsPerHour` per task queue. Past it (or when a replacement cannot be made) the supervisor fails
  *   with the `WorkerStuckError`, and the process stops for its own supervisor to start it again, as before the
  *   replacement existed. A fault that comes back at once is then not hidden behind replacements that each leak a stuck

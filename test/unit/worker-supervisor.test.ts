@@ -2,7 +2,7 @@
  * The worker supervisor (src/temporal/worker-supervisor.ts): a stuck worker is replaced by a new one (started before
  * the stuck one is told to stop, with an identity of its own), a few times an hour per task queue; past that budget,
  * or when no replacement can be made, the supervisor fails with the WorkerStuckError; a current worker's failure
- * fails it, a replaced worker's does not; a stop shuts every worker down, the replaced ones too.
+ * fails it, a replaced worker's does not; a stop that a current worker does not finish in time says so.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
