@@ -88,7 +88,7 @@ export async function deliverAlert(url: string, body: unknown, policy: RetryPoli
 
 /**
  * For every "case pending" answer: the case its alert went to, read at its `statusUrl` once the index has routed it
- * (GET /alerts/...). Returns the answers with `workflowId` and `joined` filled in, and `duplicate` set on every 2xx
+ * (GET /alerts/...), again after 250 ms or its Retry-After. Returns the answers with `workflowId` and `joined` filled in, and `duplicate` set on every 2xx
  * after the first of the same alert (a resend: the SIEM is told the same case, and it never became a run).
  * Bounded by `timeoutMs` overall; an alert still unrouted then keeps its pending answer (counted as not naming a case).
  */
@@ -115,7 +115,10 @@ export async function resolvePending(baseUrl: string, answersByAlert: Map<string
         unresolved++;
         return;
       }
-      await new Promise((r) => setTimeout(r, 250));
+      // 404: not routed yet; 503: this server runs as many index queries as it allows (ingest.maxStatusQueries), and
+      // says when to come back.
+      const retryAfterS = res?.status === 503 ? Number(res.headers.get('retry-after')) || 1 : 0;
+      await new Promise((r) => setTimeout(r, Math.max(250, Math.min(retryAfterS, 5) * 1000)));
     }
   });
   return unresolved;
