@@ -50,9 +50,10 @@
  *                    "runs = cases" also requires no run unnamed by any answer and no named case without a run;
  *   duplicate run    a run opened by an alert (its AlertId search attribute) that also opened another run, or whose
  *                    2xx answer named a different run;
- *   drained          sending has ended, no run of the block is open, and at least as many have closed as the
- *                    answers named cases (bare: as many as were started); seconds from the block's first send,
- *                    judged from visibility counts sampled every --sample-ms (their resolution and lag apply to both);
+ *   drained          no run of the block is open, and at least as many have closed as the answers named cases
+ *                    (bare: as many as were started); judged once those are known (the storm: once every status
+ *                    link named its case), dated by the first sample at which it held; seconds from the block's first
+ *                    send, from visibility counts sampled every --sample-ms (their resolution and lag apply to both);
  *   longest stall    the longest time with work left (runs open, or fewer runs closed than expected: the project's
  *                    planned new cases, or the cases its answers named) and the closed count unchanged, from the end of sending until
  *                    drained: the drain after the burst, which the target ("after any burst ... progress every

@@ -48,6 +48,12 @@ export interface DrainOptions {
   t0: number;
   sampleMs: number;
   sendingDone: () => boolean;
+  /**
+   * Whether `expectedClosed` is final: the storm learns the cases of its "case pending" answers at their status links
+   * after sending. The drain is judged only then, and dates from the first sample at which it held (the bench's reads
+   * are not the product's work). Default: once sending is done.
+   */
+  expectedKnown?: () => boolean;
   /** How many closed runs mean "drained" (the runs the senders were told exist). */
   expectedClosed: () => number;
   /** Measured from the end of sending. */
@@ -89,13 +95,23 @@ export async function watchDrain(options: DrainOptions): Promise<DrainResult> {
         longestStall: longestStall(samples, ended, true),
         longestStallAfterSending: longestStall(samples, ended, false),
       });
-      if (counts && open === 0 && closed >= options.expectedClosed()) {
-        return { drainedAt: (now - options.t0) / 1000, samples, ...stalls(), waiting: waitingNow };
-      }
+      const drainedAt = (options.expectedKnown ?? options.sendingDone)() ? firstDrained(samples, options.expectedClosed()) : null;
+      if (drainedAt !== null) return { drainedAt, samples, ...stalls(), waiting: waitingNow };
       if (now - sentAt > options.timeoutMs) return { drainedAt: null, samples, ...stalls(), waiting: waitingNow };
     }
     await sleep(Math.max(0, options.sampleMs - (performance.now() - now)));
   }
+}
+
+/**
+ * When the drain first held: the first sample with no run open and at least `expected` closed (closed runs only
+ * grow). Null when the last sample does not hold it: the drain is judged on the latest counts.
+ */
+export function firstDrained(samples: DrainSample[], expected: number): number | null {
+  const drained = (x: DrainSample) => x.open === 0 && x.closed >= expected;
+  const last = samples[samples.length - 1];
+  if (!last || !drained(last)) return null;
+  return (samples.find(drained) as DrainSample).t;
 }
 
 /**

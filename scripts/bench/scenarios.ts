@@ -577,6 +577,7 @@ export async function runStorm(
   const opened = new Set<string>();
   const plannedNewCases = items.filter((i) => i.kind === 'new').length;
   let sent = false;
+  let named = false;
   const logBefore = target.taskWarnings();
   const since = new Date();
   const query = blockQuery(PLAYBOOK_TYPE, target.taskQueue, since);
@@ -586,7 +587,10 @@ export async function runStorm(
     query,
     t0,
     sampleMs: options.sampleMs,
+    // The burst is over when the last alert is answered; the cases are known once every answer's status link named
+    // its case (a join may have opened one more): the drain dates from when its runs had all closed.
     sendingDone: () => sent,
+    expectedKnown: () => named,
     // Each planned new case is a run to close, known before its answer names it (a join may open one more).
     expectedClosed: () => Math.max(opened.size, plannedNewCases),
     timeoutMs: options.drainTimeoutMs,
@@ -601,6 +605,7 @@ export async function runStorm(
     for (const a of delivery.attempts) if (is2xx(a) && a.body?.workflowId) opened.add(a.body.workflowId);
   });
   const sendSeconds = (performance.now() - t0) / 1000;
+  sent = true;
   // The shipped answer names no case: each alert's case is read at its status link once routed (the drain is not
   // judged before: the cases those answers name are what it waits for).
   const byAlert = new Map<string, Answer[]>();
@@ -614,7 +619,7 @@ export async function runStorm(
   target.log?.(
     `  storm: every pending answer's case read at its statusUrl after ${((performance.now() - t0) / 1000).toFixed(1)} s (unresolved ${unresolved})`,
   );
-  sent = true;
+  named = true;
   const drain = await drainPromise;
   const runs = await listRuns(target.visibility, query);
   const history = await sampleHistories(

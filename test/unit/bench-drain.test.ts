@@ -1,10 +1,11 @@
 /**
  * The bench's longest stall (scripts/bench/observe.ts): the longest time with runs open and the closed count
- * unchanged, counted from the end of sending (the target's "after any burst"), or from the first close as well.
+ * unchanged, counted from the end of sending (the target's "after any burst"), or from the first close as well; and
+ * when the drain first held.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { longestStall, type DrainSample } from '../../scripts/bench/observe';
+import { firstDrained, longestStall, type DrainSample } from '../../scripts/bench/observe';
 
 /** Samples every half second from t = 0: open and closed counts as given, nothing more expected. */
 const samples = (rows: [open: number, closed: number][], expected = 0): DrainSample[] =>
@@ -55,4 +56,21 @@ test('no run open and none expected is no stall, however long nothing closes', (
   ]);
   assert.equal(longestStall(drain, 0, true), 0);
   assert.equal(longestStall(drain, 0, false), 0);
+});
+
+test('the drain dates from the first sample with no run open and every expected run closed, judged on the last', () => {
+  // The runs have all closed by 1.5 s; the bench learns how many to expect (5) only later, from the status links.
+  const drain = samples([
+    [3, 0],
+    [2, 3],
+    [1, 4],
+    [0, 5],
+    [0, 5],
+    [0, 5],
+  ]);
+  assert.equal(firstDrained(drain, 5), 1.5);
+  // Still short of what is expected: not drained, whatever an earlier sample said.
+  assert.equal(firstDrained(drain, 6), null);
+  assert.equal(firstDrained([...drain, { t: 3, open: 1, closed: 5, expected: 5 }], 5), null);
+  assert.equal(firstDrained([], 0), null);
 });
