@@ -88,8 +88,9 @@ export async function deliverAlert(url: string, body: unknown, policy: RetryPoli
 
 /**
  * For every "case pending" answer: the case its alert went to, read at its `statusUrl` once the index has routed it
- * (GET /alerts/...), again after 250 ms or its Retry-After. Returns the answers with `workflowId` and `joined` filled in, and `duplicate` set on every 2xx
- * after the first of the same alert (a resend: the SIEM is told the same case, and it never became a run).
+ * (GET /alerts/...; read again after 250 ms, or after a 503's Retry-After). Returns the answers with `workflowId` and
+ * `joined` filled in, and `duplicate` set on every 2xx after the first of the same alert (a resend: the SIEM is told
+ * the same case, and it never became a run).
  * Bounded by `timeoutMs` overall; an alert still unrouted then keeps its pending answer (counted as not naming a case).
  */
 export async function resolvePending(baseUrl: string, answersByAlert: Map<string, Answer[]>, lanes: number, timeoutMs: number) {

@@ -44,7 +44,7 @@ export class StatusQueryGate {
       return await this.client.connection.withDeadline(Date.now() + this.options.timeoutMs, query);
     } catch (err) {
       // Past the deadline grpc-js reports DEADLINE_EXCEEDED, unless the server, told the deadline, gave up first and
-      // answered CANCELLED (both seen against the dev server). Nothing else cancels this call.
+      // answered CANCELLED (both seen against the dev server); this code never cancels the call itself.
       if (!isGrpcDeadlineError(err) && !isGrpcCancelledError(err)) throw err;
       this.options.onShed?.('timeout');
       throw new HttpError(
@@ -58,7 +58,7 @@ export class StatusQueryGate {
     }
   };
 
-  /** Queries running now (for tests and metrics). */
+  /** Queries running now (for tests). */
   get inFlight(): number {
     return this.running;
   }
