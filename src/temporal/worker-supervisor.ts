@@ -48,7 +48,10 @@ export interface Replacement {
 
 export interface WorkerSupervisorOptions {
   describe: DescribeQueue;
-  /** A running worker whose poll time stamp has not moved for this long is stuck; 0: not watched. */
+  /**
+   * A running worker whose poll time stamp has not moved for this long, or whose queue has starved (poll-watch.ts), is
+   * stuck; 0: not watched.
+   */
   stuckAfterMs: number;
   /** Replacements of one task queue's worker allowed within an hour; 0: the first stuck worker fails the supervisor. */
   replacementsPerHour: number;
