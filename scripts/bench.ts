@@ -40,9 +40,12 @@
  *   distinct alert   an alert ID of a new-case or join delivery (a resend repeats one);
  *   acknowledged     at least one 2xx answer for the alert ID, over every attempt of every delivery of it;
  *   lost             no 2xx answer at all once the attempts are exhausted;
- *   (the shipped 202 "recorded, case pending" answer names no case: once sending ends, each alert's case is read at
- *   its `statusUrl`, and every 2xx of an alert after its first counts as `duplicate: true`: a resend is told the case
- *   its first delivery went to)
+ *   (the shipped 202 "recorded, case pending" answer names no case: each alert's case is read at its `statusUrl`,
+ *   and every 2xx of an alert after its first counts as `duplicate: true`: a resend is told the case its first
+ *   delivery went to. With --status-reads after (the default) the links are read once the runs have settled: no run
+ *   open and every planned new case closed; a SIEM that never polls puts only its alerts on the product while the
+ *   backlog drains. With --status-reads during they are read from the end of sending, through the drain, by
+ *   --senders readers)
  *   recorded twice   more than one 2xx answer with `duplicate: false` for the same alert ID;
  *   acknowledged only as duplicate  2xx answers, all `duplicate: true`: an earlier non-2xx had in fact recorded it;
  *   runs             playbook runs (the product's workflow type on its task queue, started since the block began)
@@ -52,7 +55,8 @@
  *                    2xx answer named a different run;
  *   drained          no run of the block is open, and at least as many have closed as the answers named cases
  *                    (bare: as many as were started); judged once those are known (the storm: once every status
- *                    link named its case), dated by the first sample at which it held; seconds from the block's first
+ *                    link named its case: a join that opened a case after the runs settled is waited for too),
+ *                    dated by the first sample at which it held; seconds from the block's first
  *                    send, from visibility counts sampled every --sample-ms (their resolution and lag apply to both);
  *   longest stall    the longest time with work left (runs open, or fewer runs closed than expected: the project's
  *                    planned new cases, or the cases its answers named) and the closed count unchanged, from the end of sending until
@@ -93,6 +97,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --max-attempts <n>    storm: attempts per delivery (default 8)
   --request-timeout <s> one HTTP request or start (default 30)
   --drain-timeout <s>   how long a block may take to drain after sending (default 900)
+  --status-reads <after|during> storm: read the status links once the runs settled (default) or through the drain
   --sample-ms <n>       visibility sampling interval (default 500)
   --history-sample <n>  histories fetched per block (default 20)
   --log-level <level>   the product's log level (default: the shipped configuration's)
@@ -114,6 +119,11 @@ function positive(name: string, value: string | undefined, fallback: number, int
 function waitBy(value: string | undefined): BenchOptions['waitBy'] {
   if (value === undefined || value === 'audit' || value === 'poll') return value ?? 'audit';
   throw new UsageError('--wait-by must be audit or poll');
+}
+
+function statusReads(value: string | undefined): BenchOptions['statusReads'] {
+  if (value === undefined || value === 'after' || value === 'during') return value ?? 'after';
+  throw new UsageError('--status-reads must be after or during');
 }
 
 async function main(): Promise<number> {
@@ -139,6 +149,7 @@ async function main(): Promise<number> {
         'sample-ms': { type: 'string' },
         'history-sample': { type: 'string' },
         'log-level': { type: 'string' },
+        'status-reads': { type: 'string' },
         roles: { type: 'string' },
         curves: { type: 'boolean', default: false },
         keep: { type: 'boolean', default: false },
@@ -180,6 +191,7 @@ async function main(): Promise<number> {
     historySample: positive('history-sample', values['history-sample'], 20),
     curves: values.curves,
     waitBy: waitBy(values['wait-by']),
+    statusReads: statusReads(values['status-reads']),
     seed: positive('seed', values.seed, 10),
   };
   const has = (s: Scenario) => selected.has(s);

@@ -63,6 +63,8 @@ export interface DrainOptions {
    * for a human, which no backlog drain includes. Such runs count as closed; none when absent.
    */
   waitingQuery?: string;
+  /** Called with each sample as it is taken. */
+  onSample?: (sample: DrainSample) => void;
 }
 
 /** Samples open and closed runs until the backlog has drained (after sending ended) or the timeout passes. */
@@ -87,7 +89,11 @@ export async function watchDrain(options: DrainOptions): Promise<DrainResult> {
     }
     const now = performance.now();
     const [open, closed] = counts ?? [NaN, NaN];
-    if (counts) samples.push({ t: (now - options.t0) / 1000, open, closed, expected: options.expectedClosed() });
+    if (counts) {
+      const sample = { t: (now - options.t0) / 1000, open, closed, expected: options.expectedClosed() };
+      samples.push(sample);
+      options.onSample?.(sample);
+    }
     if (options.sendingDone()) {
       sentAt ??= now;
       const ended = (sentAt - options.t0) / 1000;

@@ -53,6 +53,13 @@ export interface BenchOptions {
   curves: boolean;
   /** Throughput: a project run's close awaited by its audit record then one wait (audit), or by polling (poll). */
   waitBy: 'audit' | 'poll';
+  /**
+   * Storm: when the bench reads the status links of its "case pending" answers. `after` (default): once the runs have
+   * settled (none open, every planned case closed), so the bench loads the product only with the storm's alerts while
+   * the backlog drains, as a SIEM that never polls would; `during`: from the end of sending, 32 readers through the
+   * drain (each read of a joined or not yet routed alert a query of its case index).
+   */
+  statusReads: 'after' | 'during';
   seed: number;
 }
 
@@ -578,6 +585,9 @@ export async function runStorm(
   const plannedNewCases = items.filter((i) => i.kind === 'new').length;
   let sent = false;
   let named = false;
+  // Resolved by the first sample after sending with no run open and every case known so far closed.
+  let settle = () => {};
+  const settled = new Promise<void>((resolve) => (settle = resolve));
   const logBefore = target.taskWarnings();
   const since = new Date();
   const query = blockQuery(PLAYBOOK_TYPE, target.taskQueue, since);
@@ -596,6 +606,9 @@ export async function runStorm(
     timeoutMs: options.drainTimeoutMs,
     // Many joins put one user's day over the volume rule: such a case escalates and waits for a human.
     waitingQuery: `${SA.approvalState.name} = 'pending'`,
+    onSample: (sample) => {
+      if (sent && sample.open === 0 && sample.closed >= sample.expected) settle();
+    },
   });
   const policy = { maxAttempts: options.maxAttempts, timeoutMs: options.requestTimeoutMs, maxRetryAfterS: options.maxRetryAfterS };
   await closedLoop(items.length, senders, async (i) => {
@@ -612,6 +625,15 @@ export async function runStorm(
   for (const [i, d] of deliveries.entries()) {
     const id = (items[i] as StormItem).body.alertId;
     byAlert.set(id, [...(byAlert.get(id) ?? []), ...d.attempts.filter(is2xx)]);
+  }
+  // Read once the runs settled (`after`): a join that opened a case is then found by its read, and the drain is
+  // judged on the samples taken since, so it dates from when that case closed too. A drain that never settles is
+  // read at the timeout, for the verdicts.
+  if (options.statusReads === 'after') {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([settled, new Promise((r) => (timer = setTimeout(r, options.drainTimeoutMs)))]);
+    clearTimeout(timer);
+    target.log?.(`  storm: runs settled after ${((performance.now() - t0) / 1000).toFixed(1)} s; reading the status links`);
   }
   // Any HTTP process answers a status link: the routing is read from the case index in Temporal.
   const unresolved = await resolvePending(target.urls[0] as string, byAlert, senders, options.drainTimeoutMs);
