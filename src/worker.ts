@@ -102,7 +102,9 @@ export interface CreateWorkerOptions {
  * from about 4 s to 2.1 to 2.5 s. It is not the default: in storms that wait had been holding the cases back, and
  * without it the cases started faster than the playbook worker closed them (the 3,000-alert storm drained in 187 s
  * against 161 s with the SDK's polling, the 10,000-alert one in 661 s against 572 s), so it stays an operator's
- * choice of latency over storm drain. The playbook worker keeps the SDK's default: with four pollers its case tasks,
+ * choice of latency over storm drain. Tried again with six once the cases had become cheaper (docs/performance.md,
+ * 2026-12-02): the 10,000-alert storm's open cases climbed to 3,008 and it drained in 1.23x the bare baseline
+ * against 1.12x with the SDK's polling. The playbook worker keeps the SDK's default: with four pollers its case tasks,
  * mostly on its sticky queue, waited about four times longer (median 37 ms, then 153 ms).
  */
 export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
