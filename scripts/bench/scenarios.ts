@@ -56,8 +56,8 @@ export interface BenchOptions {
   /**
    * Storm: when the bench reads the status links of its "case pending" answers. `after` (default): once the runs have
    * settled (none open, every planned case closed), so the bench loads the product only with the storm's alerts while
-   * the backlog drains, as a SIEM that never polls would; `during`: from the end of sending, 32 readers through the
-   * drain (each read of a joined or not yet routed alert a query of its case index).
+   * the backlog drains, as a SIEM that never polls would; `during`: from the end of sending, as many readers as
+   * senders, through the drain (each read of a joined or not yet routed alert a query of its case index).
    */
   statusReads: 'after' | 'during';
   seed: number;
@@ -631,9 +631,14 @@ export async function runStorm(
   // read at the timeout, for the verdicts.
   if (options.statusReads === 'after') {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([settled, new Promise((r) => (timer = setTimeout(r, options.drainTimeoutMs)))]);
+    const how = await Promise.race([
+      settled.then(() => 'runs settled'),
+      new Promise<string>((r) => {
+        timer = setTimeout(() => r('runs not settled within the drain timeout'), options.drainTimeoutMs);
+      }),
+    ]);
     clearTimeout(timer);
-    target.log?.(`  storm: runs settled after ${((performance.now() - t0) / 1000).toFixed(1)} s; reading the status links`);
+    target.log?.(`  storm: ${how} after ${((performance.now() - t0) / 1000).toFixed(1)} s; reading the status links`);
   }
   // Any HTTP process answers a status link: the routing is read from the case index in Temporal.
   const unresolved = await resolvePending(target.urls[0] as string, byAlert, senders, options.drainTimeoutMs);
