@@ -34,7 +34,7 @@ import {
 } from './send';
 import { blockCost, costSnapshot, formatCost, formatThreads, type BlockCost } from './server-cost';
 import type { Stack } from './stack';
-import { mib, ms, num, ratio, secs, spread, summarize, verdict, type Row } from './stats';
+import { mib, ms, num, ratio, secs, slowByWindow, spread, summarize, verdict, type Row } from './stats';
 import { AuditWatch } from './audit-watch';
 import { judgeStorm, type StormItem, type StormVerdicts } from './storm-verdicts';
 
@@ -253,6 +253,14 @@ export async function ackScenario(
           `ack p50 ${ms(acks.p50)} p99 ${ms(acks.p99)} max ${ms(acks.max)}` +
           (unavailable.n ? `; 503 answered in p50 ${ms(unavailable.p50)} max ${ms(unavailable.max)}` : ''),
       );
+      // Where the slowest 1% were sent: a cold start shows as a first window heavier than the rest.
+      const slow = slowByWindow(
+        block.answers.map((a) => (is2xx(a) ? a.ms : Infinity)),
+        rate,
+        10,
+        acks.p99,
+      );
+      ctx.log(`  answers at or over p99 (or not 2xx), by 10 s of sending: ${slow.join(' ')}`);
       ctx.log(`  ${drainText(block.drain)}; ${healthText(block.health)}`);
       if (ctx.options.curves || rate >= 100) ctx.log(formatCurve(block.drain.samples));
     }

@@ -18,6 +18,22 @@ export function summarize(values: number[]): Summary {
   return { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN };
 }
 
+/**
+ * When in an open-loop block its slowest answers were sent: of the answers at or above `threshold` ms (`latencies[i]`
+ * is alert i's, sent at i / rate seconds), how many fell in each `windowS`-second window of sending. Tells a slow
+ * start (a cold process or server) from slowness spread through the block.
+ */
+export function slowByWindow(latencies: number[], rate: number, windowS: number, threshold: number): number[] {
+  const windows = Math.max(1, Math.ceil(latencies.length / rate / windowS));
+  const counts = new Array<number>(windows).fill(0);
+  latencies.forEach((v, i) => {
+    if (!(v >= threshold)) return;
+    const w = Math.min(windows - 1, Math.floor(i / rate / windowS));
+    counts[w] = (counts[w] ?? 0) + 1;
+  });
+  return counts;
+}
+
 export const ms = (v: number) => (Number.isFinite(v) ? (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`) : 'n/a');
 export const secs = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} s` : 'n/a');
 export const num = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
