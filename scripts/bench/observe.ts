@@ -181,6 +181,8 @@ export interface RunInfo {
   /** The AlertId search attribute: the alert that opened the run. */
   alertId: string | null;
   running: boolean;
+  /** When the run started (ms since the epoch, the server's clock: the bench's on loopback). */
+  startTime: number;
 }
 
 export async function listRuns(client: Client, query: string): Promise<RunInfo[]> {
@@ -190,6 +192,7 @@ export async function listRuns(client: Client, query: string): Promise<RunInfo[]
       workflowId: info.workflowId,
       alertId: info.typedSearchAttributes.get(SA.alertId) ?? null,
       running: info.status.name === 'RUNNING',
+      startTime: info.startTime.getTime(),
     });
   }
   return runs;

@@ -34,7 +34,7 @@ import {
 } from './send';
 import { blockCost, costSnapshot, formatCost, formatThreads, type BlockCost } from './server-cost';
 import type { Stack } from './stack';
-import { mib, ms, num, ratio, secs, slowByWindow, spread, summarize, verdict, type Row } from './stats';
+import { mib, ms, num, ratio, secs, slowByWindow, spread, startedAfterAck, summarize, verdict, type Row } from './stats';
 import { AuditWatch } from './audit-watch';
 import { judgeStorm, type StormItem, type StormVerdicts } from './storm-verdicts';
 
@@ -161,6 +161,8 @@ async function clearUndrained(ctx: BenchContext, drain: DrainResult, query: stri
 
 interface AckBlock {
   answers: Answer[];
+  /** The project's: how long after its 202 each case started (ms), the case index's routing; empty for the bare. */
+  startedAfterAck: number[];
   maxLag: number;
   drain: DrainResult;
   health: TaskHealth;
@@ -178,6 +180,7 @@ async function ackBlock(ctx: BenchContext, side: Side, rate: number, seconds: nu
   );
   const answers = new Array<Answer>(n);
   const opened = new Set<string>();
+  const ackedAt = new Map<string, number>();
   let started = 0;
   let sent = false;
   const logBefore = logCount(ctx, side);
@@ -207,16 +210,22 @@ async function ackBlock(ctx: BenchContext, side: Side, rate: number, seconds: nu
     } else {
       const answer = await postAlert(webhook(ctx), body, ctx.options.requestTimeoutMs);
       answers[i] = answer;
+      if (is2xx(answer)) ackedAt.set(body.alertId, Date.now());
       const named = caseNamed(answer.body, body.alertId);
       if (is2xx(answer) && named && !answer.body?.duplicate && !answer.body?.joined) opened.add(named);
     }
   });
   sent = true;
   const drain = await drainPromise;
-  const ids = (await listRuns(ctx.stack.bareClient, sideQuery(ctx, side, since))).map((r) => r.workflowId);
-  const health = await taskHealth(ctx, side, ids, logBefore);
+  const runs = await listRuns(ctx.stack.bareClient, sideQuery(ctx, side, since));
+  const health = await taskHealth(
+    ctx,
+    side,
+    runs.map((r) => r.workflowId),
+    logBefore,
+  );
   await clearUndrained(ctx, drain, sideQuery(ctx, side, since), `${label}`);
-  return { answers, maxLag, drain, health };
+  return { answers, startedAfterAck: startedAfterAck(ackedAt, runs), maxLag, drain, health };
 }
 
 function ackCounts(answers: Answer[]) {
@@ -261,6 +270,12 @@ export async function ackScenario(
         acks.p99,
       );
       ctx.log(`  answers at or over p99 (or not 2xx), by 10 s of sending: ${slow.join(' ')}`);
+      if (side === 'project') {
+        const routed = summarize(block.startedAfterAck);
+        ctx.log(
+          `  ${routed.n} cases started after their 202 (the case index's routing): p50 ${ms(routed.p50)} p99 ${ms(routed.p99)} max ${ms(routed.max)}`,
+        );
+      }
       ctx.log(`  ${drainText(block.drain)}; ${healthText(block.health)}`);
       if (ctx.options.curves || rate >= 100) ctx.log(formatCurve(block.drain.samples));
     }
@@ -315,6 +330,15 @@ export async function ackScenario(
       bare: ms(bare.max),
       project: ms(project.max),
       ratio: num(ratio(project.max, bare.max), 2),
+      target: '',
+      verdict: '',
+    },
+    {
+      scenario: name,
+      figure: 'case started after its ack: p50 / p99',
+      bare: 'at the ack',
+      project: ((r) => `${ms(r.p50)} / ${ms(r.p99)}`)(summarize(pick(blocks, 'project').flatMap((b) => b.startedAfterAck))),
+      ratio: '',
       target: '',
       verdict: '',
     },

@@ -34,6 +34,20 @@ export function slowByWindow(latencies: number[], rate: number, windowS: number,
   return counts;
 }
 
+/**
+ * How long after its acknowledgement each run started (ms): `ackedAt` maps an alert ID to when its 2xx was read
+ * (ms since the epoch), `runs` are the runs with the alert that opened each. A run whose alert has no ack time is left
+ * out. For the webhook, whose 202 comes before its case index has routed the alert, this is the routing's lag.
+ */
+export function startedAfterAck(ackedAt: Map<string, number>, runs: { alertId: string | null; startTime: number }[]): number[] {
+  const delays: number[] = [];
+  for (const run of runs) {
+    const acked = run.alertId === null ? undefined : ackedAt.get(run.alertId);
+    if (acked !== undefined) delays.push(run.startTime - acked);
+  }
+  return delays;
+}
+
 export const ms = (v: number) => (Number.isFinite(v) ? (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`) : 'n/a');
 export const secs = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} s` : 'n/a');
 export const num = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
