@@ -22,6 +22,10 @@
  *   ack20, ack100  open loop: alert i is sent at t0 + i/rate whatever the earlier answers; every alert a new case.
  *                  Counts 2xx / 503 / other (other: any other status, a network error or no answer within
  *                  --request-timeout), ack latency over the 2xx answers; then waits for the backlog to drain.
+ *                  Per block also: how many answers at or over the p99 (or not 2xx) were sent in each 10 s of
+ *                  sending (a cold start shows as a heavy first window), and for the project how long after its 2xx
+ *                  each case started (its StartTime in visibility less when the bench read the answer: the case
+ *                  index's routing, where the 202 "case pending" leaves the alert; a bare start is its own ack).
  *   throughput     closed loop: --concurrency alerts in flight, each waits for its run to close (result), --runs per
  *                  block; runs/s = closed runs / block wall time, end-to-end latency from first POST to result.
  *                  A project run's close is awaited like a bare run's, with one wait for its result, once its
