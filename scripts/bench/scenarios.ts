@@ -262,12 +262,13 @@ export async function ackScenario(
           `ack p50 ${ms(acks.p50)} p99 ${ms(acks.p99)} max ${ms(acks.max)}` +
           (unavailable.n ? `; 503 answered in p50 ${ms(unavailable.p50)} max ${ms(unavailable.max)}` : ''),
       );
-      // Where the slowest 1% were sent: a cold start shows as a first window heavier than the rest.
+      // Where the slowest 1% were sent: a cold start shows as a first window heavier than the rest. With no 2xx at
+      // all there is no p99, and every answer counts.
       const slow = slowByWindow(
         block.answers.map((a) => (is2xx(a) ? a.ms : Infinity)),
         rate,
         10,
-        acks.p99,
+        Number.isFinite(acks.p99) ? acks.p99 : Infinity,
       );
       ctx.log(`  answers at or over p99 (or not 2xx), by 10 s of sending: ${slow.join(' ')}`);
       if (side === 'project') {
@@ -296,6 +297,7 @@ export async function ackScenario(
   };
   const p50Ratio = ratio(project.p50, bare.p50);
   const p99Ratio = ratio(project.p99, bare.p99);
+  const routed = summarize(pick(blocks, 'project').flatMap((b) => b.startedAfterAck));
   return [
     {
       scenario: name,
@@ -337,7 +339,7 @@ export async function ackScenario(
       scenario: name,
       figure: 'case started after its ack: p50 / p99',
       bare: 'at the ack',
-      project: ((r) => `${ms(r.p50)} / ${ms(r.p99)}`)(summarize(pick(blocks, 'project').flatMap((b) => b.startedAfterAck))),
+      project: `${ms(routed.p50)} / ${ms(routed.p99)}`,
       ratio: '',
       target: '',
       verdict: '',
