@@ -25,7 +25,10 @@
  *                  Per block also: how many answers at or over the p99 (or not 2xx) were sent in each 10 s of
  *                  sending (a cold start shows as a heavy first window), and for the project how long after its 2xx
  *                  each case started (its StartTime in visibility less when the bench read the answer: the case
- *                  index's routing, where the 202 "case pending" leaves the alert; a bare start is its own ack).
+ *                  index's routing, where the 202 "case pending" leaves the alert; a bare start is its own ack),
+ *                  and how its case indexes' workflow tasks overlapped (from their histories: each task's time, the
+ *                  tasks per second, and the seconds with none, one, two or more in progress: routing one alert at
+ *                  a time spends nearly the whole span at none or one).
  *   throughput     closed loop: --concurrency alerts in flight, each waits for its run to close (result), --runs per
  *                  block; runs/s = closed runs / block wall time, end-to-end latency from first POST to result.
  *                  A project run's close is awaited like a bare run's, with one wait for its result, once its

@@ -246,6 +246,38 @@ export async function sampleHistories(client: Client, workflowIds: string[], n: 
   };
 }
 
+/**
+ * The workflow tasks of the given workflows as `[started, completed]` intervals (ms since the epoch, the server's
+ * clock), read from their histories, `concurrency` at a time. A history that cannot be read now is left out.
+ */
+export async function workflowTaskSpans(client: Client, workflowIds: string[], concurrency = 8): Promise<[number, number][]> {
+  const spans: [number, number][] = [];
+  const time = (e: temporal.api.history.v1.IHistoryEvent) =>
+    e.eventTime ? Number(e.eventTime.seconds ?? 0) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6) : NaN;
+  let next = 0;
+  const worker = async () => {
+    while (next < workflowIds.length) {
+      const id = workflowIds[next++] as string;
+      let history: temporal.api.history.v1.IHistory;
+      try {
+        history = await client.workflow.getHandle(id).fetchHistory();
+      } catch {
+        continue;
+      }
+      let started = NaN;
+      for (const e of history.events ?? []) {
+        if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) started = time(e);
+        else if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && Number.isFinite(started)) {
+          spans.push([started, time(e)]);
+          started = NaN;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  return spans;
+}
+
 export interface ProcessMemory {
   /** Resident set size now, bytes. */
   rss: number;

@@ -7,6 +7,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { exfilToCloudStorage } from '../../workflows';
 import type { Config } from '../../src/config';
 import { SA } from '../../src/contracts/search-attributes';
+import { CASE_INDEX_WORKFLOW_TYPE } from '../../src/temporal/ingest';
 import { alertBody, prng, type CaseKeyAllocator, type GenericAlertBody } from './data';
 import {
   blockQuery,
@@ -17,6 +18,7 @@ import {
   sampleHistories,
   terminateOpen,
   watchDrain,
+  workflowTaskSpans,
   type DrainResult,
   type HistorySample,
 } from './observe';
@@ -34,7 +36,7 @@ import {
 } from './send';
 import { blockCost, costSnapshot, formatCost, formatThreads, type BlockCost } from './server-cost';
 import type { Stack } from './stack';
-import { mib, ms, num, ratio, secs, slowByWindow, spread, startedAfterAck, summarize, verdict, type Row } from './stats';
+import { inFlightProfile, mib, ms, num, ratio, secs, slowByWindow, spread, startedAfterAck, summarize, verdict, type Row } from './stats';
 import { AuditWatch } from './audit-watch';
 import { judgeStorm, type StormItem, type StormVerdicts } from './storm-verdicts';
 
@@ -84,6 +86,14 @@ const sideQuery = (ctx: BenchContext, side: Side, since: Date) =>
   side === 'bare'
     ? blockQuery(BARE_WORKFLOW_TYPE, ctx.stack.bareTaskQueue, since)
     : blockQuery(PLAYBOOK_TYPE, config(ctx).temporal.taskQueue, since);
+/** The case indexes started since `since` (on the ingest task queue, or the playbook's when they share it). */
+const indexIds = async (ctx: BenchContext, since: Date) =>
+  (
+    await listRuns(
+      ctx.stack.bareClient,
+      blockQuery(CASE_INDEX_WORKFLOW_TYPE, config(ctx).temporal.ingestTaskQueue ?? config(ctx).temporal.taskQueue, since),
+    )
+  ).map((r) => r.workflowId);
 const retryPolicy = (ctx: BenchContext) => ({
   maxAttempts: ctx.options.maxAttempts,
   timeoutMs: ctx.options.requestTimeoutMs,
@@ -159,10 +169,26 @@ async function clearUndrained(ctx: BenchContext, drain: DrainResult, query: stri
 // ---------------------------------------------------------------------------------------------------------------
 // 1. Acknowledgement latency at a fixed offered rate (open loop), distinct cases.
 
+/**
+ * How the case indexes' workflow tasks overlapped: routing one alert at a time shows as nearly all the span with none
+ * or one in progress, and then the routing rate is about one over a task's time plus the poll between tasks.
+ */
+export function indexTaskText(tasks: [number, number][]): string {
+  const profile = inFlightProfile(tasks);
+  const each = summarize(tasks.map(([a, b]) => b - a));
+  const [none, one, more] = profile.seconds.map((v) => secs(v));
+  return (
+    `${tasks.length} case-index workflow tasks over ${secs(profile.span)} (each p50 ${ms(each.p50)}, max ${ms(each.max)}; ` +
+    `${num(profile.span > 0 ? tasks.length / profile.span : NaN)}/s): in progress none ${none}, one ${one}, two or more ${more} (at most ${profile.max})`
+  );
+}
+
 interface AckBlock {
   answers: Answer[];
   /** The project's: how long after its 202 each case started (ms), the case index's routing; empty for the bare. */
   startedAfterAck: number[];
+  /** The project's: its case indexes' workflow tasks, `[started, completed]` (ms); empty for the bare. */
+  indexTasks: [number, number][];
   maxLag: number;
   drain: DrainResult;
   health: TaskHealth;
@@ -224,8 +250,9 @@ async function ackBlock(ctx: BenchContext, side: Side, rate: number, seconds: nu
     runs.map((r) => r.workflowId),
     logBefore,
   );
+  const indexTasks = side === 'project' ? await workflowTaskSpans(ctx.stack.bareClient, await indexIds(ctx, since)) : [];
   await clearUndrained(ctx, drain, sideQuery(ctx, side, since), `${label}`);
-  return { answers, startedAfterAck: startedAfterAck(ackedAt, runs), maxLag, drain, health };
+  return { answers, startedAfterAck: startedAfterAck(ackedAt, runs), indexTasks, maxLag, drain, health };
 }
 
 function ackCounts(answers: Answer[]) {
@@ -276,6 +303,7 @@ export async function ackScenario(
         ctx.log(
           `  ${routed.n} cases started after their 202 (the case index's routing): p50 ${ms(routed.p50)} p99 ${ms(routed.p99)} max ${ms(routed.max)}`,
         );
+        ctx.log(`  ${indexTaskText(block.indexTasks)}`);
       }
       ctx.log(`  ${drainText(block.drain)}; ${healthText(block.health)}`);
       if (ctx.options.curves || rate >= 100) ctx.log(formatCurve(block.drain.samples));
