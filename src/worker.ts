@@ -104,8 +104,12 @@ export interface CreateWorkerOptions {
  * against 161 s with the SDK's polling, the 10,000-alert one in 661 s against 572 s), so it stays an operator's
  * choice of latency over storm drain. Tried again with six once the cases had become cheaper (docs/performance.md,
  * 2026-12-02): the 10,000-alert storm's open cases climbed to 3,008 and it drained in 1.23x the bare baseline
- * against 1.12x and 0.98x with the SDK's polling. The playbook worker keeps the SDK's default: with four pollers its
- * case tasks, mostly on its sticky queue, waited about four times longer (median 37 ms, then 153 ms).
+ * against 1.12x and 0.98x with the SDK's polling. With four, once more (2026-12-02, fifth session): the storm drained
+ * in 1.00x and at 20 alerts/s the cases started within 0.2 s of their acknowledgement instead of about 20 s (the SDK's
+ * polling routes one alert at a time: 11.9 a second there), but the acknowledgement p99 rose from about 90 ms to
+ * 163 ms, over the 100 ms target, as the case work ran while the alerts came. The playbook worker keeps the SDK's
+ * default: with four pollers its case tasks, mostly on its sticky queue, waited about four times longer (median
+ * 37 ms, then 153 ms).
  */
 export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   const { config } = options;
