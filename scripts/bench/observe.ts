@@ -5,6 +5,7 @@
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Client } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { SA } from '../../src/contracts/search-attributes';
 
@@ -252,8 +253,7 @@ export async function sampleHistories(client: Client, workflowIds: string[], n: 
  */
 export async function workflowTaskSpans(client: Client, workflowIds: string[], concurrency = 8): Promise<[number, number][]> {
   const spans: [number, number][] = [];
-  const time = (e: temporal.api.history.v1.IHistoryEvent) =>
-    e.eventTime ? Number(e.eventTime.seconds ?? 0) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6) : NaN;
+  const time = (e: temporal.api.history.v1.IHistoryEvent) => optionalTsToMs(e.eventTime) ?? NaN;
   let next = 0;
   const worker = async () => {
     while (next < workflowIds.length) {
