@@ -14,9 +14,8 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { resolveTemporalCli } from '../../src/temporal/temporal-cli';
-import { testConfig } from '../helpers/fixtures';
+import { embeddedDevServerConfig } from '../helpers/dev-server';
 import { captureLogs } from '../helpers/logs';
-import { freePort } from '../helpers/net';
 
 const { TaskQueueKind, TaskQueueType } = temporal.api.enums.v1;
 const PARTITIONS = 4;
@@ -53,18 +52,7 @@ describe('the embedded dev server and task-queue partitions', () => {
     const cli = await resolveTemporalCli();
     assert.ok(cli, 'the Temporal CLI (npm run temporal:cli)');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'soar-devserver-partitions-'));
-    const { temporal: base } = testConfig();
-    const config = {
-      ...base,
-      address: `127.0.0.1:${await freePort()}`,
-      devServer: {
-        ...base.devServer,
-        enabled: true,
-        dbFile: path.join(dir, 'temporal.db'),
-        uiPort: await freePort(),
-        logLevel: 'warn' as const,
-      },
-    };
+    const config = await embeddedDevServerConfig(dir);
     const { logger } = captureLogs();
     const startRuns = async (taskQueue: string, prefix: string, count: number) => {
       const connection = await Connection.connect({ address: config.address });

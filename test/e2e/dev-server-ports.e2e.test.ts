@@ -11,10 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { Connection } from '@temporalio/client';
-import type { Config } from '../../src/config';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { resolveTemporalCli } from '../../src/temporal/temporal-cli';
-import { testConfig } from '../helpers/fixtures';
+import { embeddedDevServerConfig } from '../helpers/dev-server';
 import { captureLogs } from '../helpers/logs';
 import { freePort } from '../helpers/net';
 
@@ -25,15 +24,6 @@ async function hold(port: number): Promise<Server> {
     server.listen(port, '127.0.0.1', resolve);
   });
   return server;
-}
-
-async function temporalConfig(dir: string): Promise<Config['temporal']> {
-  const { temporal } = testConfig();
-  return {
-    ...temporal,
-    address: `127.0.0.1:${await freePort()}`,
-    devServer: { ...temporal.devServer, enabled: true, dbFile: path.join(dir, 'temporal.db'), uiPort: await freePort(), logLevel: 'warn' },
-  };
 }
 
 describe('the embedded dev server and the ports it picks itself', () => {
@@ -53,7 +43,7 @@ describe('the embedded dev server and the ports it picks itself', () => {
         }
       },
     });
-    const config = await temporalConfig(dir);
+    const config = await embeddedDevServerConfig(dir);
     try {
       const server = await startDevServer(config, cli.path, logger, { extraArgs: ['--http-port', String(httpPort)] });
       try {
@@ -87,7 +77,7 @@ describe('the embedded dev server and the ports it picks itself', () => {
     const { lines, logger } = captureLogs();
     try {
       await assert.rejects(
-        startDevServer(await temporalConfig(dir), cli.path, logger, { extraArgs: ['--http-port', String(httpPort)] }),
+        startDevServer(await embeddedDevServerConfig(dir), cli.path, logger, { extraArgs: ['--http-port', String(httpPort)] }),
         /exited with code 1 during start-up/,
       );
       const starts = lines.filter((l) => l.includes('Starting the Temporal dev server')).length;

@@ -13,7 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { SA } from '../../src/contracts/search-attributes';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { resolveTemporalCli } from '../../src/temporal/temporal-cli';
-import { testConfig } from '../helpers/fixtures';
+import { embeddedDevServerConfig } from '../helpers/dev-server';
 import { captureLogs } from '../helpers/logs';
 import { freePort } from '../helpers/net';
 
@@ -38,18 +38,7 @@ describe('the embedded dev server and search attributes', () => {
     const cli = await resolveTemporalCli();
     assert.ok(cli, 'the Temporal CLI (npm run temporal:cli)');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'soar-devserver-sa-'));
-    const { temporal } = testConfig();
-    const config = {
-      ...temporal,
-      address: `127.0.0.1:${await freePort()}`,
-      devServer: {
-        ...temporal.devServer,
-        enabled: true,
-        dbFile: path.join(dir, 'temporal.db'),
-        uiPort: await freePort(),
-        logLevel: 'warn' as const,
-      },
-    };
+    const config = await embeddedDevServerConfig(dir);
     const metricsPort = await freePort();
     const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     const { logger } = captureLogs();
