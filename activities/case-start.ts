@@ -23,13 +23,22 @@ export interface StartCaseResult {
   started: boolean;
 }
 
-export function createCaseIndexActivities() {
+export interface CaseIndexActivityOptions {
+  /**
+   * Admission of a case start, asked before the start (the burst pacing, src/temporal/burst-pacer.ts): resolves when
+   * the case may start; rejects only when the signal aborts (the activity is cancelled).
+   */
+  admit?: (signal: AbortSignal) => Promise<void>;
+}
+
+export function createCaseIndexActivities({ admit }: CaseIndexActivityOptions = {}) {
   return {
     /**
      * Starts the case the alert opens, named after the alert (the ID is the record: a second start is refused, so a
      * retry after an uncertain attempt starts nothing twice).
      */
     async startCase({ alert, policy, start: options, taskQueue }: StartCaseRequest): Promise<StartCaseResult> {
+      await admit?.(Context.current().cancellationSignal);
       try {
         await Context.current().client.workflow.start(PLAYBOOK_WORKFLOW_TYPE, {
           ...options,

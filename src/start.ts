@@ -24,7 +24,7 @@ import { assertNamespaceReady } from './temporal/setup';
 import { resolveTemporalCli } from './temporal/temporal-cli';
 import { WorkerSupervisor } from './temporal/worker-supervisor';
 import { bundleWorkflows, createIngestWorker, createWorker, installSdkLogger } from './worker';
-import { createActivityDeps, warmDataFiles } from './wiring';
+import { createActivityDeps, createBurstPacer, pacingLog, warmDataFiles } from './wiring';
 
 export interface Roles {
   worker: boolean;
@@ -37,6 +37,8 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
   // taken). Its GET /metrics still appends what that address serves: on one host, the worker's.
   installSdkLogger(logger, roles.worker ? config.metrics.sdkPrometheusAddress : undefined);
   const metrics = new PlaybookMetrics();
+  // Paces new cases on the webhooks' acknowledgements while alerts arrive (null unless both roles run here).
+  const pacer = createBurstPacer(config, roles, pacingLog(logger));
   logger.info({ config: sanitizeConfig(config) }, 'Starting');
   if (roles.worker && config.audit.keys.length === 0) {
     logger.warn(
@@ -118,8 +120,9 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
         if (failed.length === 0) logger.info({ files }, 'Data files of the file-backed sources read ahead');
         else logger.warn({ files }, 'Some data files of the file-backed sources cannot be read: their lookups will fail (fail closed)');
       }
+      if (pacer) stops.push(() => Promise.resolve(pacer.close()));
       const base = await createWorker({ config, connection, workflowBundle, deps });
-      const ingest = await createIngestWorker({ config, connection, workflowBundle });
+      const ingest = await createIngestWorker({ config, connection, workflowBundle, ...(pacer ? { pacer } : {}) });
       // Either worker stopping on its own takes the process down (below); a stop drains both. A worker found running
       // without polling (src/temporal/poll-watch.ts) is replaced by a new one, on a connection of its own, a few times
       // an hour (src/temporal/worker-supervisor.ts); past that it too takes the process down.
@@ -134,7 +137,7 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
             const worker =
               taskQueue === base.options.taskQueue
                 ? await createWorker({ config, connection: own, workflowBundle, deps, identity })
-                : await createIngestWorker({ config, connection: own, workflowBundle, identity });
+                : await createIngestWorker({ config, connection: own, workflowBundle, identity, ...(pacer ? { pacer } : {}) });
             if (!worker) throw new Error(`No worker is configured for task queue ${taskQueue}`);
             return { worker, release: () => own.close() };
           } catch (err) {
@@ -166,7 +169,14 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
 
     if (roles.http && client && !stopSignal) {
       const server = devServer;
-      app = buildApp({ config, client, logger, metrics, ...(server ? { devServerUp: () => server.up } : {}) });
+      app = buildApp({
+        config,
+        client,
+        logger,
+        metrics,
+        ...(server ? { devServerUp: () => server.up } : {}),
+        ...(pacer ? { onWebhookAnswer: (ms: number, status: number) => pacer.observeAck(ms, status >= 500) } : {}),
+      });
       const a = app;
       stops.push(async () => {
         logger.info('Closing the HTTP server: no new webhooks; answering those in flight');

@@ -16,6 +16,7 @@ import { ElasticsearchAuditForwarder } from './connectors/elasticsearch/audit-fo
 import { ElasticsearchClient } from './connectors/elasticsearch/client';
 import { ElasticsearchUploadBaselines } from './connectors/elasticsearch/upload-baselines';
 import { TemporalRecordedUploads } from './temporal/recorded-uploads';
+import { BurstPacer, type PacingEvent } from './temporal/burst-pacer';
 import { FileReportSink } from './connectors/file-reports/client';
 import { GoogleSignOut } from './connectors/google-workspace/sessions';
 import {
@@ -292,5 +293,48 @@ export function createActivityDeps(config: Config, logger: Logger, metrics: Play
     escalations: createEscalationNotifier(notifier, logger),
     reports: new FileReportSink(path.resolve(config.dataDir)),
     audit: new AuditTrail(new FileAuditLog(config.audit.file, undefined, config.audit.keys), createAuditForwarder(config), metrics),
+  };
+}
+
+/**
+ * The longest a case start waits for the pace: well inside the index's workflow task timeout (10 s), which the start's
+ * local activity runs in, with the start itself still to make.
+ */
+export const CASE_START_MAX_WAIT_MS = 5_000;
+
+/**
+ * The case indexes' burst pacing (src/temporal/burst-pacer.ts): only where this process answers the webhooks too,
+ * since it paces on their acknowledgements; null when off or when the roles run apart.
+ */
+export function createBurstPacer(
+  config: Config,
+  roles: { worker: boolean; http: boolean },
+  onPacing?: (event: PacingEvent) => void,
+): BurstPacer | null {
+  const pacing = config.temporal.worker.burstPacing;
+  if (!pacing.enabled || !roles.worker || !roles.http) return null;
+  return new BurstPacer({
+    ackTargetMs: pacing.ackTarget,
+    minStartsPerSecond: pacing.minStartsPerSecond,
+    quietAfterMs: pacing.quietAfter,
+    maxWaitMs: CASE_START_MAX_WAIT_MS,
+    ...(onPacing ? { onPacing } : {}),
+  });
+}
+
+/** The burst pacer's events as log lines: when a burst starts being paced, and what the pacing did once it is over. */
+export function pacingLog(logger: Logger): (event: PacingEvent) => void {
+  const log = logger.child({ component: 'burst-pacer' });
+  return (e: PacingEvent) => {
+    if (e.event === 'paced')
+      log.info(
+        { startsPerSecond: Number(e.startsPerSecond.toFixed(2)), ackP90Ms: Math.round(e.ackP90Ms) },
+        'Alert burst: case starts paced to keep the webhook acknowledgements quick',
+      );
+    else
+      log.info(
+        { heldStarts: e.heldStarts, longestWaitMs: Math.round(e.longestWaitMs), pacedForMs: e.burstMs },
+        'Alert burst over: case starts no longer paced',
+      );
   };
 }

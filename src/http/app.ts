@@ -53,6 +53,8 @@ export interface AppDeps {
   devServerUp?: () => boolean;
   /** How long recording one alert in Temporal may take before the caller gets a 503 (default 10 s). */
   recordDeadlineMs?: number;
+  /** Told every webhook answer's latency and status (the playbook worker's burst pacing, src/temporal/burst-pacer.ts). */
+  onWebhookAnswer?: (ms: number, status: number) => void;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -204,7 +206,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const metrics = deps.metrics ?? new PlaybookMetrics({ processMetrics: false });
   app.register(runRoutes({ config, client: deps.client, metrics, ...(deps.devServerUp ? { devServerUp: deps.devServerUp } : {}) }));
   // Not encapsulated, so the alert counter sees the webhook routes' answers.
-  metricsRoutes({ config, client: deps.client, metrics })(app);
+  metricsRoutes({ config, client: deps.client, metrics, ...(deps.onWebhookAnswer ? { onWebhookAnswer: deps.onWebhookAnswer } : {}) })(app);
   const codec = payloadCodecFor(config.temporal.payloadCodec);
   if (codec) app.register(codecRoutes({ config, codec }));
   app.register(openApiRoutes());

@@ -4,7 +4,8 @@
  * retried after a 503 as a SIEM would. Counted as a SOC would count it: every alert acknowledged, none lost, one run
  * per case, and every joined alert present in its case's evidence. Small enough for CI; `npm run bench` scales it.
  * The storm runs with the shipped answer (202 "recorded, case pending" as soon as the record is written); where each
- * alert went is read back at its `statusUrl`. And with `ingest.answerWithin`: an index that cannot answer in time
+ * alert went is read back at its `statusUrl`, with the burst pacing holding the case starts back (at its minimum pace)
+ * while the alerts come. And with `ingest.answerWithin`: an index that cannot answer in time
  * still gets the alert, by signal, exactly once; and with no ingest worker at all the default answer still comes.
  */
 import assert from 'node:assert/strict';
@@ -40,10 +41,15 @@ describe('an alert storm with joins and duplicates', () => {
   before(async () => {
     e2e = await startE2e({
       name: 'storm',
-      // The shipped answer: recorded, case pending.
+      // The shipped answer: recorded, case pending. With burst pacing, held to its minimum whatever the machine (no
+      // answer is ever as quick as 1 ms): the case starts are paced, and none may be lost or made twice for it.
       configure: (raw) => ({
         ...raw,
-        temporal: { ...(raw.temporal as object), ingestTaskQueue: unique('storm-ingest') },
+        temporal: {
+          ...(raw.temporal as object),
+          ingestTaskQueue: unique('storm-ingest'),
+          worker: { burstPacing: { enabled: true, ackTarget: '1ms', minStartsPerSecond: 2 } },
+        },
         ingest: { answerWithin: '0s' },
       }),
     });
@@ -165,6 +171,15 @@ describe('an alert storm with joins and duplicates', () => {
       assert.deepEqual(state.alerts.map((a) => a.alertId).sort(), [...alertIds].sort());
       assert.equal(state.alerts.filter((a) => a.role === 'opened').length, 1);
     }
+
+    // The pacing held case starts back while the alerts came, and let them go once the burst was over.
+    const ended = await eventually(
+      () => Promise.resolve(e2e.pacingEvents.find((e) => e.event === 'ended') ?? null),
+      10_000,
+      'the end of the paced burst',
+    );
+    assert.ok(e2e.pacingEvents.some((e) => e.event === 'paced'));
+    assert.ok(ended.event === 'ended' && ended.heldStarts > 0, `case starts held: ${JSON.stringify(ended)}`);
   });
 });
 

@@ -15,7 +15,8 @@ import type { RunState } from '../../src/contracts/playbook';
 import { buildApp } from '../../src/http/app';
 import { createLogger } from '../../src/logger';
 import { createIngestWorker, createWorker } from '../../src/worker';
-import { createActivityDeps } from '../../src/wiring';
+import type { PacingEvent } from '../../src/temporal/burst-pacer';
+import { createActivityDeps, createBurstPacer } from '../../src/wiring';
 import { rawTestConfig, tempDir, unique } from './fixtures';
 import { freePort } from './net';
 import { eventually, startTestServer, workflowBundle } from './temporal';
@@ -72,6 +73,8 @@ export interface E2e {
   cli(...args: string[]): Promise<{ stdout: string; stderr: string }>;
   /** Everything the child process wrote to stdout and stderr so far (empty when the service runs in this process). */
   output(): string;
+  /** What the burst pacing did, when the configuration turns it on (in this process only). */
+  pacingEvents: PacingEvent[];
   stop(): Promise<void>;
 }
 
@@ -118,6 +121,7 @@ async function start(options: E2eOptions, cleanups: (() => Promise<void>)[], sto
 
   let base: string;
   let output = '';
+  const pacingEvents: PacingEvent[] = [];
   if (options.childProcess) {
     const child = spawn(process.execPath, [...START_NODE_ARGS, CLI, 'start'], {
       cwd: ROOT,
@@ -151,7 +155,10 @@ async function start(options: E2eOptions, cleanups: (() => Promise<void>)[], sto
     const cache = options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {};
     const bundle = await workflowBundle();
     // The case indexes get their own worker when the configuration gives them their own task queue, as in `npm start`.
-    const ingest = await createIngestWorker({ config, connection: env.nativeConnection, workflowBundle: bundle });
+    // Burst pacing as `npm start` wires it (when the configuration turns it on): the webhooks' answers pace the indexes.
+    const pacer = createBurstPacer(config, { worker: true, http: true }, (e) => pacingEvents.push(e));
+    if (pacer) cleanups.push(() => Promise.resolve(pacer.close()));
+    const ingest = await createIngestWorker({ config, connection: env.nativeConnection, workflowBundle: bundle, ...(pacer ? { pacer } : {}) });
     const workers = [
       await createWorker({ config, connection: env.nativeConnection, deps: createActivityDeps(config, logger), workflowBundle: bundle, ...cache }),
       ...(ingest ? [ingest] : []),
@@ -161,7 +168,12 @@ async function start(options: E2eOptions, cleanups: (() => Promise<void>)[], sto
       for (const w of workers) w.shutdown();
       await Promise.all(running);
     });
-    const app = buildApp({ config, client: env.client, logger });
+    const app = buildApp({
+      config,
+      client: env.client,
+      logger,
+      ...(pacer ? { onWebhookAnswer: (ms: number, status: number) => pacer.observeAck(ms, status >= 500) } : {}),
+    });
     cleanups.push(() => app.close());
     base = await app.listen({ host: '127.0.0.1', port: httpPort });
   }
@@ -185,6 +197,7 @@ async function start(options: E2eOptions, cleanups: (() => Promise<void>)[], sto
     run: async (workflowId, headers) => (await (await get(`/runs/${workflowId}`, headers)).json()) as RunState,
     cli: (...args) => execFileAsync(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: processEnv }),
     output: () => output,
+    pacingEvents,
     stop,
   };
 }

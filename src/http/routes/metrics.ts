@@ -20,7 +20,12 @@ async function sdkMetrics(address: string): Promise<string> {
   }
 }
 
-export function metricsRoutes(deps: { config: Config; metrics: PlaybookMetrics; client?: Client }) {
+export function metricsRoutes(deps: {
+  config: Config;
+  metrics: PlaybookMetrics;
+  client?: Client;
+  onWebhookAnswer?: (ms: number, status: number) => void;
+}) {
   return (app: FastifyInstance) => {
     // The case gauges come from Temporal visibility, read by whichever HTTP process is scraped: every process reports
     // the same cluster-wide numbers (aggregate them with max, not sum), whichever worker holds the cases.
@@ -35,6 +40,7 @@ export function metricsRoutes(deps: { config: Config; metrics: PlaybookMetrics; 
       const status = reply.statusCode;
       deps.metrics.alertsReceived.inc({ source });
       deps.metrics.alertAckDuration.observe({ source, status: String(status) }, reply.elapsedTime / 1000);
+      deps.onWebhookAnswer?.(reply.elapsedTime, status);
       if (status === 200) deps.metrics.alertsDeduplicated.inc({ source });
       // Every refusal is certainly unrecorded, except a 503 that says Temporal may have recorded the alert.
       else if (status >= 400)
