@@ -44,7 +44,7 @@ export type PacingEvent =
 /** How often the pace is judged, and the window of acknowledgements it is judged on. */
 export const TICK_MS = 250;
 const WINDOW_MS = 1000;
-/** Above this, the pace is as good as none. */
+/** No pace: every start goes at once. */
 const UNPACED = Number.POSITIVE_INFINITY;
 
 export interface PacerState {
@@ -63,7 +63,7 @@ export class BurstPacer {
   private rate = UNPACED;
   private tokens = 1;
   private refilledAt: number;
-  /** Times of the non-sticky reservations granted in the last window: the pace really used. */
+  /** Times of the case starts admitted in the burst's last second: the pace really used (none kept outside bursts). */
   private granted: number[] = [];
   private waiters: { go: () => void; timer: NodeJS.Timeout | null; onAbort?: () => void }[] = [];
   /** The burst being paced: since when, how many starts waited, the longest wait. */
@@ -150,7 +150,8 @@ export class BurstPacer {
 
   /** Whether a new case's task may be taken now (and takes its token). */
   private takeStart(): boolean {
-    if (this.rate !== UNPACED && this.inBurst()) {
+    if (!this.inBurst()) return true;
+    if (this.rate !== UNPACED) {
       this.refill();
       if (this.tokens < 1) return false;
       this.tokens -= 1;
@@ -183,7 +184,7 @@ export class BurstPacer {
         // Past the longest wait the start goes: it counts as started (the pace halves from real starts).
         waiter.timer = setTimeout(() => {
           this.waiters = this.waiters.filter((w) => w !== waiter);
-          this.granted.push(this.now());
+          if (this.inBurst()) this.granted.push(this.now());
           waiter.go();
         }, this.options.maxWaitMs);
         waiter.timer.unref();

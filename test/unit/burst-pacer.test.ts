@@ -42,10 +42,17 @@ function second(p: BurstPacer, c: ReturnType<typeof clock>, ms: number) {
   }
 }
 
-test('outside a burst every case start is admitted at once', async () => {
-  const p = pacerWith(clock());
+test('outside a burst every case start is admitted at once, and none of them counts for the next burst', async () => {
+  const c = clock();
+  const p = pacerWith(c);
   for (let i = 0; i < 50; i++) assert.equal(await admitted(p.admit()), true);
   assert.deepEqual(p.state(), { inBurst: false, startsPerSecond: Number.POSITIVE_INFINITY, waiting: 0 });
+  // A burst begins in the same second, its acknowledgements slow: the pace halves from the burst's own starts (none),
+  // not from the 50 before it, so it falls to its minimum.
+  for (let i = 0; i < 20; i++) p.observeAck(500);
+  c.advance(TICK_MS);
+  p.tick();
+  assert.equal(p.state().startsPerSecond, 1);
 });
 
 test('slow acknowledgements pace the starts, in order; the pace ends with the burst', async () => {
