@@ -121,7 +121,7 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
         else logger.warn({ files }, 'Some data files of the file-backed sources cannot be read: their lookups will fail (fail closed)');
       }
       if (pacer) stops.push(() => Promise.resolve(pacer.close()));
-      const base = await createWorker({ config, connection, workflowBundle, deps });
+      const base = await createWorker({ config, connection, workflowBundle, deps, ...(pacer ? { pacer } : {}) });
       const ingest = await createIngestWorker({ config, connection, workflowBundle, ...(pacer ? { pacer } : {}) });
       // Either worker stopping on its own takes the process down (below); a stop drains both. A worker found running
       // without polling (src/temporal/poll-watch.ts) is replaced by a new one, on a connection of its own, a few times
@@ -136,7 +136,7 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
           try {
             const worker =
               taskQueue === base.options.taskQueue
-                ? await createWorker({ config, connection: own, workflowBundle, deps, identity })
+                ? await createWorker({ config, connection: own, workflowBundle, deps, identity, ...(pacer ? { pacer } : {}) })
                 : await createIngestWorker({ config, connection: own, workflowBundle, identity, ...(pacer ? { pacer } : {}) });
             if (!worker) throw new Error(`No worker is configured for task queue ${taskQueue}`);
             return { worker, release: () => own.close() };

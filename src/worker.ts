@@ -83,7 +83,7 @@ export interface CreateWorkerOptions {
   taskQueue?: string;
   /** The SDK's default (`pid@host`) unless given: a replacement of a stuck worker has one of its own. */
   identity?: string;
-  /** Paces the case indexes' case starts during alert bursts (src/temporal/burst-pacer.ts); the ingest worker only. */
+  /** Paces the case indexes' case starts during alert bursts (src/temporal/burst-pacer.ts), on whichever worker runs them. */
   pacer?: BurstPacer;
 }
 
@@ -120,10 +120,11 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: config.temporal.namespace,
-    taskQueue: process.env.EXP_PB_QUEUE ?? options.taskQueue ?? config.temporal.taskQueue,
+    taskQueue: options.taskQueue ?? config.temporal.taskQueue,
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities(options.deps),
+    // With a pacer, the case indexes' starts ask it for admission (when the indexes share this worker's queue).
+    activities: { ...createActivities(options.deps), ...(options.pacer ? pacedCaseIndexActivities(options.pacer) : {}) },
     dataConverter: dataConverterFor(config.temporal.payloadCodec),
     maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
     maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
@@ -148,7 +149,7 @@ export function createIngestWorker(options: Omit<CreateWorkerOptions, 'deps' | '
     taskQueue,
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createCaseIndexActivities(options.pacer ? { admit: (signal) => options.pacer!.admit(signal) } : {}),
+    activities: options.pacer ? pacedCaseIndexActivities(options.pacer) : createCaseIndexActivities(),
     // Local activities only: no poller for activity tasks on this queue.
     enableNonLocalActivities: false,
     dataConverter: dataConverterFor(config.temporal.payloadCodec),
@@ -157,6 +158,11 @@ export function createIngestWorker(options: Omit<CreateWorkerOptions, 'deps' | '
     shutdownGraceTime: config.temporal.worker.shutdownGraceTime,
     maxCachedWorkflows: options.maxCachedWorkflows ?? config.temporal.worker.maxCachedWorkflows,
   });
+}
+
+/** The case indexes' activities with their case starts paced by `pacer` (src/temporal/burst-pacer.ts). */
+function pacedCaseIndexActivities(pacer: BurstPacer) {
+  return createCaseIndexActivities({ admit: (signal) => pacer.admit(signal) });
 }
 
 /**

@@ -53,7 +53,7 @@ export interface AppDeps {
   devServerUp?: () => boolean;
   /** How long recording one alert in Temporal may take before the caller gets a 503 (default 10 s). */
   recordDeadlineMs?: number;
-  /** Told every webhook answer's latency and status (the playbook worker's burst pacing, src/temporal/burst-pacer.ts). */
+  /** Told every webhook answer's latency and status (the case indexes' burst pacing, src/temporal/burst-pacer.ts). */
   onWebhookAnswer?: (ms: number, status: number) => void;
 }
 

@@ -160,7 +160,14 @@ async function start(options: E2eOptions, cleanups: (() => Promise<void>)[], sto
     if (pacer) cleanups.push(() => Promise.resolve(pacer.close()));
     const ingest = await createIngestWorker({ config, connection: env.nativeConnection, workflowBundle: bundle, ...(pacer ? { pacer } : {}) });
     const workers = [
-      await createWorker({ config, connection: env.nativeConnection, deps: createActivityDeps(config, logger), workflowBundle: bundle, ...cache }),
+      await createWorker({
+        config,
+        connection: env.nativeConnection,
+        deps: createActivityDeps(config, logger),
+        workflowBundle: bundle,
+        ...cache,
+        ...(pacer ? { pacer } : {}),
+      }),
       ...(ingest ? [ingest] : []),
     ];
     const running = workers.map((w) => w.run());
