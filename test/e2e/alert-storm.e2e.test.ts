@@ -35,153 +35,155 @@ interface Answer {
   body: { workflowId?: string; duplicate?: boolean; joined?: boolean; pending?: boolean; statusUrl?: string; caseIndexId?: string };
 }
 
-describe('an alert storm with joins and duplicates', () => {
-  let e2e: E2e;
+// Case indexes on their own queue and worker (the shipped layout), and on the playbook's (`ingestTaskQueue` unset).
+for (const layout of ['ingest worker', 'one worker'] as const)
+  describe(`an alert storm with joins and duplicates (${layout})`, () => {
+    let e2e: E2e;
 
-  before(async () => {
-    e2e = await startE2e({
-      name: 'storm',
-      // The shipped answer: recorded, case pending. With burst pacing, held to its minimum whatever the machine (no
-      // answer is ever as quick as 1 ms): the case starts are paced, and none may be lost or made twice for it.
-      configure: (raw) => ({
-        ...raw,
-        temporal: {
-          ...(raw.temporal as object),
-          ingestTaskQueue: unique('storm-ingest'),
-          worker: { burstPacing: { enabled: true, ackTarget: '1ms', minStartsPerSecond: 2 } },
-        },
-        ingest: { answerWithin: '0s' },
-      }),
+    before(async () => {
+      e2e = await startE2e({
+        name: 'storm',
+        // The shipped answer: recorded, case pending. With burst pacing, held to its minimum whatever the machine (no
+        // answer is ever as quick as 1 ms): the case starts are paced, and none may be lost or made twice for it.
+        configure: (raw) => ({
+          ...raw,
+          temporal: {
+            ...(raw.temporal as object),
+            ...(layout === 'ingest worker' ? { ingestTaskQueue: unique('storm-ingest') } : {}),
+            worker: { burstPacing: { enabled: true, ackTarget: '1ms', minStartsPerSecond: 2 } },
+          },
+          ingest: { answerWithin: '0s' },
+        }),
+      });
     });
-  });
 
-  after(() => e2e?.stop());
+    after(() => e2e?.stop());
 
-  /** Delivers one alert as a SIEM that retries does: again after Retry-After while the answer is a 503. */
-  let retries = 0;
-  const deliver = async (alert: object): Promise<Answer> => {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const res = await e2e.post('/webhooks/siem/generic', alert);
-      const answer = { status: res.status, body: (await res.json()) as Answer['body'] };
-      if (res.status !== 503) return answer;
-      retries++;
-      await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? '1') * 1000));
-    }
-    throw new Error('still 503 after 20 attempts');
-  };
-
-  test('every alert is acknowledged, none is lost, each case has one run holding exactly its alerts', { timeout: 240_000 }, async () => {
-    const run = unique('s');
-    // Escalating alerts (unknown users, a large upload at night): each case waits for approval, so it stays open
-    // for every alert that joins it.
-    const alert = (n: number, alertId: string) => ({
-      alertId,
-      user: `${run}-user-${n}`,
-      host: `HOST-${n}`,
-      srcIp: '10.0.0.1',
-      destDomain: n % 2 === 0 ? 'dropbox.com' : 'www.dropbox.com',
-      bytesOut: 900 * 1024 * 1024,
-      eventTime: '2026-11-28T01:14:00Z',
-      severity: 'high',
-      ruleName: 'Large upload to cloud storage',
-    });
-    const openers = Array.from({ length: CASES }, (_, n) => alert(n, `${run}-open-${n}`));
-    const joiners = Array.from({ length: JOINS }, (_, j) => alert((j * 7) % CASES, `${run}-join-${j}`));
-    const duplicates = Array.from({ length: DUPLICATES }, (_, d) => openers[(d * 11) % CASES] ?? openers[0]);
-    // Openers first in the queue, then the rest interleaved: with 16 senders, joins and duplicates race the openers.
-    const queue = [...openers, ...joiners.flatMap((j, i) => [j, ...(duplicates[i] ? [duplicates[i]] : [])])];
-    const answers: { alert: (typeof queue)[number]; answer: Answer }[] = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: SENDERS }, async () => {
-        for (let i = next++; i < queue.length; i = next++) {
-          const a = queue[i] as (typeof queue)[number];
-          answers.push({ alert: a, answer: await deliver(a) });
-        }
-      }),
-    );
-
-    // Acknowledged: every delivery ended in a 2xx, the shipped answer: 202 "recorded, case pending" with a status link.
-    // An alert whose first answer was a 503 "unknown" (Temporal did not confirm in time, but recorded it) is
-    // acknowledged on retry all the same, and routed once.
-    assert.deepEqual(
-      answers.filter(({ answer }) => answer.status !== 202).map(({ answer }) => answer),
-      [],
-    );
-    const distinct = new Set(queue.map((a) => a.alertId));
-    assert.equal(new Set(answers.map(({ alert: a }) => a.alertId)).size, distinct.size, 'every alert acknowledged');
-    for (const { alert: a, answer } of answers) {
-      assert.equal(answer.body.pending, true);
-      assert.equal(answer.body.statusUrl, `/alerts/${answer.body.caseIndexId}/generic/${a.alertId}`);
-    }
-    const pending = answers.length;
-
-    // Where each alert went, read at its status link once its index has routed it: one case per user, opened by
-    // exactly one of the user's alerts, every other alert of the user joined to it; a resend reads the same case.
-    const named = new Map<string, string>();
-    const openers_ = new Map<string, Set<string>>();
-    for (const { alert: a, answer } of answers) {
-      const routed = await eventually(
-        async () => {
-          const res = await e2e.get(answer.body.statusUrl ?? '');
-          // 404: not routed yet; 503 with Retry-After: the server's index queries are busy (ingest.maxStatusQueries).
-          if (res.status === 404 || (res.status === 503 && res.headers.get('retry-after'))) return null;
-          assert.equal(res.status, 200);
-          return (await res.json()) as { workflowId: string; joined: boolean; routed: boolean };
-        },
-        60_000,
-        `the routing of ${a.alertId}`,
-      );
-      assert.equal(routed.routed, true);
-      const known = named.get(a.user);
-      if (known) assert.equal(routed.workflowId, known, `${a.alertId} went to the case of ${a.user}`);
-      else named.set(a.user, routed.workflowId);
-      if (!routed.joined) {
-        assert.equal(routed.workflowId, `t1567-002-generic-${a.alertId}`, 'an alert that opened a case names it');
-        openers_.set(a.user, (openers_.get(a.user) ?? new Set()).add(a.alertId));
+    /** Delivers one alert as a SIEM that retries does: again after Retry-After while the answer is a 503. */
+    let retries = 0;
+    const deliver = async (alert: object): Promise<Answer> => {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const res = await e2e.post('/webhooks/siem/generic', alert);
+        const answer = { status: res.status, body: (await res.json()) as Answer['body'] };
+        if (res.status !== 503) return answer;
+        retries++;
+        await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? '1') * 1000));
       }
-    }
-    for (const [user, alertIds] of openers_) assert.equal(alertIds.size, 1, `one alert opened ${user}'s case`);
-    assert.equal(named.size, CASES);
-    process.stderr.write(`storm: ${queue.length} deliveries, ${retries} retried after a 503, ${pending} answered "case pending"\n`);
-    const query = `WorkflowType = 'exfilToCloudStorage' AND TaskQueue = '${e2e.config.temporal.taskQueue}'`;
-    await eventually(async () => (await e2e.client.workflow.count(query)).count === CASES, 60_000, `${CASES} runs in visibility`);
-    const runOf = new Map<string, string>();
-    for await (const run of e2e.client.workflow.list({ query })) {
-      const user = run.typedSearchAttributes.get(SA.alertUser) ?? '';
-      assert.ok(!runOf.has(user), `a second run for ${user}: no duplicate run`);
-      runOf.set(user, run.workflowId);
-    }
-    assert.equal(runOf.size, CASES);
-    for (const [user, workflowId] of named) assert.equal(runOf.get(user), workflowId, `the answers name ${user}'s one run`);
+      throw new Error('still 503 after 20 attempts');
+    };
 
-    // Nothing lost: every case's evidence holds exactly the distinct alerts of its user.
-    const expected = new Map<string, Set<string>>();
-    for (const a of queue) expected.set(a.user, (expected.get(a.user) ?? new Set()).add(a.alertId));
-    for (const [user, alertIds] of expected) {
-      const workflowId = runOf.get(user) ?? '';
-      const state = await eventually(
-        async () => {
-          const s: RunState = await e2e.client.workflow.getHandle(workflowId).query(getStateQuery);
-          return s.alerts.length === alertIds.size ? s : null;
-        },
-        60_000,
-        `the evidence of ${workflowId}`,
+    test('every alert is acknowledged, none is lost, each case has one run holding exactly its alerts', { timeout: 240_000 }, async () => {
+      const run = unique('s');
+      // Escalating alerts (unknown users, a large upload at night): each case waits for approval, so it stays open
+      // for every alert that joins it.
+      const alert = (n: number, alertId: string) => ({
+        alertId,
+        user: `${run}-user-${n}`,
+        host: `HOST-${n}`,
+        srcIp: '10.0.0.1',
+        destDomain: n % 2 === 0 ? 'dropbox.com' : 'www.dropbox.com',
+        bytesOut: 900 * 1024 * 1024,
+        eventTime: '2026-11-28T01:14:00Z',
+        severity: 'high',
+        ruleName: 'Large upload to cloud storage',
+      });
+      const openers = Array.from({ length: CASES }, (_, n) => alert(n, `${run}-open-${n}`));
+      const joiners = Array.from({ length: JOINS }, (_, j) => alert((j * 7) % CASES, `${run}-join-${j}`));
+      const duplicates = Array.from({ length: DUPLICATES }, (_, d) => openers[(d * 11) % CASES] ?? openers[0]);
+      // Openers first in the queue, then the rest interleaved: with 16 senders, joins and duplicates race the openers.
+      const queue = [...openers, ...joiners.flatMap((j, i) => [j, ...(duplicates[i] ? [duplicates[i]] : [])])];
+      const answers: { alert: (typeof queue)[number]; answer: Answer }[] = [];
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: SENDERS }, async () => {
+          for (let i = next++; i < queue.length; i = next++) {
+            const a = queue[i] as (typeof queue)[number];
+            answers.push({ alert: a, answer: await deliver(a) });
+          }
+        }),
       );
-      assert.deepEqual(state.alerts.map((a) => a.alertId).sort(), [...alertIds].sort());
-      assert.equal(state.alerts.filter((a) => a.role === 'opened').length, 1);
-    }
 
-    // The pacing held case starts back while the alerts came, and let them go once the burst was over.
-    const ended = await eventually(
-      () => Promise.resolve(e2e.pacingEvents.find((e) => e.event === 'ended') ?? null),
-      10_000,
-      'the end of the paced burst',
-    );
-    assert.ok(e2e.pacingEvents.some((e) => e.event === 'paced'));
-    assert.ok(ended.event === 'ended' && ended.heldStarts > 0, `case starts held: ${JSON.stringify(ended)}`);
+      // Acknowledged: every delivery ended in a 2xx, the shipped answer: 202 "recorded, case pending" with a status link.
+      // An alert whose first answer was a 503 "unknown" (Temporal did not confirm in time, but recorded it) is
+      // acknowledged on retry all the same, and routed once.
+      assert.deepEqual(
+        answers.filter(({ answer }) => answer.status !== 202).map(({ answer }) => answer),
+        [],
+      );
+      const distinct = new Set(queue.map((a) => a.alertId));
+      assert.equal(new Set(answers.map(({ alert: a }) => a.alertId)).size, distinct.size, 'every alert acknowledged');
+      for (const { alert: a, answer } of answers) {
+        assert.equal(answer.body.pending, true);
+        assert.equal(answer.body.statusUrl, `/alerts/${answer.body.caseIndexId}/generic/${a.alertId}`);
+      }
+      const pending = answers.length;
+
+      // Where each alert went, read at its status link once its index has routed it: one case per user, opened by
+      // exactly one of the user's alerts, every other alert of the user joined to it; a resend reads the same case.
+      const named = new Map<string, string>();
+      const openers_ = new Map<string, Set<string>>();
+      for (const { alert: a, answer } of answers) {
+        const routed = await eventually(
+          async () => {
+            const res = await e2e.get(answer.body.statusUrl ?? '');
+            // 404: not routed yet; 503 with Retry-After: the server's index queries are busy (ingest.maxStatusQueries).
+            if (res.status === 404 || (res.status === 503 && res.headers.get('retry-after'))) return null;
+            assert.equal(res.status, 200);
+            return (await res.json()) as { workflowId: string; joined: boolean; routed: boolean };
+          },
+          60_000,
+          `the routing of ${a.alertId}`,
+        );
+        assert.equal(routed.routed, true);
+        const known = named.get(a.user);
+        if (known) assert.equal(routed.workflowId, known, `${a.alertId} went to the case of ${a.user}`);
+        else named.set(a.user, routed.workflowId);
+        if (!routed.joined) {
+          assert.equal(routed.workflowId, `t1567-002-generic-${a.alertId}`, 'an alert that opened a case names it');
+          openers_.set(a.user, (openers_.get(a.user) ?? new Set()).add(a.alertId));
+        }
+      }
+      for (const [user, alertIds] of openers_) assert.equal(alertIds.size, 1, `one alert opened ${user}'s case`);
+      assert.equal(named.size, CASES);
+      process.stderr.write(`storm: ${queue.length} deliveries, ${retries} retried after a 503, ${pending} answered "case pending"\n`);
+      const query = `WorkflowType = 'exfilToCloudStorage' AND TaskQueue = '${e2e.config.temporal.taskQueue}'`;
+      await eventually(async () => (await e2e.client.workflow.count(query)).count === CASES, 60_000, `${CASES} runs in visibility`);
+      const runOf = new Map<string, string>();
+      for await (const run of e2e.client.workflow.list({ query })) {
+        const user = run.typedSearchAttributes.get(SA.alertUser) ?? '';
+        assert.ok(!runOf.has(user), `a second run for ${user}: no duplicate run`);
+        runOf.set(user, run.workflowId);
+      }
+      assert.equal(runOf.size, CASES);
+      for (const [user, workflowId] of named) assert.equal(runOf.get(user), workflowId, `the answers name ${user}'s one run`);
+
+      // Nothing lost: every case's evidence holds exactly the distinct alerts of its user.
+      const expected = new Map<string, Set<string>>();
+      for (const a of queue) expected.set(a.user, (expected.get(a.user) ?? new Set()).add(a.alertId));
+      for (const [user, alertIds] of expected) {
+        const workflowId = runOf.get(user) ?? '';
+        const state = await eventually(
+          async () => {
+            const s: RunState = await e2e.client.workflow.getHandle(workflowId).query(getStateQuery);
+            return s.alerts.length === alertIds.size ? s : null;
+          },
+          60_000,
+          `the evidence of ${workflowId}`,
+        );
+        assert.deepEqual(state.alerts.map((a) => a.alertId).sort(), [...alertIds].sort());
+        assert.equal(state.alerts.filter((a) => a.role === 'opened').length, 1);
+      }
+
+      // The pacing held case starts back while the alerts came, and let them go once the burst was over.
+      const ended = await eventually(
+        () => Promise.resolve(e2e.pacingEvents.find((e) => e.event === 'ended') ?? null),
+        10_000,
+        'the end of the paced burst',
+      );
+      assert.ok(e2e.pacingEvents.some((e) => e.event === 'paced'));
+      assert.ok(ended.event === 'ended' && ended.heldStarts > 0, `case starts held: ${JSON.stringify(ended)}`);
+    });
   });
-});
 
 describe('when the case index cannot answer in time', () => {
   let env: TestWorkflowEnvironment;
