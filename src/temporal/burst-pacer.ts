@@ -148,7 +148,7 @@ export class BurstPacer {
     this.refilledAt = now;
   }
 
-  /** Whether a new case's task may be taken now (and takes its token). */
+  /** Whether a case start may go now (and takes its token when paced); outside a burst always. */
   private takeStart(): boolean {
     if (!this.inBurst()) return true;
     if (this.rate !== UNPACED) {
