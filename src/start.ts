@@ -23,7 +23,7 @@ import { ensureKeyFile } from './temporal/payload-codec';
 import { assertNamespaceReady } from './temporal/setup';
 import { resolveTemporalCli } from './temporal/temporal-cli';
 import { WorkerSupervisor } from './temporal/worker-supervisor';
-import { bundleWorkflows, createIngestWorker, createWorker, installSdkLogger } from './worker';
+import { bundleWorkflows, createIngestWorker, createWorker, installSdkLogger, queueBacklog } from './worker';
 import { createActivityDeps, createBurstPacer, pacingLog, warmDataFiles } from './wiring';
 
 export interface Roles {
@@ -158,6 +158,8 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
       // At 0 from the start, so that the first replacement is an increase the alert rule sees.
       for (const w of supervisor.workers()) metrics.workerReplacements.inc({ task_queue: w.options.taskQueue }, 0);
       supervisor.watch();
+      // The pacing reads the case indexes' backlog (alerts acknowledged, not yet routed).
+      pacer?.watchBacklog(queueBacklog(connection, config));
       workerRun = supervisor.done;
       stops.push(async () => {
         logger.info({ graceMs: shutdownGraceTime }, 'Draining the workers');
@@ -175,7 +177,7 @@ export async function start(config: Config, logger: Logger, roles: Roles = { wor
         logger,
         metrics,
         ...(server ? { devServerUp: () => server.up } : {}),
-        ...(pacer ? { onWebhookAnswer: (ms: number, status: number) => pacer.observeAck(ms, status >= 500) } : {}),
+        ...(pacer ? { onWebhookAnswer: (ms: number, status: number) => pacer.observeAnswer(ms, status) } : {}),
       });
       const a = app;
       stops.push(async () => {

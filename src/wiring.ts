@@ -317,6 +317,7 @@ export function createBurstPacer(
     ackTargetMs: pacing.ackTarget,
     minStartsPerSecond: pacing.minStartsPerSecond,
     quietAfterMs: pacing.quietAfter,
+    backlog: pacing.backlog,
     maxWaitMs: CASE_START_MAX_WAIT_MS,
     ...(onPacing ? { onPacing } : {}),
   });
@@ -334,7 +335,7 @@ export function pacingLog(logger: Logger): (event: PacingEvent) => void {
     else
       log.info(
         { heldStarts: e.heldStarts, longestWaitMs: Math.round(e.longestWaitMs), pacedForMs: e.burstMs },
-        'Alert burst over: case starts no longer paced',
+        e.burstOver ? 'Alert burst over: case starts no longer paced' : 'Cases close as fast as alerts come: case starts no longer paced',
       );
   };
 }

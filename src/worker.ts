@@ -14,6 +14,7 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import type { BurstPacer } from './temporal/burst-pacer';
 import { dataConverterFor } from './temporal/payload-codec';
+import { describeWorkflowQueue } from './temporal/poll-watch';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -179,4 +180,15 @@ export function ingestPolling(
     workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: tuning.ingestWorkflowTaskPolls },
     nonStickyToStickyPollRatio: 0.5,
   };
+}
+
+/**
+ * Reads how many workflow tasks wait on the case indexes' task queue (`ingestTaskQueue`, else the playbook's): alerts
+ * acknowledged that no index has routed yet, the burst pacing's backlog (src/temporal/burst-pacer.ts). One
+ * DescribeTaskQueue call, within 2 s.
+ */
+export function queueBacklog(connection: NativeConnection, config: Config): () => Promise<number> {
+  const describe = describeWorkflowQueue(connection, config.temporal.namespace, 2_000);
+  const taskQueue = config.temporal.ingestTaskQueue ?? config.temporal.taskQueue;
+  return async () => (await describe(taskQueue)).backlog?.count ?? 0;
 }

@@ -98,8 +98,9 @@ const workerTuning = z
     /**
      * Burst pacing (src/temporal/burst-pacer.ts): while alerts arrive, the case indexes start new cases only as fast as
      * the webhook's acknowledgements stay under `ackTarget` (their 90th percentile over the last second), at least
-     * `minStartsPerSecond`, and none waits over 5 s; running cases are never held. Applies where the HTTP app and the
-     * workers share a process. `enabled: false`: new cases start as they come.
+     * `minStartsPerSecond`, and none waits over 5 s; running cases are never held. Only a burst that builds a backlog is
+     * paced: `backlog` workflow tasks waiting on the case indexes' task queue (0: paced on the acknowledgements
+     * alone). Applies where the HTTP app and the workers share a process. `enabled: false`: new cases start as they come.
      */
     burstPacing: z
       .strictObject({
@@ -107,6 +108,7 @@ const workerTuning = z
         ackTarget: durationMs.refine((ms) => ms >= 1, 'must be at least 1ms').default(50),
         minStartsPerSecond: z.number().positive().default(1),
         quietAfter: durationMs.refine((ms) => ms >= 250, 'must be at least 250ms').default(2_000),
+        backlog: z.number().int().min(0, 'must be 0 (pace on the acknowledgements alone) or more').default(50),
       })
       .prefault({}),
   })

@@ -50,7 +50,7 @@ for (const layout of ['ingest worker', 'one worker'] as const)
           temporal: {
             ...(raw.temporal as object),
             ...(layout === 'ingest worker' ? { ingestTaskQueue: unique('storm-ingest') } : {}),
-            worker: { burstPacing: { enabled: true, ackTarget: '1ms', minStartsPerSecond: 2 } },
+            worker: { burstPacing: { enabled: true, ackTarget: '1ms', minStartsPerSecond: 2, backlog: 2 } },
           },
           ingest: { answerWithin: '0s' },
         }),

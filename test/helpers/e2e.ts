@@ -14,7 +14,7 @@ import { parseConfig, type Config } from '../../src/config';
 import type { RunState } from '../../src/contracts/playbook';
 import { buildApp } from '../../src/http/app';
 import { createLogger } from '../../src/logger';
-import { createIngestWorker, createWorker } from '../../src/worker';
+import { createIngestWorker, createWorker, queueBacklog } from '../../src/worker';
 import type { PacingEvent } from '../../src/temporal/burst-pacer';
 import { createActivityDeps, createBurstPacer } from '../../src/wiring';
 import { rawTestConfig, tempDir, unique } from './fixtures';
@@ -170,6 +170,7 @@ async function start(options: E2eOptions, cleanups: (() => Promise<void>)[], sto
       }),
       ...(ingest ? [ingest] : []),
     ];
+    pacer?.watchBacklog(queueBacklog(env.nativeConnection, config));
     const running = workers.map((w) => w.run());
     cleanups.push(async () => {
       for (const w of workers) w.shutdown();
@@ -179,7 +180,7 @@ async function start(options: E2eOptions, cleanups: (() => Promise<void>)[], sto
       config,
       client: env.client,
       logger,
-      ...(pacer ? { onWebhookAnswer: (ms: number, status: number) => pacer.observeAck(ms, status >= 500) } : {}),
+      ...(pacer ? { onWebhookAnswer: (ms: number, status: number) => pacer.observeAnswer(ms, status) } : {}),
     });
     cleanups.push(() => app.close());
     base = await app.listen({ host: '127.0.0.1', port: httpPort });

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig, parseConfig } from '../../src/config';
-import { BurstPacer, TICK_MS, type BurstPacingOptions } from '../../src/temporal/burst-pacer';
+import { BurstPacer, TICK_MS, type BurstPacingOptions, type PacingEvent } from '../../src/temporal/burst-pacer';
 import { createBurstPacer } from '../../src/wiring';
 import { rawTestConfig } from '../helpers/fixtures';
 
@@ -46,7 +46,7 @@ test('outside a burst every case start is admitted at once, and none of them cou
   const c = clock();
   const p = pacerWith(c);
   for (let i = 0; i < 50; i++) assert.equal(await admitted(p.admit()), true);
-  assert.deepEqual(p.state(), { inBurst: false, startsPerSecond: Number.POSITIVE_INFINITY, waiting: 0 });
+  assert.deepEqual(p.state(), { inBurst: false, backlog: null, startsPerSecond: Number.POSITIVE_INFINITY, waiting: 0 });
   // A burst begins in the same second, its acknowledgements slow: the pace halves from the burst's own starts (none),
   // not from the 50 before it, so it falls to its minimum.
   for (let i = 0; i < 20; i++) p.observeAck(500);
@@ -83,7 +83,7 @@ test('slow acknowledgements pace the starts, in order; the pace ends with the bu
   c.advance(2000);
   p.tick();
   assert.equal(await admitted(second1), true);
-  assert.deepEqual(p.state(), { inBurst: false, startsPerSecond: Number.POSITIVE_INFINITY, waiting: 0 });
+  assert.deepEqual(p.state(), { inBurst: false, backlog: null, startsPerSecond: Number.POSITIVE_INFINITY, waiting: 0 });
 });
 
 test('the pace never falls below its minimum, counts refusals as slow, and rises again when acknowledgements are quick', () => {
@@ -122,6 +122,77 @@ test('no start waits longer than its longest wait, and an aborted one leaves no 
   p.close();
 });
 
+/** Lets a backlog read the pacer started finish. */
+const flush = () => new Promise((r) => setImmediate(r));
+
+/** A second of slow acknowledgements, the backlog read at its start. */
+async function slowSecond(p: BurstPacer, c: ReturnType<typeof clock>) {
+  for (let i = 0; i < 4; i++) {
+    for (let j = 0; j < 5; j++) p.observeAck(500);
+    c.advance(TICK_MS);
+    p.tick();
+    await flush();
+  }
+}
+
+test('with the backlog watched, only a burst that builds a routing backlog is paced; a backlog not read counts as none', async () => {
+  const c = clock();
+  const p = pacerWith(c, { backlog: 50 });
+  let backlog = 5;
+  p.watchBacklog(() => Promise.resolve(backlog));
+  // A closed loop: each case closes before the next alert comes, its index routes it at once; slow acknowledgements.
+  for (let s = 0; s < 10; s++) {
+    for (let i = 0; i < 8; i++) assert.equal(await admitted(p.admit()), true, 'not paced without a backlog');
+    await slowSecond(p, c);
+  }
+  assert.equal(p.state().startsPerSecond, Number.POSITIVE_INFINITY);
+  assert.equal(p.state().backlog, 5);
+  // The backlog cannot be read: none is assumed, nothing paced.
+  p.watchBacklog(() => Promise.reject(new Error('unavailable')));
+  backlog = 80;
+  await slowSecond(p, c);
+  await slowSecond(p, c);
+  assert.equal(p.state().backlog, null);
+  assert.equal(p.state().startsPerSecond, Number.POSITIVE_INFINITY);
+  // Alerts come faster than the indexes route them: 80 wait, and the starts are paced.
+  p.watchBacklog(() => Promise.resolve(backlog));
+  for (let i = 0; i < 20; i++) void p.admit();
+  await slowSecond(p, c);
+  await slowSecond(p, c);
+  assert.ok(p.state().startsPerSecond < 20, `paced at ${p.state().startsPerSecond}/s with a backlog of ${p.state().backlog}`);
+  p.close();
+});
+
+test('the pacing stops while the alerts still come once no start waits and the backlog is gone', async () => {
+  const c = clock();
+  const events: PacingEvent[] = [];
+  const p = pacerWith(c, { backlog: 10, onPacing: (e) => events.push(e) });
+  let backlog = 30;
+  p.watchBacklog(() => Promise.resolve(backlog));
+  p.observeAck(10);
+  p.tick();
+  await flush();
+  for (let i = 0; i < 20; i++) await p.admit();
+  await slowSecond(p, c);
+  assert.equal(events[0]?.event, 'paced');
+  let waiting = p.admit();
+  while (await admitted(waiting)) waiting = p.admit();
+  assert.equal(p.state().waiting, 1, 'a start waits for the pace');
+  // The backlog is routed while slow acknowledgements still come: a start waiting keeps the pace.
+  backlog = 0;
+  await slowSecond(p, c);
+  assert.notEqual(p.state().startsPerSecond, Number.POSITIVE_INFINITY, 'still paced while a start waits');
+  c.advance(5000);
+  p.serve();
+  assert.equal(await admitted(waiting), true);
+  // No start has waited for quietAfter (2 s), and the backlog is under half of its threshold: the pacing stops.
+  for (let s = 0; s < 10 && events.length < 2; s++) await slowSecond(p, c);
+  assert.equal(p.state().inBurst, true, 'the alerts still come');
+  assert.equal(p.state().startsPerSecond, Number.POSITIVE_INFINITY);
+  const ended = events[1];
+  assert.ok(ended?.event === 'ended' && !ended.burstOver && ended.heldStarts === 1, JSON.stringify(ended));
+});
+
 test('wiring: off unless asked for; paced only where the webhooks are answered in the same process', () => {
   const shipped = loadConfig({ SOAR_CONFIG: 'config/soar.yaml' });
   assert.equal(shipped.temporal.worker.burstPacing.enabled, false, 'not in the shipped file (it costs throughput on a busy machine)');
@@ -131,6 +202,7 @@ test('wiring: off unless asked for; paced only where the webhooks are answered i
   const raw = rawTestConfig();
   const on = parseConfig({ ...raw, temporal: { ...(raw.temporal as object), worker: { burstPacing: { enabled: true } } } }, {});
   assert.equal(on.temporal.worker.burstPacing.ackTarget, 50);
+  assert.equal(on.temporal.worker.burstPacing.backlog, 50);
   assert.ok(createBurstPacer(on, { worker: true, http: true }));
   assert.equal(createBurstPacer(on, { worker: true, http: false }), null, '--worker-only: no acknowledgements to pace on');
   assert.equal(createBurstPacer(on, { worker: false, http: true }), null);
