@@ -3,8 +3,10 @@
  * while alerts arrive and their acknowledgements are slow, starts wait for the pace, in order; the pace halves from
  * what was really started, rises again when the acknowledgements are quick, never falls below its minimum, and ends
  * with the burst (admitting whatever waits); a refusal for load counts as slow; a start waits no longer than its
- * longest wait; an aborted admission rejects and leaves no waiter. And the wiring: off unless asked for, and only
- * where the webhooks are answered in the same process.
+ * longest wait; an aborted admission rejects and leaves no waiter. With the case indexes' backlog watched, only a burst
+ * that builds one is paced (a closed loop is not; an unreadable backlog counts as none), and the pacing stops once it is
+ * routed, while the alerts still come. And the wiring: on in the shipped file, off in a configuration that does not
+ * ask for it, and only where the webhooks are answered in the same process.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -195,7 +197,7 @@ test('the pacing stops while the alerts still come once no start waits and the b
 
 test('wiring: off unless asked for; paced only where the webhooks are answered in the same process', () => {
   const shipped = loadConfig({ SOAR_CONFIG: 'config/soar.yaml' });
-  assert.equal(shipped.temporal.worker.burstPacing.enabled, false, 'not in the shipped file (it costs throughput on a busy machine)');
+  assert.equal(shipped.temporal.worker.burstPacing.enabled, true, 'on in the shipped file (only a burst that builds a routing backlog is paced)');
   const bare = parseConfig(rawTestConfig(), {});
   assert.equal(bare.temporal.worker.burstPacing.enabled, false, 'a configuration that does not ask for it does not pace');
   assert.equal(createBurstPacer(bare, { worker: true, http: true }), null);
