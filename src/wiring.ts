@@ -335,7 +335,7 @@ export function pacingLog(logger: Logger): (event: PacingEvent) => void {
     else
       log.info(
         { heldStarts: e.heldStarts, longestWaitMs: Math.round(e.longestWaitMs), pacedForMs: e.burstMs },
-        e.burstOver ? 'Alert burst over: case starts no longer paced' : 'Cases close as fast as alerts come: case starts no longer paced',
+        e.burstOver ? 'Alert burst over: case starts no longer paced' : 'The case indexes keep up with the alerts again: case starts no longer paced',
       );
   };
 }

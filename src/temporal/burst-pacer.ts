@@ -176,7 +176,7 @@ export class BurstPacer {
     const needed = this.options.backlog ?? 0;
     const drained = this.readBacklog !== null && needed > 0 && (this.backlog ?? 0) < needed / 2;
     if (this.pacing && drained && this.waiters.length === 0 && now - this.lastHeldAt >= this.options.quietAfterMs) {
-      // The alerts still come, but as fast as they are routed: nothing to put off any more.
+      // The alerts still come, but the indexes route them as fast: nothing to put off any more.
       this.endPacing(now, false);
       return;
     }
