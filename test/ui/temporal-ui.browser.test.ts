@@ -86,7 +86,12 @@ describe('the run in the Temporal Web UI (headless Chromium)', () => {
       },
       60_000,
       'the run in the filtered list',
-    );
+    ).catch(async (err: unknown) => {
+      // Say what the UI showed instead (an error banner, an empty list), so a failure on a loaded machine can be told apart.
+      await page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => undefined);
+      const shown = await page.locator('body').innerText({ timeout: 5_000 }).catch(() => '(the page could not be read)');
+      throw new Error(`${err instanceof Error ? err.message : String(err)}; the page at ${page.url()} showed: ${shown.replace(/\s+/g, ' ').slice(0, 600)}`);
+    });
     await link.first().click();
 
     // The run's page: the static summary and the current details, decrypted by the codec endpoint.
