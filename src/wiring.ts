@@ -329,7 +329,7 @@ export function pacingLog(logger: Logger): (event: PacingEvent) => void {
   return (e: PacingEvent) => {
     if (e.event === 'paced')
       log.info(
-        { startsPerSecond: Number(e.startsPerSecond.toFixed(2)), ackP90Ms: Math.round(e.ackP90Ms) },
+        { startsPerSecond: Number(e.startsPerSecond.toFixed(2)), ackP90Ms: Math.round(e.ackP90Ms), backlog: e.backlog },
         'Alert burst: case starts paced to keep the webhook acknowledgements quick',
       );
     else

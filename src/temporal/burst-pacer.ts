@@ -53,7 +53,8 @@ export interface BurstPacingOptions {
 }
 
 export type PacingEvent =
-  | { event: 'paced'; startsPerSecond: number; ackP90Ms: number }
+  /** `backlog`: the case indexes' backlog as last read (null: not watched, or not read). */
+  | { event: 'paced'; startsPerSecond: number; ackP90Ms: number; backlog: number | null }
   | { event: 'ended'; heldStarts: number; longestWaitMs: number; burstMs: number; burstOver: boolean };
 
 /** How often the pace is judged, and the window of acknowledgements it is judged on. */
@@ -190,7 +191,7 @@ export class BurstPacer {
         this.setRate(Math.max(minStartsPerSecond, Math.min(this.rate, used) / 2));
         if (!this.pacing) {
           this.pacing = { since: now, held: 0, longestWaitMs: 0 };
-          this.options.onPacing?.({ event: 'paced', startsPerSecond: this.rate, ackP90Ms: p90 });
+          this.options.onPacing?.({ event: 'paced', startsPerSecond: this.rate, ackP90Ms: p90, backlog: this.backlog });
         }
       } else if (p90 < ackTargetMs * 0.75 && this.rate !== UNPACED) {
         this.setRate(this.rate + Math.max(0.5, this.rate * 0.1));

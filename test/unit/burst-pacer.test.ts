@@ -177,6 +177,7 @@ test('the pacing stops while the alerts still come once no start waits and the b
   for (let i = 0; i < 20; i++) await p.admit();
   await slowSecond(p, c);
   assert.equal(events[0]?.event, 'paced');
+  assert.ok(events[0]?.event === 'paced' && events[0].backlog === 30, `the backlog it was paced on: ${JSON.stringify(events[0])}`);
   let waiting = p.admit();
   while (await admitted(waiting)) waiting = p.admit();
   assert.equal(p.state().waiting, 1, 'a start waits for the pace');
