@@ -230,6 +230,11 @@ export async function startDevServer(
     // tasks a server with four written partitions left in the file are still polled.
     '--dynamic-config-value',
     'matching.numTaskqueueWritePartitions=1',
+    // A task-queue describe with stats (the burst pacing's backlog, read once a second: src/temporal/burst-pacer.ts)
+    // is answered from a cache the server keeps for 5 s by default: the backlog read was up to 5 s old. Half a second
+    // here; a cluster sets it in its own dynamic config (docs/operations/capacity.md).
+    '--dynamic-config-value',
+    'matching.TaskQueueInfoByBuildIdTTL="500ms"',
     ...(options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
     ...(options.extraArgs ?? []),
   ];
