@@ -23,9 +23,9 @@
  * task queue, alerts acknowledged that no index has routed yet; read once a second while alerts come; the server answers
  * from stats it keeps for `matching.TaskQueueInfoByBuildIdTTL`, 5 s by default, half a second on the embedded dev
  * server), a burst is paced only once that backlog reaches `backlog`, and the pacing stops (while the alerts still
- * come) once no start has had to wait for `quietAfter` and the backlog is under half of `backlog` again. A backlog that cannot be read counts as none
- * (not paced). The playbook worker's open runs were tried first: at 20 alerts/s they never rose by 50, the backlog was
- * in the routing.
+ * come) once no start has had to wait for `quietAfter` and the backlog is under half of `backlog` again. A backlog that
+ * cannot be read counts as none (not paced). The playbook worker's open runs were tried first: at 20 alerts/s they never
+ * rose by 50, the backlog was in the routing.
  *
  * It needs the acknowledgements, so it paces only the case indexes of a process that answers the webhooks too (the
  * embedded default, `soar start`); a `--worker-only` process is not paced.
